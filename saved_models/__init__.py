@@ -1,0 +1,1 @@
+"""Pretrained weights shipped with kerasgen (installed as ``kerasgen.saved_models``)."""
