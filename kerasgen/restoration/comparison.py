@@ -1,0 +1,270 @@
+"""Side-by-side comparison of restoration methods: a table and a figure."""
+
+import csv
+import dataclasses
+import io
+import math
+import os
+import time
+import warnings
+
+import numpy as np
+
+from kerasgen.restoration._atomic import atomic_output, check_output_path
+from kerasgen.restoration._bm3d_compat import INSTALL_HINT, bm3d_available
+from kerasgen.restoration._validation import check_image
+from kerasgen.restoration.metrics import psnr, ssim
+from kerasgen.restoration.repair import (
+    DEBLUR_REPAIR_METHODS,
+    DENOISE_REPAIR_METHODS,
+    INPAINT_REPAIR_METHODS,
+    method_task,
+    repair_image,
+)
+
+_FIGURE_COLUMNS = 4
+
+DEGRADED = "degraded"
+"""Method name of the table row measuring the degraded input itself."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ComparisonRow:
+    """One line of a comparison table.
+
+    Attributes:
+        method: the `repair_image` method, or "degraded" for the input.
+        psnr: PSNR against the clean image, in dB.
+        ssim: SSIM against the clean image.
+        seconds: wall-clock time of the method (0 for the input).
+    """
+
+    method: str
+    psnr: float
+    ssim: float
+    seconds: float
+
+
+def default_methods(*, psf=None, mask=None, warn=True):
+    """The methods `compare` runs when none are given.
+
+    Denoising methods; the deblurring ones if `psf` is given; inpainting if
+    `mask` is given. BM3D methods are skipped (with a warning) when the
+    optional `bm3d` package is missing.
+
+    Args:
+        psf: the blur kernel of the experiment, or None.
+        mask: the missing-pixel mask of the experiment, or None.
+        warn: whether to warn when BM3D is skipped.
+
+    Returns:
+        Tuple of method names.
+    """
+    if mask is not None:
+        return INPAINT_REPAIR_METHODS
+    methods = DEBLUR_REPAIR_METHODS if psf is not None else DENOISE_REPAIR_METHODS
+    if not bm3d_available():
+        if warn:
+            warnings.warn(
+                f"bm3d is not installed, so BM3D is left out of the comparison ({INSTALL_HINT}).", stacklevel=3
+            )
+        methods = tuple(m for m in methods if not m.startswith("bm3d"))
+    return methods
+
+
+def compare(
+    clean,
+    degraded,
+    methods=None,
+    *,
+    sigma=None,
+    psf=None,
+    mask=None,
+    channel_axis=None,
+    method_kwargs=None,
+    figure=True,
+    title=None,
+):
+    """Runs several restoration methods on one degraded image and scores them.
+
+    Each method goes through `repair_image` and is timed; PSNR and SSIM are
+    measured against `clean` on the unclipped outputs. The first row scores
+    the degraded input itself.
+
+    Args:
+        clean: the reference float image, (H, W), (H, W, 1) or (H, W, 3).
+        degraded: the degraded version of `clean`, same shape.
+        methods: sequence of `REPAIR_METHODS` names, or None for
+            `default_methods(psf=psf, mask=mask)`.
+        sigma: noise standard deviation in image units, passed to the
+            denoising / deblurring methods (None: each estimates it).
+        psf: blur kernel, passed to the deblurring methods.
+        mask: missing-pixel mask, passed to the inpainting methods.
+        channel_axis: keyword-only; see `denoise`.
+        method_kwargs: optional dict mapping a method name to a dict of extra
+            keyword arguments for it, e.g. `{"richardson_lucy": {"num_iter": 30}}`.
+        figure: whether to draw the figure (False returns None instead).
+        title: optional figure title.
+
+    Returns:
+        Tuple `(rows, figure)`: a list of `ComparisonRow` (the degraded input
+        first, then one per method, in order), and a
+        `matplotlib.figure.Figure` showing clean | degraded | each result
+        with PSNR / SSIM / time in the titles (None if `figure=False`).
+
+    Raises:
+        ValueError: invalid images, different shapes, an unknown method, or
+            an empty method list.
+        ImportError: a BM3D method requested without the `bm3d` package.
+
+    Example:
+
+    >>> rows, fig = compare(clean, noisy, ("nl_means", "tv"), sigma=25 / 255)  # doctest: +SKIP
+    >>> print(format_table(rows))  # doctest: +SKIP
+    """
+    clean_array, _ = check_image(clean, name="clean", channel_axis=channel_axis)
+    psnr(clean, degraded, channel_axis=channel_axis)  # validates degraded and the shapes
+    methods = default_methods(psf=psf, mask=mask) if methods is None else tuple(methods)
+    if not methods:
+        raise ValueError("methods must name at least one method. Received: methods=()")
+    for method in methods:
+        method_task(method)  # fail before running anything
+    method_kwargs = dict(method_kwargs or {})
+    rows = [_score(clean, degraded, DEGRADED, 0.0, channel_axis)]
+    images = [check_image(degraded, channel_axis=channel_axis)[0]]
+    for method in methods:
+        task = method_task(method)
+        kwargs = dict(method_kwargs.get(method, {}))
+        kwargs["channel_axis"] = channel_axis
+        if task in ("denoise", "deblur"):
+            kwargs["sigma"] = sigma
+        if task == "deblur":
+            kwargs["psf"] = psf
+        if task == "inpaint":
+            kwargs["mask"] = mask
+        start = time.perf_counter()
+        restored = repair_image(degraded, method, **kwargs)
+        seconds = time.perf_counter() - start
+        rows.append(_score(clean, restored, method, seconds, channel_axis))
+        images.append(check_image(restored, channel_axis=channel_axis)[0])
+    fig = _draw(clean_array, images, rows, title) if figure else None
+    return rows, fig
+
+
+def _score(clean, image, method, seconds, channel_axis):
+    try:
+        similarity = ssim(clean, image, channel_axis=channel_axis)
+    except ValueError:  # image smaller than the SSIM window
+        similarity = math.nan
+    return ComparisonRow(method, psnr(clean, image, channel_axis=channel_axis), similarity, seconds)
+
+
+def _draw(clean, images, rows, title):
+    from matplotlib.figure import Figure
+
+    count = 1 + len(images)
+    columns = min(count, _FIGURE_COLUMNS)
+    lines = math.ceil(count / columns)
+    height, width = clean.shape[:2]
+    panel_width = 3.0
+    panel_height = panel_width * height / width + 0.5  # room for the title
+    fig = Figure(figsize=(panel_width * columns, panel_height * lines), layout="constrained")
+    axes = fig.subplots(lines, columns, squeeze=False).ravel()
+    for axis in axes[count:]:
+        axis.set_axis_off()
+    panels = [(clean, "clean")]
+    for image, row in zip(images, rows):
+        label = f"{row.method}\n{row.psnr:.2f} dB, SSIM {row.ssim:.3f}"
+        if row.method != DEGRADED:
+            label += f", {row.seconds:.2g} s"
+        panels.append((image, label))
+    for axis, (image, label) in zip(axes, panels):
+        shown = np.clip(image, 0, 1)
+        axis.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+        axis.set_title(label, fontsize=9)
+        axis.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def format_table(rows, *, title=None):
+    """Formats comparison rows as an aligned plain-text table.
+
+    Args:
+        rows: sequence of `ComparisonRow` (as returned by `compare`).
+        title: optional first line.
+
+    Returns:
+        The table as a str (no trailing newline).
+
+    Example:
+
+    >>> print(format_table([ComparisonRow("tv", 28.871, 0.8123, 0.14)]))
+    method  PSNR (dB)    SSIM  seconds
+    tv          28.87  0.8123     0.14
+    """
+    rows = list(rows)
+    width = max([len("method")] + [len(row.method) for row in rows])
+    lines = [title] if title else []
+    lines.append(f"{'method':<{width}}  {'PSNR (dB)':>9}  {'SSIM':>6}  {'seconds':>7}")
+    for row in rows:
+        lines.append(f"{row.method:<{width}}  {row.psnr:>9.2f}  {row.ssim:>6.4f}  {row.seconds:>7.2f}")
+    return "\n".join(lines)
+
+
+def save_table(path, rows):
+    """Writes comparison rows to a CSV file (atomically).
+
+    Columns: method, psnr, ssim, seconds.
+
+    Args:
+        path: output .csv path; its folder must exist.
+        rows: sequence of `ComparisonRow`.
+
+    Returns:
+        The path written, as a str.
+
+    Raises:
+        FileNotFoundError: if the folder does not exist.
+        IsADirectoryError: if `path` is a directory.
+    """
+    path = check_output_path(path)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([field.name for field in dataclasses.fields(ComparisonRow)])
+    for row in rows:
+        writer.writerow([row.method, f"{row.psnr:.4f}", f"{row.ssim:.6f}", f"{row.seconds:.4f}"])
+    with atomic_output(path) as file:
+        file.write(text.getvalue().encode("utf-8"))
+    return path
+
+
+def save_figure(path, figure, *, dpi=100):
+    """Saves a matplotlib figure (atomically); the format follows the extension.
+
+    Args:
+        path: output path ending in .png, .pdf, .svg or .jpg; its folder
+            must exist.
+        figure: a `matplotlib.figure.Figure`.
+        dpi: resolution for raster formats.
+
+    Returns:
+        The path written, as a str.
+
+    Raises:
+        ValueError: unsupported extension.
+        FileNotFoundError: if the folder does not exist.
+        IsADirectoryError: if `path` is a directory.
+    """
+    path = check_output_path(path)
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if extension not in ("png", "pdf", "svg", "jpg", "jpeg"):
+        raise ValueError(
+            f"Figure format must be png, pdf, svg or jpg. Received: {extension or 'no extension'!r} in {path!r}"
+        )
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=extension, dpi=dpi)
+    with atomic_output(path) as file:
+        file.write(buffer.getvalue())
+    return path

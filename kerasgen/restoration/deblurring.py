@@ -1,0 +1,133 @@
+"""Non-blind deblurring (known PSF): BM3D deblurring, Richardson-Lucy, Wiener."""
+
+import numpy as np
+
+from kerasgen.restoration import _bm3d_compat
+from kerasgen.restoration._validation import (
+    check_choice,
+    check_image,
+    check_psf,
+    check_sigma,
+)
+from kerasgen.restoration.degradations import BLUR_MODES
+from kerasgen.restoration.denoising import _estimate
+
+DEBLUR_METHODS = ("bm3d", "richardson_lucy", "wiener")
+
+# Noise floor used by the regularised inverses: about the quantisation noise
+# of an 8-bit image (1 / 255 / sqrt(12)); a zero sigma would mean a plain,
+# unstable inverse filter.
+_MIN_SIGMA = 1e-3
+# scipy.ndimage boundary mode -> the np.pad mode that extends the image alike.
+_PAD_MODES = {"wrap": "wrap", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "constant": "constant"}
+# Boundary each method models natively (no padding needed).
+_NATIVE_MODES = {"bm3d": "wrap", "wiener": "wrap", "richardson_lucy": "constant"}
+
+
+def deblur(image, psf, method="bm3d", sigma=None, *, mode="wrap", channel_axis=None, **method_kwargs):
+    """Deblurs an image blurred by a known point-spread function (plus noise).
+
+    Methods:
+
+    - `"bm3d"`: BM3D deblurring (`bm3d.bm3d_deblurring`: regularised
+      inverse + BM3D, then regularised Wiener inverse + BM3D Wiener stage;
+      needs `pip install "kerasgen[bm3d]"`). Best quality. RGB images are
+      deblurred per channel in BM3D's opponent colour space (bm3d 4.0.3's
+      own multichannel path fails).
+    - `"wiener"`: `skimage.restoration.wiener` with
+      `balance=30 * sigma ** 2` (override with `balance=`).
+    - `"richardson_lucy"`: `skimage.restoration.richardson_lucy`,
+      `num_iter=20` (override with `num_iter=`; more iterations sharpen but
+      amplify noise). Negative input values are clipped to 0, as the method
+      models photon counts.
+
+    `mode` is the boundary model of the blur (as in `blur`). The image is
+    padded accordingly (`np.pad`) before methods whose own model differs
+    (BM3D and Wiener are periodic, Richardson-Lucy zero-padded), then the
+    result is cropped back, which avoids strong artefacts at the borders.
+
+    Args:
+        image: blurred (and noisy) float image, (H, W), (H, W, 1) or
+            (H, W, 3); values may lie outside [0, 1].
+        psf: 2-D point-spread function, e.g. `gaussian_psf(9, 1.6)`; not
+            larger than the image.
+        method: one of `DEBLUR_METHODS`.
+        sigma: noise standard deviation in image units ([0, 1] scale). None
+            estimates it. Values below 1e-3 (8-bit quantisation noise) are
+            raised to 1e-3 for BM3D and Wiener. Not used by Richardson-Lucy.
+        mode: keyword-only boundary model: "wrap" (default, periodic, as
+            `blur` does by default), "reflect", "mirror", "nearest",
+            "constant".
+        channel_axis: keyword-only; see `denoise`.
+        **method_kwargs: passed to the underlying function (e.g.
+            `num_iter=30`, `balance=0.01`, `profile="refilter"`).
+
+    Returns:
+        The deblurred image, same shape as `image`, not clipped.
+
+    Raises:
+        ValueError: invalid image, PSF, method, sigma or mode.
+        ImportError: `method="bm3d"` without the `bm3d` package.
+
+    Example:
+
+    >>> psf = gaussian_psf(9, 1.6)  # doctest: +SKIP
+    >>> blurred = add_gaussian_noise(blur(clean, psf), 0.01, seed=0)  # doctest: +SKIP
+    >>> sharp = deblur(blurred, psf, "wiener", sigma=0.01)  # doctest: +SKIP
+    """
+    array, layout = check_image(image, channel_axis=channel_axis)
+    psf = check_psf(psf, array.shape)
+    check_choice(method, "method", DEBLUR_METHODS)
+    check_choice(mode, "mode", BLUR_MODES)
+    sigma = check_sigma(sigma)
+    if sigma is None:
+        sigma = _estimate(array)
+    pad = 0 if mode == _NATIVE_MODES[method] else 2 * max(psf.shape)
+    if pad:
+        widths = [(pad, pad), (pad, pad)] + [(0, 0)] * (array.ndim - 2)
+        array = np.pad(array, widths, mode=_PAD_MODES[mode])
+    result = _DEBLURRERS[method](array, psf, sigma, **method_kwargs)
+    if pad:
+        result = result[pad:-pad, pad:-pad]
+    return layout.restore(result)
+
+
+def _per_channel(function, array):
+    if array.ndim == 2:
+        return function(array)
+    return np.stack([function(array[..., c]) for c in range(array.shape[-1])], axis=-1)
+
+
+def _bm3d(array, psf, sigma, **kwargs):
+    _bm3d_compat.check_bm3d_size(array.shape)
+    sigma = max(sigma, _MIN_SIGMA)
+    if array.ndim == 2:
+        # bm3d 4.0.3 mis-broadcasts 2-D input; a (H, W, 1) image works.
+        return _bm3d_compat.bm3d_deblurring(array[..., np.newaxis], sigma, psf, **kwargs)
+    # Per channel in BM3D's opponent colour space (bm3d's multichannel
+    # deblurring fails: it passes the whole pilot estimate to each channel).
+    opponent, low, span, noise_scale, varying = _bm3d_compat.to_opponent(array)
+    result = opponent.copy()
+    for c in np.flatnonzero(varying):  # a constant channel stays constant
+        channel = opponent[..., c : c + 1]
+        result[..., c] = _bm3d_compat.bm3d_deblurring(channel, float(sigma * noise_scale[c]), psf, **kwargs)
+    return _bm3d_compat.from_opponent(result, low, span)
+
+
+def _wiener(array, psf, sigma, **kwargs):
+    from skimage.restoration import wiener
+
+    settings = {"balance": 30 * max(sigma, _MIN_SIGMA) ** 2, "clip": False}
+    settings.update(kwargs)
+    return _per_channel(lambda channel: wiener(channel, psf, **settings), array)
+
+
+def _richardson_lucy(array, psf, sigma, **kwargs):
+    from skimage.restoration import richardson_lucy
+
+    settings = {"num_iter": 20, "clip": False}
+    settings.update(kwargs)
+    return _per_channel(lambda channel: richardson_lucy(np.clip(channel, 0, None), psf, **settings), array)
+
+
+_DEBLURRERS = {"bm3d": _bm3d, "richardson_lucy": _richardson_lucy, "wiener": _wiener}

@@ -1,0 +1,316 @@
+"""Seeded synthetic degradations: noise, blur, missing pixels, JPEG, resolution.
+
+Every random function takes `seed=` (int) or `rng=` (`np.random.Generator`),
+so that an experiment can be repeated exactly.
+"""
+
+import io
+
+import numpy as np
+
+from kerasgen.restoration._validation import (
+    check_choice,
+    check_image,
+    check_int,
+    check_number,
+    check_psf,
+    check_rng,
+    check_sigma,
+)
+
+BLUR_MODES = ("wrap", "reflect", "nearest", "mirror", "constant")
+
+
+def _check_in_unit_range(array, function):
+    low, high = float(array.min()), float(array.max())
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"{function} needs image values in [0, 1]; clip the image first "
+            f"(np.clip(image, 0, 1)). Received: min={low:g}, max={high:g}"
+        )
+
+
+def add_gaussian_noise(image, sigma, *, seed=None, rng=None, clip=False, channel_axis=None):
+    """Adds white Gaussian noise of standard deviation `sigma`.
+
+    Args:
+        image: float image, (H, W), (H, W, 1) or (H, W, 3).
+        sigma: noise standard deviation in image units ([0, 1] scale; 25
+            grey levels is 25 / 255).
+        seed: int seed for the noise (keyword-only).
+        rng: `np.random.Generator` to draw from instead of `seed`.
+        clip: whether to clip the result to [0, 1]. Default False: the usual
+            additive-noise benchmark setting, values may leave [0, 1].
+        channel_axis: keyword-only; see `denoise`.
+
+    Returns:
+        Noisy image, same shape and float dtype as `image`.
+
+    Raises:
+        ValueError: invalid image, sigma, seed or rng.
+
+    Example:
+
+    >>> noisy = add_gaussian_noise(image, 25 / 255, seed=0)  # doctest: +SKIP
+    """
+    array, layout = check_image(image, channel_axis=channel_axis)
+    sigma = check_sigma(sigma, allow_none=False)
+    generator = check_rng(seed, rng)
+    noisy = array + generator.normal(0.0, sigma, array.shape)
+    if clip:
+        noisy = np.clip(noisy, 0, 1)
+    return layout.restore(noisy.astype(array.dtype, copy=False))
+
+
+def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_axis=None):
+    """Adds Poisson (shot) noise: `poisson(image * peak) / peak`.
+
+    Args:
+        image: float image in [0, 1], (H, W), (H, W, 1) or (H, W, 3).
+        peak: expected photon count of a pixel of value 1; lower is noisier
+            (e.g. 10 very noisy, 1000 mild).
+        seed: int seed (keyword-only).
+        rng: `np.random.Generator` to draw from instead of `seed`.
+        clip: whether to clip the result to [0, 1] (values may exceed 1).
+        channel_axis: keyword-only; see `denoise`.
+
+    Returns:
+        Noisy image, same shape and float dtype as `image`.
+
+    Raises:
+        ValueError: invalid image (or values outside [0, 1]), peak, seed or rng.
+    """
+    array, layout = check_image(image, channel_axis=channel_axis)
+    peak = check_number(peak, "peak", minimum=0.0, strict_minimum=True)
+    _check_in_unit_range(array, "add_poisson_noise")
+    generator = check_rng(seed, rng)
+    noisy = generator.poisson(array.astype(np.float64) * peak) / peak
+    if clip:
+        noisy = np.clip(noisy, 0, 1)
+    return layout.restore(noisy.astype(array.dtype, copy=False))
+
+
+def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=None, channel_axis=None):
+    """Sets a fraction `amount` of the pixels to white (salt) or black (pepper).
+
+    Whole pixels are corrupted: for RGB all three channels of a hit pixel
+    are set together.
+
+    Args:
+        image: float image, (H, W), (H, W, 1) or (H, W, 3).
+        amount: fraction of pixels to corrupt, in [0, 1].
+        salt_vs_pepper: fraction of the corrupted pixels set to 1 (the rest
+            are set to 0), in [0, 1].
+        seed: int seed (keyword-only).
+        rng: `np.random.Generator` to draw from instead of `seed`.
+        channel_axis: keyword-only; see `denoise`.
+
+    Returns:
+        Corrupted image, same shape and float dtype as `image`.
+
+    Raises:
+        ValueError: invalid image, amount, salt_vs_pepper, seed or rng.
+    """
+    array, layout = check_image(image, channel_axis=channel_axis)
+    amount = check_number(amount, "amount", minimum=0.0, maximum=1.0)
+    salt_vs_pepper = check_number(salt_vs_pepper, "salt_vs_pepper", minimum=0.0, maximum=1.0)
+    generator = check_rng(seed, rng)
+    height, width = array.shape[:2]
+    hit = generator.random((height, width)) < amount
+    salt = generator.random((height, width)) < salt_vs_pepper
+    noisy = array.copy()
+    noisy[hit & salt] = 1
+    noisy[hit & ~salt] = 0
+    return layout.restore(noisy)
+
+
+def gaussian_psf(size, std):
+    """Builds a normalised square Gaussian point-spread function.
+
+    Args:
+        size: odd kernel side length (e.g. 9), so the kernel has a centre.
+        std: standard deviation of the Gaussian, in pixels (> 0).
+
+    Returns:
+        float64 array of shape (size, size) summing to 1.
+
+    Raises:
+        ValueError: if size is not an odd positive integer or std is not > 0.
+
+    Example:
+
+    >>> psf = gaussian_psf(9, 1.6)
+    >>> psf.shape, round(float(psf.sum()), 6)
+    ((9, 9), 1.0)
+    """
+    size = check_int(size, "size", minimum=1)
+    if size % 2 == 0:
+        raise ValueError(f"size must be odd so that the PSF has a centre pixel. Received: size={size}")
+    std = check_number(std, "std", minimum=0.0, strict_minimum=True)
+    offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    profile = np.exp(-0.5 * (offsets / std) ** 2)
+    psf = np.outer(profile, profile)
+    return psf / psf.sum()
+
+
+def blur(image, psf, *, mode="wrap", channel_axis=None):
+    """Convolves the image with a point-spread function (each channel alike).
+
+    The default boundary mode `"wrap"` (periodic) is the image model that
+    the FFT-based deblurring methods (`deblur(method="bm3d")` and
+    `"wiener"`) assume, so synthetic experiments are consistent; use
+    `"reflect"` for a more natural edge.
+
+    Args:
+        image: float image, (H, W), (H, W, 1) or (H, W, 3).
+        psf: 2-D kernel (e.g. `gaussian_psf(9, 1.6)`), odd sizes centred.
+        mode: boundary mode of `scipy.ndimage.convolve`: one of "wrap",
+            "reflect", "nearest", "mirror", "constant" (zeros outside).
+        channel_axis: keyword-only; see `denoise`.
+
+    Returns:
+        Blurred image, same shape and float dtype as `image`.
+
+    Raises:
+        ValueError: invalid image, PSF or mode.
+    """
+    from scipy import ndimage
+
+    array, layout = check_image(image, channel_axis=channel_axis)
+    psf = check_psf(psf, array.shape)
+    check_choice(mode, "mode", BLUR_MODES)
+    kernel = psf.astype(array.dtype)
+    if array.ndim == 2:
+        blurred = ndimage.convolve(array, kernel, mode=mode)
+    else:
+        blurred = np.stack(
+            [ndimage.convolve(array[..., c], kernel, mode=mode) for c in range(array.shape[-1])], axis=-1
+        )
+    return layout.restore(blurred)
+
+
+def random_mask(shape, fraction, *, seed=None, rng=None):
+    """Draws a mask of missing pixels for inpainting.
+
+    Exactly `round(fraction * H * W)` pixels are marked missing.
+
+    Args:
+        shape: (H, W), or an image shape (H, W, C) whose first two entries
+            are used.
+        fraction: fraction of missing pixels, in [0, 1].
+        seed: int seed (keyword-only).
+        rng: `np.random.Generator` to draw from instead of `seed`.
+
+    Returns:
+        bool array of shape (H, W), True where a pixel is missing.
+
+    Raises:
+        ValueError: invalid shape, fraction, seed or rng.
+
+    Example:
+
+    >>> mask = random_mask((64, 64), 0.3, seed=0)
+    >>> int(mask.sum())
+    1229
+    """
+    try:
+        dims = tuple(check_int(n, "shape entries", minimum=1) for n in shape)
+    except TypeError:
+        raise ValueError(f"shape must be a tuple (H, W) or (H, W, C). Received: shape={shape!r}") from None
+    if len(dims) not in (2, 3):
+        raise ValueError(f"shape must be a tuple (H, W) or (H, W, C). Received: shape={shape!r}")
+    fraction = check_number(fraction, "fraction", minimum=0.0, maximum=1.0)
+    generator = check_rng(seed, rng)
+    height, width = dims[:2]
+    count = round(fraction * height * width)
+    mask = np.zeros(height * width, dtype=bool)
+    mask[generator.choice(height * width, size=count, replace=False)] = True
+    return mask.reshape(height, width)
+
+
+def jpeg_compress(image, quality=30, *, channel_axis=None):
+    """Round-trips the image through an in-memory JPEG (Pillow).
+
+    The image is quantised to 8 bits (values outside [0, 1] are clipped),
+    encoded at `quality` and decoded back.
+
+    Args:
+        image: float image, (H, W), (H, W, 1) or (H, W, 3).
+        quality: JPEG quality, 1 (worst) to 100.
+        channel_axis: keyword-only; see `denoise`.
+
+    Returns:
+        The decoded image, same shape and float dtype as `image`.
+
+    Raises:
+        ValueError: invalid image or quality.
+    """
+    from PIL import Image
+
+    array, layout = check_image(image, channel_axis=channel_axis)
+    quality = check_int(quality, "quality", minimum=1)
+    if quality > 100:
+        raise ValueError(f"quality must be between 1 and 100. Received: quality={quality}")
+    pixels = np.round(np.clip(array, 0, 1) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        result = np.asarray(decoded).astype(array.dtype) / array.dtype.type(255)
+    return layout.restore(result)
+
+
+def downsample(image, factor, *, anti_aliasing=True, channel_axis=None):
+    """Shrinks the image by an integer factor (`skimage.transform.resize`).
+
+    Args:
+        image: float image, (H, W), (H, W, 1) or (H, W, 3).
+        factor: integer factor >= 1; the output is (H // factor, W // factor).
+        anti_aliasing: whether to low-pass filter before subsampling.
+        channel_axis: keyword-only; see `denoise`.
+
+    Returns:
+        The smaller image, same float dtype, channels kept.
+
+    Raises:
+        ValueError: invalid image or factor, or a factor larger than the image.
+    """
+    from skimage.transform import resize
+
+    array, layout = check_image(image, channel_axis=channel_axis)
+    factor = check_int(factor, "factor", minimum=1)
+    height, width = array.shape[:2]
+    if factor > min(height, width):
+        raise ValueError(
+            f"factor must not exceed the image size. Received: factor={factor}, image size=({height}, {width})"
+        )
+    shape = (height // factor, width // factor) + array.shape[2:]
+    result = resize(array, shape, order=1, anti_aliasing=anti_aliasing, preserve_range=True)
+    return layout.restore(result.astype(array.dtype, copy=False))
+
+
+def upsample(image, factor, *, order=3, channel_axis=None):
+    """Enlarges the image by an integer factor (spline interpolation).
+
+    Args:
+        image: float image, (H, W), (H, W, 1) or (H, W, 3).
+        factor: integer factor >= 1; the output is (H * factor, W * factor).
+        order: spline order (0 nearest, 1 bilinear, 3 bicubic).
+        channel_axis: keyword-only; see `denoise`.
+
+    Returns:
+        The larger image, same float dtype, channels kept.
+
+    Raises:
+        ValueError: invalid image, factor or order.
+    """
+    from skimage.transform import resize
+
+    array, layout = check_image(image, channel_axis=channel_axis)
+    factor = check_int(factor, "factor", minimum=1)
+    order = check_int(order, "order", minimum=0)
+    if order > 5:
+        raise ValueError(f"order must be between 0 and 5. Received: order={order}")
+    shape = (array.shape[0] * factor, array.shape[1] * factor) + array.shape[2:]
+    result = resize(array, shape, order=order, anti_aliasing=False, preserve_range=True)
+    return layout.restore(result.astype(array.dtype, copy=False))
