@@ -1,0 +1,410 @@
+"""``VAE``: a ``keras.Model`` that trains an encoder/decoder pair by ``fit``."""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from kerasgen import losses
+from kerasgen._checks import check_int, check_seed
+from kerasgen.trainers import _optimizers, _replica
+from kerasgen.trainers._inference import predict_in_batches
+from kerasgen.trainers._validation import (
+    check_float,
+    check_model,
+    input_shapes,
+    output_shapes,
+)
+
+_LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def _default_adam():
+    return keras.optimizers.Adam(learning_rate=1e-3)
+
+
+@keras.saving.register_keras_serializable(package="kerasgen")
+class VAE(keras.Model):
+    """Variational auto-encoder (Kingma & Welling, 2014) trained by ``fit``.
+
+    The loss is the negative ELBO per image, in nats:
+    ``loss = reconstruction_loss + beta * kl_loss``, where
+    ``reconstruction_loss`` is the negative log-likelihood summed over pixels
+    and ``kl_loss`` the KL divergence summed over latent dimensions, both
+    averaged over the images (so ``loss`` is comparable to published MNIST
+    numbers, about 100 nats for a good model). ``fit``, ``evaluate`` and
+    ``fit(validation_data=...)`` report these three metrics as epoch means.
+    Regularisation losses of the sub-models are added to the optimised loss
+    but not to the reported metrics.
+
+    Batches are images, or ``(images, anything)`` tuples whose second element
+    is ignored. Losses are averaged over the global batch (correct under
+    ``tf.distribute`` strategies), and when a sub-model computes in float16
+    the optimizer is wrapped in ``keras.optimizers.LossScaleOptimizer``.
+
+    Args:
+        encoder: Built ``keras.Model`` mapping images to
+            ``[z_mean, z_log_var, z]`` (e.g. with ``kerasgen.layers.Sampling``
+            drawing ``z``).
+        decoder: Built ``keras.Model`` mapping ``z`` to images in ``[0, 1]``:
+            pixel probabilities (``likelihood="bernoulli"``) or means
+            (``likelihood="gaussian"``).
+        beta: Float >= 0, weight of the KL term (beta-VAE; 1.0 is the ELBO).
+        likelihood: ``"bernoulli"`` (binary or [0, 1] grey images) or
+            ``"gaussian"``.
+        gaussian_std: Float > 0, fixed standard deviation of the Gaussian
+            likelihood (ignored for Bernoulli). Smaller values weigh the
+            reconstruction more.
+        **kwargs: Standard ``keras.Model`` arguments (``name``, ``dtype``).
+
+    Raises:
+        TypeError: If a sub-model is not a ``keras.Model`` or a number has
+            the wrong type.
+        ValueError: If a sub-model is not built, the encoder does not have
+            three outputs, shapes are inconsistent, or a number or the
+            likelihood is invalid.
+
+    Example:
+
+    ```python
+    vae = kerasgen.VAE(encoder, decoder)
+    vae.compile()  # Adam(1e-3)
+    vae.fit(train_images, validation_data=(test_images,), epochs=10)
+    reconstructions = vae.predict(test_images)  # decoder(z_mean)
+    samples = vae.sample(16, seed=0)
+    ```
+    """
+
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        beta=1.0,
+        likelihood="bernoulli",
+        gaussian_std=0.1,
+        **kwargs,
+    ):
+        check_model(encoder, "encoder")
+        check_model(decoder, "decoder")
+        beta = check_float("beta", beta, minimum=0)
+        if likelihood not in _LIKELIHOODS:
+            raise ValueError(
+                f"likelihood must be one of {list(_LIKELIHOODS)}. "
+                f"Received: likelihood={likelihood!r}"
+            )
+        gaussian_std = check_float("gaussian_std", gaussian_std, minimum=0, open_minimum=True)
+        image_shape, latent_shape = self._inspect(encoder, decoder)
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.beta = beta
+        self.likelihood = likelihood
+        self.gaussian_std = gaussian_std
+        self._image_shape = image_shape
+        self._latent_shape = latent_shape
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+        self._vae_compile_config = None
+        self.build(image_shape)
+
+    @staticmethod
+    def _inspect(encoder, decoder):
+        """Returns ``(image_shape, latent_shape)`` (None where unknown)."""
+        enc_in = input_shapes(encoder)
+        enc_out = output_shapes(encoder)
+        dec_in = input_shapes(decoder)
+        dec_out = output_shapes(decoder)
+        if enc_in is not None and len(enc_in) != 1:
+            raise ValueError(
+                f"encoder must take one input (images). Received inputs of shapes {enc_in}"
+            )
+        if enc_out is not None and len(enc_out) != 3:
+            raise ValueError(
+                "encoder must output [z_mean, z_log_var, z]. Received "
+                f"{len(enc_out)} output(s) of shapes {enc_out}"
+            )
+        if dec_in is not None and len(dec_in) != 1:
+            raise ValueError(
+                f"decoder must take one input (z). Received inputs of shapes {dec_in}"
+            )
+        latent_shape = None
+        if dec_in is not None:
+            latent_shape = tuple(dec_in[0][1:])
+        elif enc_out is not None:
+            latent_shape = tuple(enc_out[0][1:])
+        if (
+            enc_out is not None
+            and dec_in is not None
+            and not _compatible(enc_out[2][1:], dec_in[0][1:])
+        ):
+            raise ValueError(
+                "The encoder's z output and the decoder's input must have "
+                f"the same shape. Received: z shape {enc_out[2]}, decoder "
+                f"input shape {dec_in[0]}"
+            )
+        if (
+            enc_in is not None
+            and dec_out is not None
+            and (len(dec_out) != 1 or not _compatible(enc_in[0][1:], dec_out[0][1:]))
+        ):
+            raise ValueError(
+                "The decoder must output images of the encoder's input "
+                f"shape. Received: encoder input {enc_in[0]}, decoder "
+                f"output(s) {dec_out}"
+            )
+        image_shape = tuple(enc_in[0]) if enc_in is not None else None
+        return image_shape, latent_shape
+
+    def build(self, input_shape=None):
+        # The sub-models are built already (checked in __init__); recording
+        # the call's input shape lets Keras export the model.
+        pass
+
+    @property
+    def metrics(self):
+        return [
+            self.loss_tracker,
+            self.reconstruction_loss_tracker,
+            self.kl_loss_tracker,
+        ]
+
+    def compile(self, optimizer=None, **kwargs):
+        """Configures the VAE for training.
+
+        Args:
+            optimizer: Optimizer instance, name or config; None gives
+                ``keras.optimizers.Adam(1e-3)``.
+            **kwargs: ``run_eagerly``, ``jit_compile``,
+                ``steps_per_execution`` (as in ``keras.Model.compile``) and
+                ``auto_scale_loss`` (default True: wrap the optimizer in a
+                ``LossScaleOptimizer`` when a sub-model computes in float16).
+                The VAE owns its loss and metrics: ``loss=``/``metrics=`` are
+                rejected.
+
+        Raises:
+            TypeError: If ``optimizer`` is not an optimizer, name or config.
+            ValueError: On unsupported keyword arguments.
+        """
+        passthrough, auto_scale_loss = _optimizers.split_compile_kwargs(kwargs, "VAE")
+        scale = auto_scale_loss and _optimizers.needs_loss_scaling(
+            self.encoder, self.decoder
+        )
+        with _replica.strategy_scope(self):
+            user_optimizer = _optimizers.resolve(optimizer, _default_adam, "optimizer")
+            run_optimizer = _optimizers.maybe_wrap(user_optimizer, scale)
+            _optimizers.build(run_optimizer, self.trainable_variables)
+        super().compile(optimizer=run_optimizer, auto_scale_loss=False, **passthrough)
+        self._vae_compile_config = {
+            "optimizer": user_optimizer,  # as given (unwrapped), resolved
+            "auto_scale_loss": auto_scale_loss,
+            **passthrough,
+        }
+
+    def get_compile_config(self):
+        if not self.compiled or self._vae_compile_config is None:
+            return {}
+        config = dict(self._vae_compile_config)
+        config["optimizer"] = keras.saving.serialize_keras_object(config["optimizer"])
+        return config
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        if config.get("optimizer") is not None:
+            config["optimizer"] = keras.saving.deserialize_keras_object(config["optimizer"])
+        self.compile(**config)
+
+    # ----------------------------------------------------------------- steps
+
+    def _per_image_losses(self, images, training):
+        """Per-image ``(loss, reconstruction, kl)`` in nats, shapes (batch,)."""
+        outputs = self.encoder(images, training=training)
+        if not isinstance(outputs, (list, tuple)) or len(outputs) != 3:
+            raise ValueError(
+                "encoder must return [z_mean, z_log_var, z]. "
+                f"Received: {type(outputs).__name__} of length "
+                f"{len(outputs) if isinstance(outputs, (list, tuple)) else 1}"
+            )
+        z_mean, z_log_var, z = outputs
+        decoded = self.decoder(z, training=training)
+        if self.likelihood == "bernoulli":
+            reconstruction = losses.bernoulli_nll(images, decoded)
+        else:
+            reconstruction = losses.gaussian_nll(
+                images, ops.cast(decoded, "float32"), self.gaussian_std
+            )
+        kl = losses.kl_divergence(z_mean, z_log_var)
+        return reconstruction + self.beta * kl, reconstruction, kl
+
+    def _images(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return ops.cast(images, "float32")
+
+    def _update_metrics(self, loss, reconstruction, kl):
+        self.loss_tracker.update_state(loss)
+        self.reconstruction_loss_tracker.update_state(reconstruction)
+        self.kl_loss_tracker.update_state(kl)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        images = self._images(data)
+        variables = self.trainable_variables
+        with tf.GradientTape() as tape:
+            per_image, reconstruction, kl = self._per_image_losses(images, training=True)
+            loss = _replica.global_average(per_image)
+            loss = loss + _replica.scaled_regularization(self)
+            scaled_loss = self.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled_loss, variables)
+        self.optimizer.apply(grads, variables)
+        return self._update_metrics(per_image, reconstruction, kl)
+
+    def test_step(self, data):
+        per_image, reconstruction, kl = self._per_image_losses(self._images(data), training=False)
+        return self._update_metrics(per_image, reconstruction, kl)
+
+    def call(self, inputs, training=False):
+        """Reconstructs ``inputs`` as ``decoder(z_mean)`` (no sampling), float32."""
+        z_mean = self.encoder(inputs, training=training)[0]
+        return ops.cast(self.decoder(z_mean, training=training), "float32")
+
+    # ------------------------------------------------------------ inference
+
+    def encode(self, images, batch_size=None):
+        """Encodes images to the parameters of the approximate posterior.
+
+        Args:
+            images: Array of images, shape ``(n, ...)`` as the encoder expects.
+            batch_size: Optional int, rows per sub-model call (default 128).
+
+        Returns:
+            Tuple ``(z_mean, z_log_var)`` of numpy float32 arrays.
+
+        Raises:
+            TypeError: If ``batch_size`` is not an int.
+            ValueError: If ``images`` does not match the encoder's input
+                shape or ``batch_size`` is < 1.
+
+        Example:
+
+        ```python
+        z_mean, z_log_var = vae.encode(test_images[:8])
+        ```
+        """
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, minimum=1)
+        images = np.asarray(images, dtype="float32")
+        if self._image_shape is not None and not (
+            images.ndim == len(self._image_shape)
+            and _compatible(images.shape[1:], self._image_shape[1:])
+        ):
+            raise ValueError(
+                f"images must have shape (n,) + {self._image_shape[1:]}. "
+                f"Received: images.shape={images.shape}"
+            )
+        z_mean, z_log_var, _ = predict_in_batches(self.encoder, images, batch_size)
+        return z_mean, z_log_var
+
+    def decode(self, z, batch_size=None):
+        """Decodes latent vectors to images (probabilities or means).
+
+        Args:
+            z: Array of latent vectors, shape ``(n,) + latent_shape``.
+            batch_size: Optional int, rows per sub-model call (default 128).
+
+        Returns:
+            Numpy float32 images in ``[0, 1]``.
+
+        Raises:
+            ValueError: If ``z`` does not match the latent shape or
+                ``batch_size`` is < 1.
+
+        Example:
+
+        ```python
+        images = vae.decode(np.zeros((4, 2), "float32"))
+        ```
+        """
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, minimum=1)
+        z = np.asarray(z, dtype="float32")
+        if self._latent_shape is not None and not (
+            z.ndim == len(self._latent_shape) + 1
+            and _compatible(z.shape[1:], self._latent_shape)
+        ):
+            raise ValueError(
+                f"z must have shape (n,) + {self._latent_shape}. "
+                f"Received: z.shape={z.shape}"
+            )
+        return predict_in_batches(self.decoder, z, batch_size)
+
+    def sample(self, num_images, seed=None, batch_size=None):
+        """Decodes ``num_images`` latent vectors drawn from the prior N(0, I).
+
+        Args:
+            num_images: Int >= 1.
+            seed: Optional int; a given seed always gives the same images for
+                given weights. None draws from Keras' global seed generator.
+            batch_size: Optional int, rows per sub-model call (default 128).
+
+        Returns:
+            Numpy float32 images in ``[0, 1]``, shape ``(num_images, ...)``.
+
+        Raises:
+            TypeError: If ``num_images`` or ``seed`` is not an int.
+            ValueError: If ``num_images`` < 1, or when the latent shape
+                cannot be inferred from the sub-models.
+
+        Example:
+
+        ```python
+        images = vae.sample(16, seed=0)
+        ```
+        """
+        num_images = check_int("num_images", num_images, minimum=1)
+        seed = check_seed(seed)
+        if self._latent_shape is None or None in self._latent_shape:
+            raise ValueError(
+                "sample() needs the latent shape, which could not be inferred "
+                "from the encoder/decoder; draw z yourself and call decode(z). "
+                f"Received: latent_shape={self._latent_shape}"
+            )
+        z = keras.random.normal((num_images,) + self._latent_shape, seed=seed)
+        return self.decode(ops.convert_to_numpy(z), batch_size=batch_size)
+
+    # --------------------------------------------------------------- saving
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                "beta": self.beta,
+                "likelihood": self.likelihood,
+                "gaussian_std": self.gaussian_std,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        encoder = keras.saving.deserialize_keras_object(
+            config.pop("encoder"), custom_objects=custom_objects
+        )
+        decoder = keras.saving.deserialize_keras_object(
+            config.pop("decoder"), custom_objects=custom_objects
+        )
+        return cls(encoder, decoder, **config)
+
+
+def _compatible(shape_a, shape_b):
+    """True when two shapes agree wherever both are known."""
+    shape_a, shape_b = tuple(shape_a), tuple(shape_b)
+    return len(shape_a) == len(shape_b) and all(
+        a is None or b is None or a == b for a, b in zip(shape_a, shape_b)
+    )
