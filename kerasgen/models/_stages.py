@@ -1,0 +1,73 @@
+"""Resolution stages shared by the builders: start grid, depth and widths.
+
+All four builders (generator, discriminator, encoder, decoder) use the same
+rule, so a generator and a discriminator (or an encoder and a decoder) built
+for the same ``image_shape`` mirror each other.
+"""
+
+from kerasgen.models._validation import check_image_shape
+
+# The coarsest grid a model starts from (generator/decoder) or ends at
+# (discriminator/encoder) is at least this many pixels on each side.
+MIN_GRID_SIZE = 4
+# Channels double per stage but stop growing at this multiple of base_filters
+# (64x64 with base_filters=64 gives the classic DCGAN 512 -> 256 -> 128 -> 64).
+MAX_FILTER_MULTIPLIER = 8
+
+
+def resolution_stages(image_shape):
+    """Derives the start grid and the number of stride-2 stages.
+
+    Halves height and width together while both are even and both halves are
+    at least ``MIN_GRID_SIZE``: 28x28 -> 7x7 (2 stages), 32x32 -> 4x4 (3),
+    64x64 -> 4x4 (4), 48x32 -> 6x4 (3).
+
+    Args:
+        image_shape: ``(height, width, channels)`` of the images.
+
+    Returns:
+        A tuple ``(grid_height, grid_width, num_stages)`` with
+        ``num_stages >= 1`` and ``height == grid_height * 2**num_stages``.
+
+    Raises:
+        ValueError: If ``image_shape`` is invalid, or height and width are not
+            both even and at least ``2 * MIN_GRID_SIZE`` (at least one stage).
+    """
+    height, width, _ = check_image_shape(image_shape)
+    grid_height, grid_width, num_stages = height, width, 0
+    while (
+        grid_height % 2 == 0
+        and grid_width % 2 == 0
+        and grid_height // 2 >= MIN_GRID_SIZE
+        and grid_width // 2 >= MIN_GRID_SIZE
+    ):
+        grid_height, grid_width, num_stages = (
+            grid_height // 2,
+            grid_width // 2,
+            num_stages + 1,
+        )
+    if num_stages == 0:
+        raise ValueError(
+            "image_shape height and width must both be even and at least "
+            f"{2 * MIN_GRID_SIZE}, so that they can be reached by doubling a "
+            f"grid of at least {MIN_GRID_SIZE}x{MIN_GRID_SIZE} (e.g. 28 = "
+            "7 * 2**2, 32 = 4 * 2**3). Received: "
+            f"image_shape={tuple(image_shape)!r}"
+        )
+    return grid_height, grid_width, num_stages
+
+
+def stage_filters(base_filters, stage):
+    """Number of channels at a stage, counted from the full resolution.
+
+    Stage 0 is the full-resolution stage (``base_filters`` channels); each
+    coarser stage doubles it, up to ``MAX_FILTER_MULTIPLIER * base_filters``.
+
+    Args:
+        base_filters: Channels of the full-resolution stage.
+        stage: Stage index, ``>= 0``.
+
+    Returns:
+        The number of channels, an int.
+    """
+    return base_filters * min(2**stage, MAX_FILTER_MULTIPLIER)
