@@ -2,6 +2,8 @@
 
 from kerasgen import _backend  # noqa: F401  (backend guard)
 
+# isort: split
+
 import keras
 from keras import ops
 
@@ -59,3 +61,130 @@ class Sampling(keras.layers.Layer):
         config = super().get_config()
         config.update({"seed": self.seed})
         return config
+
+
+@keras.saving.register_keras_serializable(package="kerasgen")
+class PixelUnshuffle(keras.layers.Layer):
+    """Moves ``block_size x block_size`` pixel blocks into channels.
+
+    Wraps ``tf.nn.space_to_depth``: ``(batch, H, W, C)`` becomes
+    ``(batch, H / block_size, W / block_size, C * block_size**2)``. Used at the
+    input of FFDNet-style restorers so that the network runs at a lower
+    resolution. The inverse is :class:`PixelShuffle`.
+
+    Args:
+        block_size: Int >= 1, the spatial downscaling factor. ``H`` and ``W``
+            must be divisible by it.
+        **kwargs: Standard ``keras.layers.Layer`` arguments (``name``, ...).
+
+    Call arguments:
+        inputs: A channels-last tensor ``(batch, H, W, C)``.
+
+    Returns:
+        A tensor ``(batch, H / block_size, W / block_size, C * block_size**2)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> y = PixelUnshuffle(2)(np.zeros((1, 4, 6, 3), "float32"))
+    >>> tuple(y.shape)
+    (1, 2, 3, 12)
+    """
+
+    def __init__(self, block_size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.block_size = _validate_block_size(block_size)
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        if self.block_size == 1:
+            return inputs
+        return tf.nn.space_to_depth(inputs, self.block_size)
+
+    def compute_output_shape(self, input_shape):
+        b = self.block_size
+        batch, height, width, channels = input_shape
+        return (
+            batch,
+            None if height is None else height // b,
+            None if width is None else width // b,
+            None if channels is None else channels * b * b,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"block_size": self.block_size})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kerasgen")
+class PixelShuffle(keras.layers.Layer):
+    """Moves channels into ``block_size x block_size`` pixel blocks.
+
+    Wraps ``tf.nn.depth_to_space`` (sub-pixel convolution output):
+    ``(batch, H, W, C * block_size**2)`` becomes
+    ``(batch, H * block_size, W * block_size, C)``. Inverse of
+    :class:`PixelUnshuffle`.
+
+    Args:
+        block_size: Int >= 1, the spatial upscaling factor. The number of
+            input channels must be divisible by ``block_size**2``.
+        **kwargs: Standard ``keras.layers.Layer`` arguments (``name``, ...).
+
+    Call arguments:
+        inputs: A channels-last tensor ``(batch, H, W, C * block_size**2)``.
+
+    Returns:
+        A tensor ``(batch, H * block_size, W * block_size, C)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> y = PixelShuffle(2)(np.zeros((1, 2, 3, 12), "float32"))
+    >>> tuple(y.shape)
+    (1, 4, 6, 3)
+    """
+
+    def __init__(self, block_size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.block_size = _validate_block_size(block_size)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is not None and channels % (self.block_size**2):
+            raise ValueError(
+                "PixelShuffle needs a number of input channels divisible by "
+                f"block_size**2 = {self.block_size**2}. "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        if self.block_size == 1:
+            return inputs
+        return tf.nn.depth_to_space(inputs, self.block_size)
+
+    def compute_output_shape(self, input_shape):
+        b = self.block_size
+        batch, height, width, channels = input_shape
+        return (
+            batch,
+            None if height is None else height * b,
+            None if width is None else width * b,
+            None if channels is None else channels // (b * b),
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"block_size": self.block_size})
+        return config
+
+
+def _validate_block_size(block_size):
+    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
+        raise ValueError(
+            f"block_size must be an int >= 1. Received: block_size={block_size!r}"
+        )
+    return block_size

@@ -1,0 +1,117 @@
+"""Pretrained models shipped with kerasgen (``<name>.keras`` files)."""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import importlib.resources
+import os
+import pathlib
+
+import keras
+
+# Name -> description of the models that kerasgen ships (trained by the
+# recipes in ``kerasgen.recipes``).
+PRETRAINED_MODELS = {
+    "unet_denoise_gray": (
+        "Blind grayscale Gaussian denoiser (sigma 0-55/255): U-Net from "
+        "kerasgen.models.build_unet, trained on train400 by "
+        "kerasgen.recipes.train_unet. Use with kerasgen.inference.restore."
+    ),
+}
+
+
+def list_pretrained():
+    """Lists the names accepted by :func:`load_pretrained`.
+
+    Returns:
+        A sorted list of names: the models kerasgen ships
+        (``PRETRAINED_MODELS``) and any other ``<name>.keras`` file found in
+        the ``kerasgen.saved_models`` package data (or, in a source
+        checkout, the repository's ``saved_models/`` folder).
+
+    Example:
+
+    >>> "unet_denoise_gray" in list_pretrained()
+    True
+    """
+    names = set(PRETRAINED_MODELS)
+    for directory in _search_dirs():
+        if directory.is_dir():
+            names.update(
+                entry.name[: -len(".keras")]
+                for entry in directory.iterdir()
+                if entry.name.endswith(".keras") and entry.is_file()
+            )
+    return sorted(names)
+
+
+def load_pretrained(name, *, compile=False):
+    """Loads a pretrained model shipped with kerasgen.
+
+    Looks for ``<name>.keras`` in the installed package data
+    ``kerasgen.saved_models`` (``importlib.resources``), then in the
+    ``saved_models/`` folder next to the ``kerasgen`` source package (source
+    checkout), and loads it with ``keras.saving.load_model``.
+
+    Args:
+        name: A name from :func:`list_pretrained`, e.g.
+            ``"unet_denoise_gray"``.
+        compile: Bool, passed to ``keras.saving.load_model`` (the shipped
+            models are meant for inference, so ``False`` by default).
+
+    Returns:
+        The ``keras.Model``.
+
+    Raises:
+        ValueError: If ``name`` is not a known name (the message lists them).
+        FileNotFoundError: If ``name`` is known but its file is not
+            installed (e.g. weights not trained yet in this checkout).
+
+    Example:
+
+    >>> from kerasgen.inference import restore
+    >>> model = load_pretrained("unet_denoise_gray")  # doctest: +SKIP
+    >>> denoised = restore(noisy_image, model)  # doctest: +SKIP
+    """
+    available = list_pretrained()
+    if not isinstance(name, str) or name not in available:
+        raise ValueError(
+            f"Unknown pretrained model. Expected one of {available}. "
+            f"Received: name={name!r}"
+        )
+    searched = []
+    for directory in _search_dirs():
+        candidate = directory / f"{name}.keras"
+        searched.append(str(candidate))
+        if candidate.is_file():
+            _register_custom_objects()
+            with importlib.resources.as_file(candidate) as path:
+                return keras.saving.load_model(path, compile=compile)
+    raise FileNotFoundError(
+        f"The pretrained model {name!r} is known but its file is not "
+        f"installed. Searched: {searched}. Train it with "
+        "kerasgen.recipes (see the README) and copy the .keras file to the "
+        "repository's saved_models/ folder, then reinstall kerasgen."
+    )
+
+
+def _search_dirs():
+    """Folders searched for ``<name>.keras``, package data first."""
+    dirs = []
+    try:
+        dirs.append(importlib.resources.files("kerasgen.saved_models"))
+    except ModuleNotFoundError:
+        pass
+    source_dir = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models"
+    )
+    if not any(str(d) == source_dir for d in dirs):
+        dirs.append(pathlib.Path(source_dir))
+    return dirs
+
+
+def _register_custom_objects():
+    """Imports the modules that register kerasgen's serializable classes."""
+    import kerasgen.layers
+    import kerasgen.models  # noqa: F401

@@ -1,0 +1,387 @@
+"""Recipe: train a U-Net restorer on patches, with resumable checkpoints."""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import importlib.util
+import json
+import math
+import numbers
+import os
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasgen._checks import check_seed
+from kerasgen.data.restoration_pairs import load_clean_images, make_restoration_dataset
+from kerasgen.inference import size_multiple
+from kerasgen.metrics import psnr
+from kerasgen.models._validation import check_positive_int
+from kerasgen.models.unet import build_unet
+
+LOSSES = ("mae", "mse")
+BEST_MODEL = "best.keras"
+LAST_MODEL = "last.keras"
+BACKUP_DIR = "backup"
+LOGS_DIR = "logs"
+HISTORY_CSV = "history.csv"
+
+
+def train_unet(
+    data,
+    out_dir,
+    *,
+    epochs=50,
+    steps_per_epoch=400,
+    patch_size=64,
+    batch_size=16,
+    sigma_range=(0.0, 55 / 255),
+    degradation="gaussian",
+    model=None,
+    model_kwargs=None,
+    loss="mae",
+    learning_rate=1e-3,
+    cosine_decay=True,
+    validation_data=None,
+    validation_sigma=25 / 255,
+    channels=1,
+    seed=0,
+    jit_compile="auto",
+    callbacks=None,
+    verbose="auto",
+):
+    """Trains a U-Net restorer on random patches; resumable, checkpointed.
+
+    Pairs come from :func:`kerasgen.data.make_restoration_dataset` (random
+    patches, flips/rotations, on-the-fly ``degradation``). The model is
+    compiled with Adam (``learning_rate``, optionally cosine-decayed to 1% over
+    the whole run), the ``loss`` and :func:`kerasgen.metrics.psnr` (of the
+    unclipped output), and fitted with:
+
+    * ``keras.callbacks.BackupAndRestore(out_dir/"backup")`` (two
+      checkpoints, so a run killed while writing one still resumes): running
+      the same call again after an interruption resumes at the epoch after the
+      last completed one, with the weights and optimizer state of that epoch
+      (the backup is deleted when training completes);
+    * ``keras.callbacks.ModelCheckpoint`` writing ``out_dir/"best.keras"``
+      (best ``val_psnr``, or lowest training loss without validation data)
+      and ``out_dir/"last.keras"`` at every epoch, each written to a
+      temporary file first and renamed, so never half-written;
+    * ``keras.callbacks.CSVLogger(out_dir/"history.csv", append=True)``
+      (one row per epoch; continued, not restarted, by a resumed run);
+    * ``keras.callbacks.TensorBoard(out_dir/"logs")`` when the
+      ``tensorboard`` package is installed (TensorFlow does not require it;
+      otherwise a warning says so).
+
+    After a resume the patch stream restarts from its beginning (same seed),
+    which only repeats patches already seen.
+
+    Args:
+        data: Clean training images: a folder, a float array
+            ``(N, H, W[, C])`` in ``[0, 1]`` or a list of arrays (see
+            :func:`kerasgen.data.load_clean_images`).
+        out_dir: Output folder (created if needed).
+        epochs: Int >= 1, number of epochs.
+        steps_per_epoch: Int >= 1, batches per epoch.
+        patch_size: Int, side of the training patches; a multiple of the
+            model's size multiple (``2**depth * pixel_unshuffle``).
+        batch_size: Int >= 1, patches per batch.
+        sigma_range: ``(low, high)`` noise standard deviation (image units)
+            for ``degradation="gaussian"``.
+        degradation: Passed to ``make_restoration_dataset``.
+        model: ``None`` (build a U-Net with ``build_unet(image_shape=(None,
+            None, channels), **model_kwargs)``) or an uncompiled or compiled
+            ``keras.Model`` (recompiled here) taking ``channels``-channel
+            images. A model with a second input is fed the noise level of
+            each patch; a model with a fixed input size needs ``patch_size``
+            equal to it.
+        model_kwargs: Dict of ``build_unet`` arguments when ``model`` is
+            ``None``.
+        loss: ``"mae"`` (default; sharper results for Gaussian noise
+            training) or ``"mse"``.
+        learning_rate: Float > 0, or a
+            ``keras.optimizers.schedules.LearningRateSchedule``.
+        cosine_decay: Bool, for a float ``learning_rate``: cosine decay from
+            ``learning_rate`` to ``learning_rate / 100`` over
+            ``epochs * steps_per_epoch`` steps.
+        validation_data: ``None`` or clean images (same forms as ``data``).
+            They are centre-cropped to a common size (a multiple of the size
+            multiple) and degraded once (seeded; Gaussian noise of
+            ``validation_sigma`` for ``"gaussian"``).
+        validation_sigma: Noise standard deviation of the validation pairs.
+        channels: 1 or 3.
+        seed: Int or ``None``. Seeds ``keras.utils.set_random_seed`` (weights
+            of a built model) and the data pipeline.
+        jit_compile: Passed to ``model.compile``; ``"auto"`` (default) uses
+            XLA only when TensorFlow sees a GPU (on CPU, XLA measured slower
+            than the default oneDNN kernels for these models, see
+            ``benchmarks/unet_throughput.py``).
+        callbacks: Optional list of extra ``keras.callbacks.Callback``s, run
+            after the ones above.
+        verbose: Passed to ``model.fit``.
+
+    Returns:
+        A tuple ``(model, history)``: the trained ``keras.Model`` (weights of
+        the last epoch) and the ``keras.callbacks.History`` of this call
+        (after a resume, only the epochs run by this call).
+
+    Raises:
+        ValueError: If an argument is invalid (e.g. ``patch_size`` not a
+            multiple of the model's size multiple, unknown ``loss``).
+
+    Example:
+
+    >>> model, history = train_unet(  # doctest: +SKIP
+    ...     "data/train400", "runs/unet_denoise_gray", epochs=40,
+    ...     steps_per_epoch=250, patch_size=64, batch_size=16,
+    ...     model_kwargs=dict(depth=3, base_filters=32, pixel_unshuffle=2))
+    """
+    epochs = check_positive_int("epochs", epochs)
+    steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
+    batch_size = check_positive_int("batch_size", batch_size)
+    patch_size = check_positive_int("patch_size", patch_size)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}. Received: loss={loss!r}")
+    if not isinstance(cosine_decay, bool):
+        raise TypeError(
+            f"cosine_decay must be a bool. Received: cosine_decay={cosine_decay!r}"
+        )
+    schedule = _learning_rate(learning_rate, cosine_decay, epochs * steps_per_epoch)
+    seed = check_seed(seed)
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(
+            f"out_dir must be a path. Received: out_dir of type {type(out_dir).__name__}"
+        )
+    out_dir = os.fspath(out_dir)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ValueError(
+            f"out_dir must be a folder. Received: out_dir={out_dir!r} (a file)"
+        )
+
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    if model is None:
+        model = build_unet(
+            **{"image_shape": (None, None, channels), **(model_kwargs or {})}
+        )
+    elif model_kwargs:
+        raise ValueError(
+            "Pass either model or model_kwargs, not both. "
+            f"Received: model={model.name!r}, model_kwargs={model_kwargs!r}"
+        )
+    elif not isinstance(model, keras.Model):
+        raise TypeError(
+            f"model must be a keras.Model. Received: model of type {type(model).__name__}"
+        )
+    with_noise_level = len(model.inputs) == 2
+    multiple = size_multiple(model)
+    _, height, width, model_channels = model.inputs[0].shape
+    if model_channels != channels:
+        raise ValueError(
+            f"The model takes {model_channels}-channel images but channels={channels}. "
+            "Pass the same number of channels to both."
+        )
+    if patch_size % multiple:
+        raise ValueError(
+            f"patch_size must be a multiple of the model's size multiple {multiple} "
+            f"(2**depth * pixel_unshuffle for a U-Net). Received: patch_size={patch_size}"
+        )
+    if {height, width} - {None, patch_size}:
+        raise ValueError(
+            "The model has a fixed input size, so patch_size must equal it. "
+            f"Received: model input size ({height}, {width}), patch_size={patch_size}"
+        )
+    fixed_size = patch_size if (height, width) != (None, None) else None
+
+    dataset = make_restoration_dataset(
+        data,
+        degradation=degradation,
+        sigma_range=sigma_range,
+        patch_size=patch_size,
+        batch_size=batch_size,
+        seed=seed,
+        channels=channels,
+        with_noise_level=with_noise_level,
+    )
+    validation = None
+    if validation_data is not None:
+        validation = _validation_pairs(
+            validation_data,
+            multiple=multiple,
+            fixed_size=fixed_size,
+            degradation=degradation,
+            sigma=validation_sigma,
+            batch_size=batch_size,
+            channels=channels,
+            seed=seed,
+            with_noise_level=with_noise_level,
+        )
+
+    if jit_compile == "auto":
+        jit_compile = bool(tf.config.list_physical_devices("GPU"))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss=loss,
+        metrics=[psnr],
+        jit_compile=jit_compile,
+    )
+    os.makedirs(out_dir, exist_ok=True)
+    backup_dir = os.path.join(out_dir, BACKUP_DIR)
+    monitor, mode = ("val_psnr", "max") if validation is not None else ("loss", "min")
+    best_path = os.path.join(out_dir, BEST_MODEL)
+    resuming = os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
+    best_checkpoint = _AtomicModelCheckpoint(
+        best_path,
+        monitor=monitor,
+        mode=mode,
+        save_best_only=True,
+        initial_value_threshold=_read_best(best_path, monitor) if resuming else None,
+    )
+    all_callbacks = [
+        keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
+        best_checkpoint,
+        _AtomicModelCheckpoint(os.path.join(out_dir, LAST_MODEL)),
+        keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),
+    ]
+    if importlib.util.find_spec("tensorboard") is not None:
+        all_callbacks.append(
+            keras.callbacks.TensorBoard(
+                os.path.join(out_dir, LOGS_DIR), profile_batch=0
+            )
+        )
+    else:
+        warnings.warn(
+            "The tensorboard package is not installed, so train_unet writes no "
+            f"TensorBoard logs (only {HISTORY_CSV}). Install it with "
+            "`pip install tensorboard`.",
+            stacklevel=2,
+        )
+    all_callbacks.extend(callbacks or [])
+    history = model.fit(
+        dataset,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation,
+        callbacks=all_callbacks,
+        verbose=verbose,
+        shuffle=False,  # the dataset shuffles itself
+    )
+    return model, history
+
+
+class _AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``ModelCheckpoint`` that writes a temporary file, then renames it.
+
+    For ``save_best_only``, the best value is also written to
+    ``<filepath>.json`` so that a resumed run does not overwrite a better
+    model saved before the interruption.
+    """
+
+    def _save_model(self, epoch, batch, logs):
+        final_path = self.filepath
+        folder, name = os.path.split(final_path)
+        temp_path = os.path.join(folder, f".{name}.partial.keras")
+        best_before = self.best
+        self.filepath = temp_path
+        try:
+            super()._save_model(epoch, batch, logs)
+        finally:
+            self.filepath = final_path
+        if os.path.exists(temp_path):
+            os.replace(temp_path, final_path)
+            if self.save_best_only and self.best != best_before:
+                _write_json_atomic(
+                    final_path + ".json",
+                    {
+                        "monitor": self.monitor,
+                        "best": float(self.best),
+                        "epoch": epoch + 1,
+                    },
+                )
+
+
+def _read_best(path, monitor):
+    try:
+        with open(path + ".json") as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if record.get("monitor") != monitor or not os.path.exists(path):
+        return None
+    return record.get("best")
+
+
+def _write_json_atomic(path, record):
+    temp_path = path + ".partial"
+    with open(temp_path, "w") as f:
+        json.dump(record, f)
+    os.replace(temp_path, path)
+
+
+def _validation_pairs(
+    source,
+    *,
+    multiple,
+    fixed_size,
+    degradation,
+    sigma,
+    batch_size,
+    channels,
+    seed,
+    with_noise_level,
+):
+    """Fixed, centre-cropped, seeded validation pairs as a cached dataset."""
+    images = load_clean_images(source, channels=channels)
+    side_h = min(a.shape[0] for a in images) // multiple * multiple
+    side_w = min(a.shape[1] for a in images) // multiple * multiple
+    side = min(side_h, side_w)
+    if fixed_size is not None:
+        side = fixed_size if side >= fixed_size else 0
+        multiple = fixed_size
+    if side == 0:
+        smallest = min((a.shape[:2] for a in images), key=min)
+        raise ValueError(
+            f"validation images must be at least {multiple} pixels on each side "
+            "(the model's size multiple, or its fixed input size). "
+            f"Received: smallest image shape {smallest}"
+        )
+    crops = []
+    for a in images:
+        top, left = (a.shape[0] - side) // 2, (a.shape[1] - side) // 2
+        crops.append(a[top : top + side, left : left + side])
+    return make_restoration_dataset(
+        np.stack(crops),
+        degradation=degradation,
+        sigma_range=(sigma, sigma),
+        patch_size=side,
+        batch_size=batch_size,
+        augment=False,
+        repeat=False,
+        shuffle=False,
+        seed=0 if seed is None else seed,
+        channels=channels,
+        with_noise_level=with_noise_level,
+    ).cache()
+
+
+def _learning_rate(learning_rate, cosine_decay, total_steps):
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return learning_rate
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, numbers.Real)
+        or not math.isfinite(learning_rate)
+        or learning_rate <= 0
+    ):
+        raise ValueError(
+            "learning_rate must be a float > 0 or a LearningRateSchedule. "
+            f"Received: learning_rate={learning_rate!r}"
+        )
+    if not cosine_decay:
+        return float(learning_rate)
+    return keras.optimizers.schedules.CosineDecay(
+        float(learning_rate), decay_steps=total_steps, alpha=0.01
+    )

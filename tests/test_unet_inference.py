@@ -1,0 +1,142 @@
+"""Tests of kerasgen.inference.restore (padding, tiling, validation)."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasgen.inference import restore, size_multiple
+from kerasgen.models import build_unet
+
+
+@pytest.fixture(scope="module")
+def gray_model():
+    keras.utils.set_random_seed(0)
+    return build_unet(depth=2, base_filters=4)
+
+
+@pytest.fixture(scope="module")
+def small_field_model():
+    # Receptive field radius < overlap / 4 = 8: tiling must be exact.
+    keras.utils.set_random_seed(1)
+    return build_unet(depth=1, base_filters=4, convs_per_level=1, residual=False)
+
+
+def _image(shape, seed=0):
+    return np.random.default_rng(seed).random(shape).astype("float32")
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (37, 53, 1), (1, 1), (64, 64)])
+def test_restore_keeps_odd_shapes(gray_model, shape):
+    restored = restore(_image(shape), gray_model)
+    assert restored.shape == shape
+    assert restored.dtype == np.float32
+    assert restored.min() >= 0.0 and restored.max() <= 1.0
+
+
+def test_restore_matches_model_on_multiple_sizes(gray_model):
+    image = _image((32, 48))
+    expected = np.clip(
+        gray_model.predict(image[None, ..., None], verbose=0)[0, ..., 0], 0, 1
+    )
+    np.testing.assert_allclose(restore(image, gray_model), expected, atol=1e-6)
+
+
+def test_restore_rgb_and_channel_axis():
+    model = build_unet((None, None, 3), depth=2, base_filters=4)
+    image = _image((21, 30, 3))
+    restored = restore(image, model)
+    assert restored.shape == (21, 30, 3)
+    channels_first = restore(np.moveaxis(image, -1, 0), model, channel_axis=0)
+    np.testing.assert_allclose(np.moveaxis(channels_first, 0, -1), restored, atol=1e-6)
+
+
+def test_tiled_equals_untiled_when_receptive_field_fits(small_field_model):
+    image = _image((150, 170))
+    whole = restore(image, small_field_model)
+    tiled = restore(image, small_field_model, tile=72, overlap=32, batch_size=3)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+
+
+def test_tiled_close_to_untiled_for_a_deeper_model(gray_model):
+    image = _image((100, 90))
+    whole = restore(image, gray_model)
+    tiled = restore(image, gray_model, tile=48, overlap=16)
+    difference = np.abs(tiled - whole)
+    assert difference.max() < 1e-2
+    # Away from the seams (tile interiors), results are identical.
+    np.testing.assert_allclose(tiled[:20, :20], whole[:20, :20], atol=1e-5)
+
+
+def test_restore_noise_level_model_uses_sigma():
+    model = build_unet(
+        depth=2, base_filters=4, noise_level_input=True, pixel_unshuffle=2
+    )
+    image = _image((20, 28))
+    low = restore(image, model, sigma=0.0)
+    high = restore(image, model, sigma=0.5)
+    assert low.shape == image.shape
+    assert np.abs(low - high).max() > 1e-6
+    estimated = restore(image, model)  # sigma estimated with skimage
+    assert estimated.shape == image.shape
+    tiled = restore(image, model, sigma=0.5, tile=24, overlap=4)
+    assert tiled.shape == image.shape
+
+
+def test_restore_fixed_size_model_runs_by_tiles():
+    model = build_unet((32, 32, 1), depth=2, base_filters=4)
+    image = _image((37, 53))
+    assert restore(image, model, overlap=8).shape == (37, 53)
+    with pytest.raises(ValueError, match="tiles must be 32 pixels"):
+        restore(image, model, tile=48, overlap=8)
+
+
+def test_size_multiple_prefers_model_attribute(gray_model):
+    assert size_multiple(gray_model) == 4
+    model = build_unet(depth=2, base_filters=4, downsampling="max_pool")
+    assert size_multiple(model) == 4
+    model.size_multiple = 16
+    assert size_multiple(model) == 16
+
+
+@pytest.mark.parametrize(
+    "image, kwargs, match",
+    [
+        (np.zeros((8, 8, 3), "float32"), {}, r"expects images with 1 channel"),
+        (np.full((8, 8), np.nan, "float32"), {}, "NaN"),
+        (np.zeros((8, 8), "uint8"), {}, "float array"),
+        (np.zeros((1, 8, 8, 1), "float32"), {}, r"shape \(H, W\) or \(H, W, C\)"),
+        (np.zeros((0, 8), "float32"), {}, "no empty axis"),
+        (
+            np.zeros((8, 8), "float32"),
+            {"tile": 64, "overlap": 32},
+            "larger than 2 \\* overlap",
+        ),
+        (np.zeros((8, 8), "float32"), {"overlap": -1}, "overlap must be >= 0"),
+        (np.zeros((8, 8), "float32"), {"batch_size": 0}, "batch_size"),
+        (
+            np.zeros((8, 8), "float32"),
+            {"sigma": 0.1},
+            "only for models with a noise-level input",
+        ),
+        (np.zeros((8, 8, 1), "float32"), {"channel_axis": 5}, "channel_axis"),
+    ],
+)
+def test_restore_invalid_inputs_raise(gray_model, image, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        restore(image, gray_model, **kwargs)
+
+
+def test_restore_gray_image_into_rgb_model_raises():
+    model = build_unet((None, None, 3), depth=1, base_filters=2)
+    with pytest.raises(ValueError, match=r"3 channel\(s\)"):
+        restore(np.zeros((8, 8), "float32"), model)
+
+
+def test_restore_invalid_sigma_and_types_raise():
+    model = build_unet(depth=1, base_filters=2, noise_level_input=True)
+    with pytest.raises(ValueError, match="sigma must be a finite float >= 0"):
+        restore(np.zeros((8, 8), "float32"), model, sigma=-0.1)
+    with pytest.raises(TypeError, match="image must be a numpy array"):
+        restore([[0.0]], model, sigma=0.1)
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        restore(np.zeros((8, 8), "float32"), "unet")

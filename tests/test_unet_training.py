@@ -1,0 +1,132 @@
+"""Tests of U-Net training: loss decreases, train_unet checkpoints and resumes."""
+
+import importlib.util
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from kerasgen.models import build_unet
+from kerasgen.recipes import train_unet
+
+
+def _clean(n=4, size=32, seed=0):
+    # Smooth images (low-pass random fields) so that denoising is learnable.
+    rng = np.random.default_rng(seed)
+    coarse = rng.random((n, size // 8, size // 8))
+    return np.kron(coarse, np.ones((8, 8))).astype("float32")
+
+
+def test_few_steps_reduce_the_loss():
+    keras.utils.set_random_seed(0)
+    model = build_unet(depth=2, base_filters=8)
+    clean = _clean()[..., None]
+    noisy = clean + 0.1 * np.random.default_rng(1).standard_normal(clean.shape).astype(
+        "float32"
+    )
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mse", jit_compile=False)
+    before = model.evaluate(noisy, clean, verbose=0)
+    weights_before = [w.copy() for w in model.get_weights()]
+    model.fit(noisy, clean, epochs=15, batch_size=4, verbose=0)
+    assert model.evaluate(noisy, clean, verbose=0) < 0.7 * before
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(weights_before, model.get_weights())
+    )
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 2:
+            raise RuntimeError("interrupted")
+
+
+class _RecordStart(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.weights = [w.copy() for w in self.model.get_weights()]
+
+
+@pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
+def test_train_unet_checkpoints_and_resumes(tmp_path):
+    out_dir = tmp_path / "run"
+    kwargs = {
+        "epochs": 3,
+        "steps_per_epoch": 2,
+        "patch_size": 16,
+        "batch_size": 2,
+        "model_kwargs": {"depth": 2, "base_filters": 4},
+        "validation_data": _clean(2, 24, seed=5),
+        "jit_compile": False,
+        "verbose": 0,
+        "seed": 0,
+    }
+    with pytest.raises(RuntimeError, match="interrupted"):
+        train_unet(_clean(), out_dir, callbacks=[_Interrupt()], **kwargs)
+    assert os.listdir(out_dir / "backup")
+    after_two_epochs = keras.saving.load_model(out_dir / "last.keras").get_weights()
+
+    record = _RecordStart()
+    model, history = train_unet(_clean(), out_dir, callbacks=[record], **kwargs)
+    assert history.epoch == [2]
+    assert set(history.history) >= {"loss", "psnr", "val_loss", "val_psnr"}
+    for restored, saved in zip(record.weights, after_two_epochs):
+        np.testing.assert_array_equal(restored, saved)
+    assert not (out_dir / "backup").exists()
+    with open(out_dir / "history.csv") as f:
+        rows = f.read().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1", "2"]
+    if importlib.util.find_spec("tensorboard") is not None:
+        assert os.listdir(out_dir / "logs")
+    best = keras.saving.load_model(out_dir / "best.keras", compile=False)
+    assert best.output_shape == (None, None, None, 1)
+    last = keras.saving.load_model(out_dir / "last.keras", compile=False)
+    for a, b in zip(last.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not [name for name in os.listdir(out_dir) if "partial" in name]
+
+
+@pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
+def test_train_unet_feeds_noise_level_models(tmp_path):
+    model = build_unet(depth=1, base_filters=4, noise_level_input=True)
+    _, history = train_unet(
+        _clean(),
+        tmp_path,
+        model=model,
+        epochs=1,
+        steps_per_epoch=1,
+        patch_size=8,
+        batch_size=2,
+        jit_compile=False,
+        verbose=0,
+    )
+    assert len(history.history["loss"]) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (
+            {"patch_size": 20, "model_kwargs": {"depth": 3}},
+            "multiple of the model's size multiple 8",
+        ),
+        ({"loss": "huber"}, "loss must be one of"),
+        ({"epochs": 0}, "epochs must be a positive int"),
+        ({"learning_rate": -1.0}, "learning_rate must be a float > 0"),
+    ],
+)
+def test_train_unet_invalid_arguments_raise(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train_unet(_clean(), tmp_path, **{"patch_size": 16, **kwargs})
+
+
+def test_train_unet_checks_the_model_against_the_data(tmp_path):
+    rgb = build_unet((None, None, 3), depth=1, base_filters=2)
+    with pytest.raises(ValueError, match="takes 3-channel images but channels=1"):
+        train_unet(_clean(), tmp_path, model=rgb, patch_size=16)
+    fixed = build_unet((32, 32, 1), depth=1, base_filters=2)
+    with pytest.raises(
+        ValueError, match=r"fixed input size.*\(32, 32\), patch_size=16"
+    ):
+        train_unet(_clean(), tmp_path, model=fixed, patch_size=16)
+    with pytest.raises(ValueError, match="either model or model_kwargs"):
+        train_unet(_clean(), tmp_path, model=fixed, model_kwargs={"depth": 2})
