@@ -384,4 +384,400 @@ def _load_compare_image(value):
     return value, img_as_float32(getattr(data, value)())
 
 
-_PARSER_BUILDERS = (_add_restore_parser, _add_compare_parser)
+# ------------------------------------------------------------------- export
+
+_EXPORT_EPILOG = """\
+Loads a .keras file (a kerasgen GAN, a VAE, a generator or an image restorer
+such as the U-Net) and writes a SavedModel for TensorFlow Serving to
+OUT/NAME/VERSION/ (saved_model.pb + variables/), then prints the signatures
+with their named inputs and outputs. The SavedModel loads with TensorFlow
+alone (tf.saved_model.load, TF Serving); kerasgen is not needed to serve it.
+
+signatures:
+  GAN / generator:  serving_default (latent [+ labels] -> images),
+                    generate (num_images or labels, seed -> images)
+  VAE:              serving_default (latent -> images), encode (images ->
+                    z_mean, z_log_var), generate (num_images, seed -> images)
+  restorer (U-Net): serving_default (images of any size [+ noise_sigma] ->
+                    restored, clipped to [0, 1]), restore_uint8
+
+examples:
+  kerasgen export unet.keras --out saved_models --name unet --version 1
+  kerasgen export gan.keras --name mnist_gan --version 2 --overwrite
+  docker run -p 8501:8501 -v "$PWD/saved_models/unet:/models/unet" \\
+      -e MODEL_NAME=unet tensorflow/serving"""
+
+
+def _add_export_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export",
+        help="export a .keras model as a SavedModel for TensorFlow Serving",
+        description="Export a GAN, VAE, generator or U-Net (.keras file) for TensorFlow Serving.",
+        epilog=_EXPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", metavar="MODEL", help="the .keras file to export")
+    parser.add_argument(
+        "--out", default="saved_models", metavar="DIR",
+        help="folder holding one sub-folder per served model (default: saved_models)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--name", default=None,
+        help="model name, the folder under --out (default: generator, vae or unet according to the model)",
+    )  # fmt: skip
+    parser.add_argument("--version", type=_positive_int, default=1, help="version folder number (default: 1)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing version folder")
+    parser.set_defaults(run=_run_export)
+
+
+def _run_export(args):
+    if not os.path.isfile(args.model):
+        raise FileNotFoundError(f"MODEL must be a .keras file. Received: {args.model!r} (not found)")
+    import keras
+
+    # Registers kerasgen's custom objects (GAN, VAE, layers) for load_model.
+    import kerasgen.models
+    import kerasgen.trainers  # noqa: F401
+    from kerasgen.export import export_for_serving, serving_signatures
+
+    try:
+        model = keras.saving.load_model(args.model, compile=False)
+    except Exception as error:  # a corrupt file or not a Keras model
+        raise ValueError(f"could not load {args.model!r} as a Keras model: {error}") from error
+    try:
+        path = export_for_serving(model, args.out, name=args.name, version=args.version, overwrite=args.overwrite)
+    except TypeError as error:  # an unsupported object: the user's input
+        raise ValueError(str(error)) from error
+    print(f"wrote {path} ({type(model).__name__} {model.name!r})")
+    print("signatures:")
+    for signature, tensors in serving_signatures(path).items():
+        inputs = ", ".join(_describe_spec(n, s) for n, s in tensors["inputs"].items())
+        outputs = ", ".join(_describe_spec(n, s) for n, s in tensors["outputs"].items())
+        print(f"  {signature}: {inputs} -> {outputs}")
+    return 0
+
+
+def _describe_spec(name, spec):
+    """`images float32 (-1, -1, -1, 1)`: dynamic dimensions as -1, like saved_model_cli."""
+    dims = ", ".join("-1" if d is None else str(d) for d in spec.shape)
+    if spec.shape.rank == 1:
+        dims += ","
+    return f"{name} {spec.dtype.name} ({dims})"
+
+
+# -------------------------------------------------------------------- train
+
+_TRAIN_EPILOG = """\
+Each model is trained by a recipe of kerasgen.recipes (train_gan, train_vae,
+train_unet) with Keras' progress bar. Run `kerasgen train MODEL --help` for
+the options of a model.
+
+examples:
+  KERASGEN_DATA_DIR=../shared/data kerasgen train gan --dataset mnist --split "test[:8000]" --epochs 20
+  kerasgen train vae --dataset fashion_mnist --epochs 30 --out runs/vae_fashion
+  kerasgen train unet --data ../shared/data/train400 --epochs 40 --pixel-unshuffle 2"""
+
+_TRAIN_OUTPUTS = """\
+Writes into --out (default runs/{model}): {model}.keras (after every epoch and
+at the end), samples/samples_epoch_NNN.png (the same latent points every
+epoch), history.csv, loss_curves.png, and backup/ while the run is
+unfinished: re-running the same command after an interruption resumes from
+the last completed epoch. A completed run is not resumed: the same command
+starts a new run in that folder.
+
+Named datasets (mnist, fashion_mnist, cifar10) are read from local copies
+under --data-dir or $KERASGEN_DATA_DIR (mnist/t10k-images-idx3-ubyte.gz, ...;
+works offline), else downloaded with TensorFlow Datasets. Any other --dataset
+is a folder of images (class sub-folders give the labels).
+
+example:
+  {example}"""
+
+_TRAIN_EXAMPLES = {
+    "gan": 'KERASGEN_DATA_DIR=../shared/data kerasgen train gan --dataset mnist --split "test[:8000]" --epochs 20',
+    "vae": 'KERASGEN_DATA_DIR=../shared/data kerasgen train vae --split "test[:8000]" --epochs 30\n'
+    '      (validates on "test[8000:]", the rest of the test split)',
+}
+
+_UNET_EPILOG = """\
+Trains on random patches of the clean images in --data (any size, PNG / JPEG
+/ TIFF...), each with Gaussian noise of a random sigma in [0, --sigma-max]
+(blind denoising), with Adam and a cosine-decayed learning rate. Writes into
+--out (default runs/unet): best.keras (best validation PSNR, or lowest
+training loss without --validation-data), last.keras, history.csv,
+loss_curves.png, and backup/ while unfinished (re-running the same command
+resumes).
+
+example:
+  kerasgen train unet --data ../shared/data/train400 --epochs 40 --steps-per-epoch 250 \\
+      --patch-size 64 --depth 3 --base-filters 32 --pixel-unshuffle 2"""
+
+# Same names as kerasgen.trainers.GAN.compile(loss=...).
+_GAN_LOSSES = ("non_saturating", "hinge", "wgan_gp")
+
+
+def _add_train_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train",
+        help="train a GAN, a VAE or a U-Net denoiser (imports TensorFlow)",
+        description="Train a model with Keras' fit: checkpoints, sample grids and loss curves; resumable.",
+        epilog=_TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    models = parser.add_subparsers(dest="model", title="models", metavar="MODEL", required=True)
+    for model, summary, description in (
+        (
+            "gan",
+            "DCGAN, optionally class-conditional (--conditional); sample grids every epoch",
+            "Train a DCGAN (optionally class-conditional) on an image dataset.",
+        ),
+        (
+            "vae",
+            "convolutional VAE, validated on --validation-split; sample grids every epoch",
+            "Train a convolutional VAE on an image dataset, with validation.",
+        ),
+    ):
+        sub = models.add_parser(
+            model,
+            help=summary,
+            description=description,
+            epilog=_TRAIN_OUTPUTS.format(model=model, example=_TRAIN_EXAMPLES[model]),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _add_generative_options(sub, model)
+        sub.set_defaults(run=_run_train)
+    sub = models.add_parser(
+        "unet",
+        help="U-Net blind denoiser on random patches of a folder of clean images",
+        description="Train a U-Net blind denoiser on a folder of clean images.",
+        epilog=_UNET_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_unet_options(sub)
+    sub.set_defaults(run=_run_train)
+
+
+def _add_generative_options(parser, model):
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--dataset", default="mnist", metavar="NAME|PATH",
+        help="mnist, fashion_mnist, cifar10, or a folder of images (default: mnist)",
+    )  # fmt: skip
+    data.add_argument(
+        "--split", default="train",
+        help='training split, tfds-style: train, test, "test[:8000]", "train[:90%%]" (default: train)',
+    )  # fmt: skip
+    if model == "vae":
+        data.add_argument(
+            "--validation-split", default="auto", metavar="SPLIT",
+            help='validation split, e.g. "test[8000:]"; "none" for no validation; "auto" (default): the '
+            'rest of a "NAME[:stop]" --split, or test for the whole train split of a named dataset',
+        )  # fmt: skip
+    data.add_argument(
+        "--data-dir", default=None, metavar="DIR",
+        help="folder holding local copies of the named datasets (default: $KERASGEN_DATA_DIR)",
+    )  # fmt: skip
+    data.add_argument(
+        "--no-download", dest="download", action="store_false",
+        help="never download a named dataset: use local copies only (fails fast offline)",
+    )  # fmt: skip
+    data.add_argument(
+        "--image-size", type=_positive_int, nargs=2, default=None, metavar=("HEIGHT", "WIDTH"),
+        help="resize the images (default: their own size); even, at least 8, e.g. 32 32",
+    )  # fmt: skip
+    data.add_argument("--channels", type=int, choices=(1, 3), default=None, help="convert to 1 or 3 channels")
+    net = parser.add_argument_group("model")
+    net.add_argument(
+        "--latent-dim", type=_positive_int, default=None, metavar="N",
+        help=f"size of the latent space (default: {128 if model == 'gan' else 2})",
+    )  # fmt: skip
+    net.add_argument(
+        "--base-filters", type=_positive_int, default=None, metavar="N",
+        help=f"width of the outer convolution blocks (default: {64 if model == 'gan' else 32})",
+    )  # fmt: skip
+    if model == "gan":
+        net.add_argument("--conditional", action="store_true", help="class-conditional GAN (uses the labels)")
+        net.add_argument(
+            "--loss", choices=_GAN_LOSSES, default="non_saturating",
+            help="adversarial loss (default: non_saturating)",
+        )  # fmt: skip
+    else:
+        net.add_argument("--beta", type=_non_negative_float, default=1.0, help="weight of the KL term (default: 1)")
+        net.add_argument(
+            "--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli",
+            help="reconstruction likelihood (default: bernoulli)",
+        )  # fmt: skip
+    output = _add_fit_options(
+        parser, default_epochs=20 if model == "gan" else 30, default_batch=64 if model == "gan" else 128, model=model
+    )
+    output.add_argument(
+        "--num-samples", type=_positive_int, default=64, metavar="N", help="images per sample grid (default: 64)"
+    )
+
+
+def _add_fit_options(parser, *, default_epochs, default_batch, default_steps="one pass over the data", model):
+    """Adds the `training` options and returns the `output` argument group."""
+    fit = parser.add_argument_group("training")
+    fit.add_argument(
+        "--epochs", type=_positive_int, default=None, metavar="N", help=f"number of epochs (default: {default_epochs})"
+    )
+    fit.add_argument(
+        "--batch-size", type=_positive_int, default=None, metavar="N",
+        help=f"images per batch (default: {default_batch})",
+    )  # fmt: skip
+    fit.add_argument(
+        "--steps-per-epoch", type=_positive_int, default=None, metavar="N",
+        help=f"batches per epoch (default: {default_steps})",
+    )  # fmt: skip
+    fit.add_argument(
+        "--seed", type=_non_negative_int, default=0, metavar="N", help="seed of weights, shuffling, noise (default: 0)"
+    )
+    fit.add_argument(
+        "--xla", action=argparse.BooleanOptionalAction, default=None,
+        help="compile the train step with XLA (default: Keras' choice, off on CPU)",
+    )  # fmt: skip
+    output = parser.add_argument_group("output")
+    output.add_argument("--out", default=None, metavar="DIR", help=f"output folder (default: runs/{model})")
+    return output
+
+
+def _add_unet_options(parser):
+    data = parser.add_argument_group("data")
+    data.add_argument("--data", required=True, metavar="DIR", help="folder of clean training images")
+    data.add_argument(
+        "--validation-data", default=None, metavar="DIR",
+        help="folder of clean validation images (noise sigma 25, seeded)",
+    )  # fmt: skip
+    data.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 (gray, default) or 3 (RGB)")
+    data.add_argument(
+        "--sigma-max", type=_grey_levels, default=None, metavar="SIGMA",
+        help="largest training noise sigma in 8-bit grey levels (default: 55)",
+    )  # fmt: skip
+    data.add_argument(
+        "--patch-size", type=_positive_int, default=None, metavar="N",
+        help="side of the training patches, a multiple of 2**depth * pixel-unshuffle (default: 64)",
+    )  # fmt: skip
+    net = parser.add_argument_group("model")
+    net.add_argument(
+        "--depth", type=_positive_int, default=None, metavar="N", help="number of 2x downsamplings (default: 4)"
+    )
+    net.add_argument(
+        "--base-filters", type=_positive_int, default=None, metavar="N",
+        help="channels of the first level (default: 32)",
+    )  # fmt: skip
+    net.add_argument(
+        "--pixel-unshuffle", type=_positive_int, default=None, metavar="N",
+        help="FFDNet pixel-unshuffle factor; 2 needs about 4x fewer operations (default: 1, off)",
+    )  # fmt: skip
+    _add_fit_options(parser, default_epochs=50, default_batch=16, default_steps=400, model="unet")
+
+
+def _non_negative_float(text):
+    """argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0. Received: {text!r}")
+    return value
+
+
+def _given(args, **names):
+    """Keyword arguments for the options that were given (recipe defaults otherwise)."""
+    return {key: getattr(args, option) for key, option in names.items() if getattr(args, option) is not None}
+
+
+def _run_train(args):
+    out_dir = args.out or os.path.join("runs", args.model)
+    common = _given(
+        args, epochs="epochs", batch_size="batch_size", steps_per_epoch="steps_per_epoch", seed="seed"
+    )
+    if args.xla is not None:
+        common["jit_compile"] = args.xla
+    if args.model == "unet":
+        return _run_train_unet(args, out_dir, common)
+    image_shape = None
+    if args.image_size is not None or args.channels is not None:
+        if args.image_size is None or args.channels is None:
+            raise ValueError(
+                "--image-size and --channels go together (the model's image shape). "
+                f"Received: --image-size {args.image_size}, --channels {args.channels}"
+            )
+        image_shape = (*args.image_size, args.channels)
+    kwargs = {
+        **common,
+        **_given(args, latent_dim="latent_dim", base_filters="base_filters"),
+        "image_shape": image_shape,
+        "split": args.split,
+        "data_dir": args.data_dir,
+        "download": args.download,
+        "num_samples": args.num_samples,
+    }
+    from kerasgen.recipes import _outputs
+
+    if args.model == "gan":
+        from kerasgen.recipes.gan import MODEL_FILE, train_gan
+
+        _, history = train_gan(
+            args.dataset, out_dir, conditional=args.conditional, loss=args.loss, **kwargs
+        )
+    else:
+        from kerasgen.recipes.vae import MODEL_FILE, train_vae
+
+        validation = args.validation_split
+        _, history = train_vae(
+            args.dataset,
+            out_dir,
+            beta=args.beta,
+            likelihood=args.likelihood,
+            validation_split=None if validation.lower() == "none" else validation,
+            **kwargs,
+        )
+    written = (MODEL_FILE, _outputs.SAMPLES_DIR, _outputs.HISTORY_CSV, _outputs.LOSS_CURVES_PNG)
+    _print_train_summary(history, out_dir, written)
+    return 0
+
+
+def _run_train_unet(args, out_dir, common):
+    from kerasgen.recipes import _outputs
+    from kerasgen.recipes.unet import BEST_MODEL, HISTORY_CSV, LAST_MODEL, train_unet
+
+    model_kwargs = _given(args, depth="depth", base_filters="base_filters", pixel_unshuffle="pixel_unshuffle")
+    kwargs = {**common, **_given(args, patch_size="patch_size")}
+    if args.sigma_max is not None:
+        kwargs["sigma_range"] = (0.0, args.sigma_max / 255)
+    _, history = train_unet(
+        args.data,
+        out_dir,
+        channels=args.channels,
+        validation_data=args.validation_data,
+        model_kwargs=model_kwargs or None,
+        **kwargs,
+    )
+    csv_path = os.path.join(out_dir, HISTORY_CSV)
+    if os.path.exists(csv_path):
+        _outputs.save_loss_curves(
+            os.path.join(out_dir, _outputs.LOSS_CURVES_PNG), _outputs.read_history_csv(csv_path), title="U-Net"
+        )
+    _print_train_summary(history, out_dir, (BEST_MODEL, LAST_MODEL, HISTORY_CSV, _outputs.LOSS_CURVES_PNG))
+    return 0
+
+
+def _print_train_summary(history, out_dir, names):
+    """Prints the last epoch's metrics and the files (newest PNG of a folder) written."""
+    if history.epoch:
+        last = ", ".join(f"{key} {values[-1]:.4g}" for key, values in history.history.items())
+        print(f"epoch {history.epoch[-1] + 1}: {last}")
+    for name in names:
+        path = os.path.join(out_dir, name)
+        if os.path.isdir(path):
+            grids = sorted(f for f in os.listdir(path) if f.endswith(".png"))
+            if grids:
+                more = f" (and {len(grids) - 1} earlier)" if len(grids) > 1 else ""
+                print(f"wrote {os.path.join(path, grids[-1])}{more}")
+        elif os.path.exists(path):
+            print(f"wrote {path}")
+
+
+_PARSER_BUILDERS = (_add_restore_parser, _add_compare_parser, _add_export_parser, _add_train_parser)

@@ -1,0 +1,16 @@
+"""Training recipes: one call from data to checkpoints, resumable.
+
+``train_gan`` / ``train_vae`` train a DCGAN / VAE (they mirror the tutorial's
+``train_GANs`` / ``train_VAEs`` but call ``fit``); ``train_unet`` trains a U-Net
+restorer (e.g. the shipped blind denoiser).
+"""
+
+from kerasgen.recipes.gan import train_gan
+from kerasgen.recipes.unet import train_unet
+from kerasgen.recipes.vae import train_vae
+
+__all__ = [
+    "train_gan",
+    "train_unet",
+    "train_vae",
+]

@@ -1,0 +1,276 @@
+"""What the GAN / VAE recipes write: checkpoints, history, loss curves (private).
+
+A run folder holds::
+
+    <out_dir>/<name>.keras        the model, saved after every epoch and at the end
+    <out_dir>/history.csv         one row per epoch (continued by a resumed run)
+    <out_dir>/loss_curves.png     the curves of history.csv, drawn at the end
+    <out_dir>/samples/            SampleGrid PNGs, samples_epoch_001.png, ...
+    <out_dir>/backup/             BackupAndRestore state while a run is unfinished
+
+Every file is written to a temporary file in the same folder and renamed, so
+none is ever half-written (``history.csv`` is appended line by line by
+``keras.callbacks.CSVLogger``).
+"""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import contextlib
+import csv
+import math
+import os
+import secrets
+
+import keras
+
+from kerasgen.callbacks import SampleGrid
+from kerasgen.restoration.comparison import save_figure
+
+HISTORY_CSV = "history.csv"
+LOSS_CURVES_PNG = "loss_curves.png"
+SAMPLES_DIR = "samples"
+BACKUP_DIR = "backup"
+
+
+def check_out_dir(out_dir):
+    """Returns ``out_dir`` as a str, or raises if it cannot be a folder.
+
+    Args:
+        out_dir: str or ``os.PathLike``.
+
+    Returns:
+        The path as a str (the folder is not created).
+
+    Raises:
+        TypeError: If ``out_dir`` is not a path.
+        NotADirectoryError: If ``out_dir`` exists and is a file.
+    """
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(
+            "out_dir must be a str or os.PathLike. "
+            f"Received: out_dir of type {type(out_dir).__name__}"
+        )
+    out_dir = os.fspath(out_dir)
+    if not out_dir:
+        raise ValueError("out_dir must not be empty. Received: out_dir=''")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise NotADirectoryError(
+            f"out_dir must be a folder. Received: out_dir={out_dir!r} (a file)"
+        )
+    return out_dir
+
+
+def save_model_atomically(model, path):
+    """Saves ``model`` to ``path`` (``.keras``) via a temporary file + rename.
+
+    Args:
+        model: A ``keras.Model``.
+        path: Destination ending with ``.keras``; its folder must exist.
+
+    Returns:
+        ``path`` as a str.
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.partial.keras")
+    try:
+        model.save(temp)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return path
+
+
+class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``keras.callbacks.ModelCheckpoint`` whose files are never half-written.
+
+    Whole models (``save_weights_only=False``) are saved with
+    :func:`save_model_atomically`; everything else (when and what to save)
+    is ``ModelCheckpoint``'s.
+    """
+
+    def _save_model(self, epoch, batch, logs):
+        if self.save_weights_only:
+            return super()._save_model(epoch, batch, logs)
+        filepath = self._get_file_path(epoch, batch, logs)
+        if self._should_save_model(epoch, batch, logs, filepath):
+            folder = os.path.dirname(filepath)
+            if folder:
+                os.makedirs(folder, exist_ok=True)
+            save_model_atomically(self.model, filepath)
+
+
+def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None):
+    """The callbacks of a recipe run, in the order they must run.
+
+    ``BackupAndRestore`` comes first so that a resumed run restores the
+    weights and the epoch before any other callback sees them.
+
+    Args:
+        out_dir: The run folder (created).
+        model_file: File name of the checkpoint, e.g. ``"gan.keras"``.
+        sample_grid_kwargs: Keyword arguments of
+            :class:`kerasgen.callbacks.SampleGrid` (without ``out_dir``).
+        extra: Optional list of user callbacks, run last.
+
+    Returns:
+        A pair ``(callbacks, resuming)``; ``resuming`` is True when an
+        unfinished run left a backup in ``out_dir/backup``.
+
+    Raises:
+        TypeError: If ``extra`` is not a list of ``keras.callbacks.Callback``.
+    """
+    extra = check_callbacks(extra)
+    os.makedirs(out_dir, exist_ok=True)
+    backup_dir = os.path.join(out_dir, BACKUP_DIR)
+    resuming = os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
+    callbacks = [
+        keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
+        AtomicModelCheckpoint(os.path.join(out_dir, model_file)),
+        keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),
+        SampleGrid(os.path.join(out_dir, SAMPLES_DIR), **sample_grid_kwargs),
+    ]
+    return callbacks + extra, resuming
+
+
+def check_callbacks(callbacks):
+    """Returns ``callbacks`` as a list, or raises if it is not one of callbacks."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)) or not all(
+        isinstance(c, keras.callbacks.Callback) for c in callbacks
+    ):
+        raise TypeError(
+            "callbacks must be None or a list of keras.callbacks.Callback. "
+            f"Received: callbacks={callbacks!r}"
+        )
+    return list(callbacks)
+
+
+def read_history_csv(path):
+    """Reads a ``keras.callbacks.CSVLogger`` file.
+
+    Args:
+        path: The CSV file.
+
+    Returns:
+        A dict ``{column: list of floats}`` with an ``"epoch"`` column of
+        0-based epoch indices (as written by ``CSVLogger``); rows with the
+        same epoch (a run restarted from scratch into the same file) keep
+        the last one. Columns with no value (``CSVLogger`` writes ``NA``
+        ``val_*`` columns when there is no validation) are left out.
+    """
+    rows = {}
+    with open(path, newline="") as file:
+        for row in csv.DictReader(file):
+            try:
+                rows[int(row["epoch"])] = row
+            except (KeyError, TypeError, ValueError):
+                continue
+    columns = {"epoch": sorted(rows)}
+    names = [] if not rows else [k for k in rows[columns["epoch"][0]] if k != "epoch"]
+    for name in names:
+        values = [_to_float(rows[epoch].get(name)) for epoch in columns["epoch"]]
+        if not all(math.isnan(v) for v in values):  # CSVLogger's "NA" val_ columns
+            columns[name] = values
+    return columns
+
+
+def _to_float(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def save_loss_curves(path, history, *, title=None):
+    """Draws the loss curves of a training run into a PNG, atomically.
+
+    One panel per metric, the validation curve (``val_<name>``) drawn with
+    its training curve; the x axis is the 1-based epoch.
+
+    Args:
+        path: Output file (``.png``); its folder must exist.
+        history: A ``keras.callbacks.History`` or a dict ``{name: list of
+            values}`` (e.g. from :func:`read_history_csv`), with an optional
+            ``"epoch"`` list of 0-based epochs.
+        title: Optional figure title.
+
+    Returns:
+        The path written, as a str.
+
+    Raises:
+        ValueError: If ``history`` holds no metric.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    if isinstance(history, keras.callbacks.History):
+        values = dict(history.history)
+        epochs = list(history.epoch)
+    else:
+        values = dict(history)
+        epochs = list(values.pop("epoch", []))
+    names = [name for name in values if not name.startswith("val_")]
+    names += [
+        name[4:]
+        for name in values
+        if name.startswith("val_") and name[4:] not in values
+    ]
+    names.sort(key=lambda name: name != "loss")  # the total loss first
+    if not names:
+        raise ValueError(
+            f"history holds no metric to plot. Received: keys {sorted(values)}"
+        )
+    length = max(len(v) for v in values.values())
+    if len(epochs) != length:
+        epochs = list(range(length))
+    x = [epoch + 1 for epoch in epochs]
+
+    figure = Figure(figsize=(4.0 * len(names), 3.2), layout="constrained")
+    for index, name in enumerate(names):
+        axes = figure.add_subplot(1, len(names), index + 1)
+        for key, label in ((name, "train"), ("val_" + name, "validation")):
+            if key in values:
+                axes.plot(x[: len(values[key])], values[key], marker=".", label=label)
+        axes.set_title(name)
+        axes.set_xlabel("epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.ticklabel_format(axis="y", useOffset=False)
+        axes.grid(alpha=0.3)
+        if "val_" + name in values:
+            axes.legend()
+    if title:
+        figure.suptitle(title)
+    return save_figure(path, figure)
+
+
+def finish_run(model, out_dir, model_file, title):
+    """Saves the final model and the loss curves of the whole run.
+
+    The curves come from ``history.csv``, so a resumed run plots the epochs
+    of the interrupted run(s) too.
+
+    Args:
+        model: The trained ``keras.Model``.
+        out_dir: The run folder.
+        model_file: File name of the model, e.g. ``"gan.keras"``.
+        title: Title of the loss-curve figure.
+
+    Returns:
+        A dict of the paths written: ``"model"``, ``"loss_curves"`` (absent
+        when no epoch was logged).
+    """
+    paths = {"model": save_model_atomically(model, os.path.join(out_dir, model_file))}
+    csv_path = os.path.join(out_dir, HISTORY_CSV)
+    if os.path.exists(csv_path):
+        history = read_history_csv(csv_path)
+        if history["epoch"]:
+            paths["loss_curves"] = save_loss_curves(
+                os.path.join(out_dir, LOSS_CURVES_PNG), history, title=title
+            )
+    return paths

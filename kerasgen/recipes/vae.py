@@ -1,0 +1,242 @@
+"""Recipe: train a convolutional VAE on a dataset with plain ``fit``, resumable."""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import warnings
+
+import keras
+import tensorflow as tf
+
+from kerasgen._checks import check_seed
+from kerasgen.models._validation import check_positive_int
+from kerasgen.models.vae import build_decoder, build_encoder
+from kerasgen.recipes import _inputs, _outputs
+from kerasgen.trainers import VAE
+
+MODEL_FILE = "vae.keras"
+
+
+def train_vae(
+    dataset="mnist",
+    out_dir="runs/vae",
+    *,
+    epochs=30,
+    batch_size=128,
+    latent_dim=2,
+    image_shape=None,
+    base_filters=32,
+    beta=1.0,
+    likelihood="bernoulli",
+    split="train",
+    validation_split="auto",
+    validation_data=None,
+    data_dir=None,
+    download=True,
+    seed=0,
+    num_samples=64,
+    steps_per_epoch=None,
+    jit_compile="auto",
+    callbacks=None,
+    verbose="auto",
+):
+    """Trains a convolutional VAE with validation and saves everything.
+
+    Builds the encoder and decoder with :func:`kerasgen.models.build_encoder`
+    / :func:`kerasgen.models.build_decoder` for the images' shape, wraps them
+    in :class:`kerasgen.VAE` (negative ELBO in nats, ``Adam(1e-3)``) and calls
+    ``fit`` with validation data and:
+
+    * ``keras.callbacks.BackupAndRestore(out_dir/"backup")``: running the
+      same call again after an interruption resumes after the last
+      completed epoch; the backup is deleted when the run completes, so
+      re-running a completed run starts a new one;
+    * a ``keras.callbacks.ModelCheckpoint`` writing ``out_dir/"vae.keras"``
+      after every epoch (via a temporary file and a rename);
+    * ``keras.callbacks.CSVLogger(out_dir/"history.csv")`` (continued by a
+      resumed run);
+    * :class:`kerasgen.callbacks.SampleGrid` writing
+      ``out_dir/"samples"/samples_epoch_001.png``, ... decoded from the same
+      prior draws at every epoch.
+
+    At the end it saves the final ``vae.keras`` and ``loss_curves.png``
+    (``loss``, ``reconstruction_loss``, ``kl_loss``, training and validation).
+    Images are scaled to ``[0, 1]``.
+
+    Args:
+        dataset: ``"mnist"``, ``"fashion_mnist"``, ``"cifar10"`` (local files
+            under ``data_dir`` / ``$KERASGEN_DATA_DIR``, else TensorFlow
+            Datasets), the path of a folder of images, or a batched
+            ``tf.data.Dataset`` of images in ``[0, 1]``.
+        out_dir: Output folder (created if needed).
+        epochs: Int >= 1, number of epochs.
+        batch_size: Int >= 1, images per batch (a ``tf.data.Dataset`` is
+            used as batched).
+        latent_dim: Int >= 1, size of the latent space (2 can be plotted).
+        image_shape: ``(height, width, channels)``; None uses the images'
+            own. For a name or a folder, images are resized / converted to
+            it. Height and width must be even and at least 8.
+        base_filters: Int >= 1, channels of the first encoder block.
+        beta: Float >= 0, weight of the KL term (1.0: the ELBO).
+        likelihood: ``"bernoulli"`` (grey or binary images) or
+            ``"gaussian"``.
+        split: tfds-style training split for a name or a folder, e.g.
+            ``"train"``, ``"test[:8000]"``, ``"train[:90%]"``.
+        validation_split: Split of the same name or folder to validate on,
+            e.g. ``"test[8000:]"``; None for no validation; ``"auto"``: the
+            rest of a ``"<name>[:stop]"`` training split (``"test[:8000]"``
+            -> ``"test[8000:]"``), ``"test"`` for a named dataset's whole
+            ``"train"`` split, else no validation.
+        validation_data: A batched ``tf.data.Dataset`` of images in
+            ``[0, 1]`` to validate on, instead of ``validation_split`` (for
+            a ``tf.data.Dataset`` as ``dataset``).
+        data_dir: Optional folder holding local copies of the named datasets
+            (default ``$KERASGEN_DATA_DIR``).
+        download: Bool, whether TensorFlow Datasets may download a named
+            dataset that has no local copy (False: fail fast offline).
+        seed: Int or None. Seeds the weights and the sampling noise
+            (``keras.utils.set_random_seed``), the shuffling, and the prior
+            draws of the sample grids (0 when None).
+        num_samples: Int >= 1, images per sample grid.
+        steps_per_epoch: Optional int >= 1, batches per epoch (the data is
+            then repeated as needed). Required for an infinite dataset.
+        jit_compile: Passed to ``compile`` (``"auto"``, True, False).
+        callbacks: Optional list of extra ``keras.callbacks.Callback``s, run
+            after the ones above.
+        verbose: Passed to ``fit`` (``"auto"``: a progress bar).
+
+    Returns:
+        A tuple ``(vae, history)``: the trained :class:`kerasgen.VAE` and the
+        ``keras.callbacks.History`` of this call (``val_*`` entries when
+        validating; after a resume only the epochs run by this call).
+
+    Raises:
+        TypeError: If an argument has the wrong type.
+        ValueError: If an argument is invalid (e.g. both ``validation_split``
+            and ``validation_data``, a dataset outside ``[0, 1]``).
+        FileNotFoundError: If a named dataset is neither stored locally nor
+            downloadable (the message says where to put the files), or a
+            folder does not exist.
+
+    Example:
+
+    >>> vae, history = train_vae(  # doctest: +SKIP
+    ...     "mnist", "runs/vae", split="test[:8000]", epochs=30,
+    ...     data_dir="../shared/data")  # validates on "test[8000:]"
+    >>> z_mean, z_log_var = vae.encode(images)  # doctest: +SKIP
+    """
+    epochs = check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    base_filters = check_positive_int("base_filters", base_filters)
+    num_samples = check_positive_int("num_samples", num_samples)
+    if steps_per_epoch is not None:
+        steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
+    if validation_split is not None and not isinstance(validation_split, str):
+        raise TypeError(
+            "validation_split must be a split string such as 'test[8000:]', "
+            f"'auto' or None. Received: validation_split={validation_split!r}"
+        )
+    if validation_data is not None:
+        if not isinstance(validation_data, tf.data.Dataset):
+            raise TypeError(
+                "validation_data must be a batched tf.data.Dataset or None. "
+                f"Received: validation_data of type {type(validation_data).__name__}"
+            )
+        if validation_split not in (None, "auto"):
+            raise ValueError(
+                "Pass either validation_split or validation_data, not both. "
+                f"Received: validation_split={validation_split!r} and a "
+                "validation_data dataset"
+            )
+        validation_split = None
+    if isinstance(dataset, tf.data.Dataset) and validation_split not in (None, "auto"):
+        raise ValueError(
+            "validation_split selects a split of a named dataset or a folder; "
+            "with a tf.data.Dataset, pass validation_data. Received: "
+            f"validation_split={validation_split!r}"
+        )
+    if not (jit_compile == "auto" or isinstance(jit_compile, bool)):
+        raise ValueError(
+            "jit_compile must be 'auto', True or False. "
+            f"Received: jit_compile={jit_compile!r}"
+        )
+    seed = check_seed(seed)
+    out_dir = _outputs.check_out_dir(out_dir)
+    extra_callbacks = _outputs.check_callbacks(callbacks)
+    _inputs.check_source(dataset)
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    common = {
+        "batch_size": batch_size,
+        "value_range": (0.0, 1.0),
+        "with_labels": False,
+        "num_classes": None,
+        "data_dir": data_dir,
+        "seed": seed,
+        "drop_remainder": False,
+        "purpose": "A VAE",
+        "download": download,
+    }
+    data = _inputs.training_images(
+        dataset, split=split, image_shape=image_shape, **common
+    )
+    auto = validation_split == "auto"
+    if auto:
+        validation_split = _inputs.auto_validation_split(dataset, split)
+    validation = None
+    if validation_data is not None:
+        validation = _inputs.training_images(
+            validation_data, split=None, image_shape=data.image_shape,
+            name="validation_data", **{**common, "data_dir": None},
+        ).dataset  # fmt: skip
+    elif validation_split is not None:
+        try:
+            validation = _inputs.training_images(
+                dataset, split=validation_split, image_shape=data.image_shape,
+                name="validation split", **common,
+            ).dataset  # fmt: skip
+        except (ValueError, FileNotFoundError) as error:
+            if not auto:
+                raise
+            # "auto" is a convenience: no validation rather than no training.
+            warnings.warn(
+                f"validation_split='auto' stands for {validation_split!r}, "
+                f"which could not be loaded, so the VAE trains without "
+                f"validation data. {type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''}",
+                stacklevel=2,
+            )
+    train_data = _inputs.repeat_if_needed(data.dataset, steps_per_epoch)
+
+    encoder = build_encoder(
+        image_shape=data.image_shape,
+        latent_dim=latent_dim,
+        base_filters=base_filters,
+        seed=seed,
+    )
+    decoder = build_decoder(
+        latent_dim=latent_dim, image_shape=data.image_shape, base_filters=base_filters
+    )
+    vae = VAE(encoder, decoder, beta=beta, likelihood=likelihood)
+    vae.compile(jit_compile=jit_compile)
+
+    sample_grid = {"num_images": num_samples, "seed": 0 if seed is None else seed}
+    all_callbacks, _ = _outputs.training_callbacks(
+        out_dir, MODEL_FILE, sample_grid, extra_callbacks
+    )
+    history = vae.fit(
+        train_data,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation,
+        callbacks=all_callbacks,
+        verbose=verbose,
+        shuffle=False,  # the dataset shuffles itself
+    )
+    _outputs.finish_run(
+        vae, out_dir, MODEL_FILE, title=f"VAE ({likelihood}, beta={beta:g})"
+    )
+    return vae, history

@@ -1,0 +1,136 @@
+"""`kerasgen train gan|vae|unet` through cli.main, on tiny local data in tmp_path."""
+
+import csv
+import gzip
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from kerasgen.cli import main
+
+SIZE = 16
+TINY = ["--epochs", "1", "--batch-size", "16", "--base-filters", "4", "--num-samples", "4"]
+
+
+def write_idx(path, array):
+    """Writes a uint8 array as a gzipped IDX file (the MNIST format)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+
+
+@pytest.fixture
+def data_root(tmp_path):
+    """A data root holding a tiny local MNIST test split: 40 digits of 16x16."""
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (40, SIZE, SIZE)))
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.arange(40) % 10)
+    return tmp_path / "data"
+
+
+def test_train_gan_on_local_idx_via_env_var(tmp_path, data_root, monkeypatch, capsys):
+    monkeypatch.setenv("KERASGEN_DATA_DIR", str(data_root))
+    out = tmp_path / "run"
+    argv = ["train", "gan", "--split", "test[:32]", "--latent-dim", "8", "--conditional", "--out", str(out)]
+    assert main(argv + TINY) == 0
+
+    printed = capsys.readouterr().out
+    for path in ("gan.keras", "samples/samples_epoch_001.png", "history.csv", "loss_curves.png"):
+        assert f"wrote {out / path}" in printed
+        assert (out / path).is_file()
+    gan = keras.models.load_model(out / "gan.keras")
+    assert gan.conditional  # MNIST's 10 classes
+    assert gan.generate(2, seed=0, labels=[3, 7]).shape == (2, SIZE, SIZE, 1)
+    # 4 samples, one column per class (4 < 10 classes): one row of 4.
+    assert np.asarray(Image.open(out / "samples" / "samples_epoch_001.png")).shape == (SIZE, 4 * SIZE)
+
+
+def test_train_vae_validates_on_the_rest_of_the_split(tmp_path, data_root, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "vae", "--data-dir", str(data_root), "--split", "test[:32]", "--out", str(out)]
+    assert main(argv + TINY) == 0
+
+    assert f"wrote {out / 'vae.keras'}" in capsys.readouterr().out
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1
+    assert float(rows[0]["val_loss"]) > 0  # validated on test[32:], 8 digits
+    assert keras.models.load_model(out / "vae.keras").sample(2, seed=0).shape == (2, SIZE, SIZE, 1)
+
+
+@pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
+def test_train_unet_on_a_folder(tmp_path, capsys):
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(folder / f"{i}.png")
+    out = tmp_path / "run"
+    argv = ["train", "unet", "--data", str(folder), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "2"]
+    argv += ["--batch-size", "2", "--patch-size", "16", "--depth", "2", "--base-filters", "4", "--sigma-max", "30"]
+    assert main(argv) == 0
+
+    printed = capsys.readouterr().out
+    for name in ("best.keras", "last.keras", "history.csv", "loss_curves.png"):
+        assert f"wrote {out / name}" in printed
+    model = keras.models.load_model(out / "last.keras")
+    assert model.output_shape == (None, None, None, 1)
+
+
+def test_train_offline_without_data_exits_2_with_the_message(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("KERASGEN_DATA_DIR", raising=False)
+    empty = tmp_path / "nothing_here"
+    code = main(["train", "gan", "--data-dir", str(empty), "--no-download", "--out", str(tmp_path / "run")])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kerasgen train: error: Could not load dataset 'mnist' with split='train'.")
+    assert str(empty / "mnist" / "t10k-images-idx3-ubyte.gz") in err  # where to put the files
+    assert "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train"], "the following arguments are required: MODEL"),
+        (["train", "gan", "--epochs", "0"], "expected an integer >= 1. Received: '0'"),
+        (["train", "vae", "--loss", "hinge"], "unrecognized arguments: --loss"),
+        (["train", "gan", "--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
+        (["train", "unet"], "the following arguments are required: --data"),
+        (["train", "gan", "--image-size", "32", "32"], "--image-size and --channels go together"),
+    ],
+)
+def test_train_usage_errors_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["train", "--help"], "kerasgen train gan --dataset mnist --split"),
+        (
+            ["train", "gan", "--help"],
+            'KERASGEN_DATA_DIR=../shared/data kerasgen train gan --dataset mnist --split "test[:8000]" --epochs 20',
+        ),
+        (["train", "vae", "--help"], '"auto" (default)'),
+        (["train", "unet", "--help"], "--pixel-unshuffle N"),
+    ],
+)
+def test_train_help(argv, expected, capsys):
+    assert main(argv) == 0
+    assert expected in capsys.readouterr().out
+
+
+def test_cli_parser_does_not_import_tensorflow():
+    code = (
+        "import sys; from kerasgen.cli import _build_parser; _build_parser(); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
