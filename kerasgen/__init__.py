@@ -29,7 +29,23 @@ _LAZY_ATTRIBUTES = {
     "train_unet": "kerasgen.recipes",
 }
 
-__all__ = ["__version__", *_LAZY_ATTRIBUTES]
+__all__ = [
+    "GAN",
+    "VAE",
+    "__version__",
+    "build_decoder",
+    "build_discriminator",
+    "build_encoder",
+    "build_generator",
+    "build_unet",
+    "export_for_serving",
+    "load_dataset",
+    "load_pretrained",
+    "restore",
+    "train_gan",
+    "train_unet",
+    "train_vae",
+]
 
 
 def __getattr__(name):

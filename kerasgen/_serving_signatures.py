@@ -1,0 +1,224 @@
+"""Serving functions of the models that :mod:`kerasgen.export` writes.
+
+Each ``*_endpoints`` function returns ``(name, fn, input_signature)`` triples
+for ``keras.export.ExportArchive.add_endpoint``. The functions take named
+tensors (the argument names become the signature's input names) and return
+dicts (the keys become the output names), and use TensorFlow ops only, so the
+exported graph needs neither kerasgen nor Keras at load time.
+"""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import tensorflow as tf
+
+
+def generator_endpoints(generator, latent_dim, label_rank=None):
+    """Endpoints of a (conditional) generator.
+
+    ``serving_default``: ``latent`` (and ``labels``) -> ``images``.
+    ``generate``: ``num_images`` (int32 scalar; a conditional generator
+    takes ``labels`` instead, one image per label) and ``seed`` (int64
+    scalar) -> ``images``, the latent vectors drawn in the graph by
+    ``tf.random.stateless_normal`` (deterministic per seed).
+
+    Args:
+        generator: Built ``keras.Model`` mapping ``latent`` (or
+            ``[latent, labels]``) to images.
+        latent_dim: Int, size of the latent vectors.
+        label_rank: None for an unconditional generator, else the rank of
+            the generator's label input (1: ``(batch,)``, 2: ``(batch, 1)``).
+
+    Returns:
+        A list of ``(name, fn, input_signature)``.
+    """
+    latent_spec = tf.TensorSpec((None, latent_dim), tf.float32, name="latent")
+    labels_spec = tf.TensorSpec((None,), tf.int32, name="labels")
+    seed_spec = tf.TensorSpec((), tf.int64, name="seed")
+    num_images_spec = tf.TensorSpec((), tf.int32, name="num_images")
+
+    def run(latent, labels=None):
+        inputs = latent
+        if label_rank is not None:
+            labels = tf.reshape(labels, (-1, 1)) if label_rank == 2 else labels
+            inputs = [latent, labels]
+        return {"images": tf.cast(generator(inputs, training=False), tf.float32)}
+
+    def draw(num_images, seed):
+        return _stateless_latent(num_images, latent_dim, seed)
+
+    if label_rank is None:
+
+        def serve(latent):
+            return run(latent)
+
+        def generate(num_images, seed):
+            return run(draw(num_images, seed))
+
+        return [
+            ("serving_default", serve, [latent_spec]),
+            ("generate", generate, [num_images_spec, seed_spec]),
+        ]
+
+    def serve_conditional(latent, labels):
+        return run(latent, labels)
+
+    def generate_conditional(labels, seed):
+        return run(draw(tf.shape(labels)[0], seed), labels)
+
+    return [
+        ("serving_default", serve_conditional, [latent_spec, labels_spec]),
+        ("generate", generate_conditional, [labels_spec, seed_spec]),
+    ]
+
+
+def vae_endpoints(encoder, decoder, latent_shape, image_shape):
+    """Endpoints of a VAE.
+
+    ``serving_default`` (decode): ``latent`` -> ``images``. ``encode``:
+    ``images`` -> ``z_mean``, ``z_log_var`` (the parameters of the
+    approximate posterior; no sampling). ``generate``: ``num_images``,
+    ``seed`` -> ``images`` decoded from latent vectors drawn from the prior
+    N(0, I) in the graph (``tf.random.stateless_normal``).
+
+    Args:
+        encoder: Built ``keras.Model`` mapping images to
+            ``[z_mean, z_log_var, ...]``.
+        decoder: Built ``keras.Model`` mapping latent vectors to images.
+        latent_shape: Tuple, latent shape without the batch axis.
+        image_shape: Tuple, image shape without the batch axis.
+
+    Returns:
+        A list of ``(name, fn, input_signature)``.
+    """
+    latent_spec = tf.TensorSpec((None, *latent_shape), tf.float32, name="latent")
+    images_spec = tf.TensorSpec((None, *image_shape), tf.float32, name="images")
+    seed_spec = tf.TensorSpec((), tf.int64, name="seed")
+    num_images_spec = tf.TensorSpec((), tf.int32, name="num_images")
+
+    def decode(latent):
+        return {"images": tf.cast(decoder(latent, training=False), tf.float32)}
+
+    def encode(images):
+        outputs = encoder(images, training=False)
+        return {
+            "z_mean": tf.cast(outputs[0], tf.float32),
+            "z_log_var": tf.cast(outputs[1], tf.float32),
+        }
+
+    def generate(num_images, seed):
+        return decode(_stateless_latent(num_images, latent_shape, seed))
+
+    return [
+        ("serving_default", decode, [latent_spec]),
+        ("encode", encode, [images_spec]),
+        ("generate", generate, [num_images_spec, seed_spec]),
+    ]
+
+
+def restorer_endpoints(model, channels, multiple, noise_level_input, uint8=True):
+    """Endpoints of an image restorer, for images of any height and width.
+
+    ``serving_default``: ``images`` (float32 in ``[0, 1]``, shape
+    ``(batch, H, W, channels)`` with any ``H``, ``W``; and ``noise_sigma``
+    ``(batch, 1)`` for a noise-level model) -> ``restored``: the images are
+    reflect-padded at the bottom/right to multiples of ``multiple``, run
+    through the model, cropped back and clipped to ``[0, 1]`` (as
+    :func:`kerasgen.inference.restore` does). ``restore_uint8`` (when
+    ``uint8``): the same on uint8 images in ``[0, 255]``, rounded back to
+    uint8 (``noise_sigma`` stays in image units, e.g. ``25 / 255``).
+
+    Args:
+        model: Built ``keras.Model`` mapping images (and noise levels) to
+            images of the same shape.
+        channels: Int, number of image channels.
+        multiple: Int, the size multiple of the model's input.
+        noise_level_input: Bool, whether the model takes ``noise_sigma``.
+        uint8: Bool, add the ``restore_uint8`` endpoint.
+
+    Returns:
+        A list of ``(name, fn, input_signature)``.
+    """
+    images_spec = tf.TensorSpec((None, None, None, channels), tf.float32, name="images")
+    uint8_spec = tf.TensorSpec((None, None, None, channels), tf.uint8, name="images")
+    sigma_spec = tf.TensorSpec((None, 1), tf.float32, name="noise_sigma")
+
+    def run(images, noise_sigma=None):
+        height, width = tf.shape(images)[1], tf.shape(images)[2]
+        padded = reflect_pad_to_multiple(images, multiple)
+        inputs = padded if noise_sigma is None else [padded, noise_sigma]
+        restored = tf.cast(model(inputs, training=False), tf.float32)
+        restored = tf.clip_by_value(restored[:, :height, :width, :], 0.0, 1.0)
+        # The crop hides the static channels from shape inference.
+        return tf.ensure_shape(restored, (None, None, None, channels))
+
+    def to_uint8(restored):
+        return tf.cast(tf.round(restored * 255.0), tf.uint8)
+
+    def from_uint8(images):
+        return tf.cast(images, tf.float32) / 255.0
+
+    if noise_level_input:
+
+        def serve(images, noise_sigma):
+            return {"restored": run(images, noise_sigma)}
+
+        def serve_uint8(images, noise_sigma):
+            return {"restored": to_uint8(run(from_uint8(images), noise_sigma))}
+
+        endpoints = [("serving_default", serve, [images_spec, sigma_spec])]
+        uint8_endpoint = ("restore_uint8", serve_uint8, [uint8_spec, sigma_spec])
+    else:
+
+        def serve(images):
+            return {"restored": run(images)}
+
+        def serve_uint8(images):
+            return {"restored": to_uint8(run(from_uint8(images)))}
+
+        endpoints = [("serving_default", serve, [images_spec])]
+        uint8_endpoint = ("restore_uint8", serve_uint8, [uint8_spec])
+    if uint8:
+        endpoints.append(uint8_endpoint)
+    return endpoints
+
+
+def reflect_pad_to_multiple(images, multiple):
+    """Pads ``(batch, H, W, C)`` images at the bottom/right to multiples.
+
+    Mirror reflection without repeating the edge pixel, repeated periodically
+    when the padding is wider than the image (like ``numpy.pad(...,
+    mode="reflect")``); a single row or column is repeated instead (like
+    ``mode="edge"``). This matches the padding of
+    :func:`kerasgen.inference.restore`, for any image size.
+
+    Args:
+        images: A 4-D tensor.
+        multiple: Python int >= 1.
+
+    Returns:
+        The padded tensor, with height and width the smallest multiples of
+        ``multiple`` not smaller than ``H`` and ``W``.
+    """
+    if multiple == 1:
+        return images
+    for axis in (1, 2):
+        size = tf.shape(images)[axis]
+        padded_size = (size + multiple - 1) // multiple * multiple
+        index = tf.range(padded_size)
+        period = tf.maximum(2 * (size - 1), 1)
+        index = index % period
+        index = tf.where(index < size, index, period - index)
+        images = tf.gather(images, index, axis=axis)
+    return images
+
+
+def _stateless_latent(num_images, latent_shape, seed):
+    """``(num_images, *latent_shape)`` standard normal draws for ``seed``."""
+    tf.debugging.assert_positive(num_images, message="num_images must be >= 1")
+    if isinstance(latent_shape, int):
+        latent_shape = (latent_shape,)
+    shape = tf.concat([[num_images], tf.constant(latent_shape, tf.int32)], axis=0)
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    return tf.random.stateless_normal(shape, seed=seed, dtype=tf.float32)

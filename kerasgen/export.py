@@ -1,0 +1,444 @@
+"""Export kerasgen models as SavedModels for TensorFlow Serving."""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import contextlib
+import numbers
+import os
+import re
+import secrets
+import shutil
+
+import keras
+import tensorflow as tf
+
+from kerasgen import _serving_signatures
+from kerasgen.inference import size_multiple
+from kerasgen.trainers import GAN, VAE
+
+# Default model name (the folder under export_dir) per kind.
+DEFAULT_NAMES = {"generator": "generator", "vae": "vae", "restorer": "unet"}
+
+_SUPPORTED = (
+    "a kerasgen.GAN or a generator model (input latent (batch, latent_dim) "
+    "[+ int labels] -> images (batch, H, W, C)), a kerasgen.VAE, or an image "
+    "restorer such as kerasgen.models.build_unet (input images "
+    "(batch, H, W, C) [+ noise_sigma (batch, 1)] -> images of the same shape)"
+)
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def export_for_serving(
+    model,
+    export_dir="saved_models",
+    *,
+    name=None,
+    version=1,
+    overwrite=False,
+    uint8_signature=True,
+    verbose=False,
+):
+    """Exports a generator, a VAE or an image restorer for TensorFlow Serving.
+
+    Writes a SavedModel (``saved_model.pb`` + ``variables/``) to
+    ``export_dir/<name>/<version>/``, the layout that TF Serving watches
+    (``--model_base_path=export_dir/<name>``). The graph is built with
+    ``keras.export.ExportArchive`` from TensorFlow ops only: it loads with
+    plain ``tf.saved_model.load`` (or TF Serving), without kerasgen or any
+    custom object. Every signature has named inputs and outputs:
+
+    * GAN (a :class:`kerasgen.GAN`, exported through its generator, or a
+      bare generator model such as :func:`kerasgen.models.build_generator`):
+      ``serving_default``: ``latent`` (float32, ``(batch, latent_dim)``) and,
+      for a conditional generator, ``labels`` (int32, ``(batch,)``) ->
+      ``images`` (float32, the generator's range, ``[-1, 1]`` for kerasgen's
+      builders). ``generate``: ``num_images`` (int32 scalar; a conditional
+      generator takes ``labels`` instead, one image per label) and ``seed``
+      (int64 scalar) -> ``images``, the latent vectors drawn inside the graph
+      by ``tf.random.stateless_normal``: the same seed always gives the same
+      images (not the images of ``GAN.generate(seed=...)``, which draws with
+      Keras' RNG).
+    * VAE (a :class:`kerasgen.VAE`): ``serving_default`` decodes ``latent``
+      -> ``images`` (in ``[0, 1]``); ``encode``: ``images`` -> ``z_mean``,
+      ``z_log_var``; ``generate``: ``num_images``, ``seed`` -> ``images``
+      decoded from prior samples.
+    * Image restorer (e.g. :func:`kerasgen.models.build_unet`; any model
+      mapping ``(batch, H, W, C)`` images, and optionally a ``(batch, 1)``
+      noise level, to images of the same shape): ``serving_default``:
+      ``images`` (float32 in ``[0, 1]``, shape ``(-1, -1, -1, C)``: any
+      height and width) and, for a noise-level model, ``noise_sigma``
+      (float32 ``(batch, 1)``, image units, e.g. ``25 / 255``) ->
+      ``restored`` (float32, same shape, clipped to ``[0, 1]``). Inside the
+      graph the images are reflect-padded to a multiple of
+      :func:`kerasgen.inference.size_multiple` (``2**depth *
+      pixel_unshuffle`` for a U-Net) and cropped back, as
+      :func:`kerasgen.inference.restore` does. With ``uint8_signature``,
+      ``restore_uint8`` does the same on uint8 images (0-255) -> uint8.
+
+    The export is written to a temporary folder beside the version folder
+    and renamed into place, so a failed export leaves nothing behind and TF
+    Serving never sees a half-written version.
+
+    Args:
+        model: A ``kerasgen.GAN``, a ``kerasgen.VAE``, a generator model or
+            an image-restorer model (built, with known input shapes).
+        export_dir: Folder holding one sub-folder per served model (created
+            if needed).
+        name: Keyword-only. Model name, the folder under ``export_dir`` and
+            the name TF Serving serves it under (letters, digits, ``_``,
+            ``.``, ``-``). Default: ``"generator"``, ``"vae"`` or ``"unet"``
+            according to the kind of ``model``.
+        version: Keyword-only. Int >= 1, the version folder name.
+        overwrite: Keyword-only. Bool; replace an existing version folder.
+        uint8_signature: Keyword-only. Bool; add the ``restore_uint8``
+            signature to a restorer's export.
+        verbose: Keyword-only. Bool; print Keras' summary of the endpoints.
+
+    Returns:
+        The path of the version folder, ``export_dir/<name>/<version>``.
+
+    Raises:
+        TypeError: If ``model`` is not a ``keras.Model``, or a flag is not a
+            bool.
+        ValueError: If ``model`` is a kind that cannot be exported (the
+            message lists what is supported), or ``name``, ``version`` or
+            ``export_dir`` is invalid.
+        FileExistsError: If the version folder exists and ``overwrite`` is
+            False.
+
+    Example:
+
+    ```python
+    from kerasgen.models import build_unet
+    from kerasgen.export import export_for_serving
+
+    unet = build_unet(depth=2, base_filters=8)
+    path = export_for_serving(unet, "saved_models", version=1)
+    # 'saved_models/unet/1'; then, with TensorFlow only:
+    # tf.saved_model.load(path).signatures["serving_default"](
+    #     images=tf.zeros((1, 37, 53, 1)))["restored"].shape  # (1, 37, 53, 1)
+    ```
+    """
+    if name is not None:
+        name = _check_name(name)
+    version = _check_version(version)
+    overwrite = _check_bool("overwrite", overwrite)
+    uint8_signature = _check_bool("uint8_signature", uint8_signature)
+    verbose = _check_bool("verbose", verbose)
+    export_dir = _check_export_dir(export_dir)
+    kind, endpoints, tracked = _endpoints(model, uint8_signature)
+    name = DEFAULT_NAMES[kind] if name is None else name
+    target = os.path.join(export_dir, name, str(version))
+    if os.path.lexists(target) and not overwrite:
+        raise FileExistsError(
+            f"The version folder {target!r} exists already. Pass overwrite=True "
+            "to replace it, or export another version. Received: "
+            f"version={version}, overwrite=False"
+        )
+
+    archive = keras.export.ExportArchive()
+    for sub_model in tracked:
+        archive.track(sub_model)
+    multiple = size_multiple(model) if kind == "restorer" else 1
+    # A restorer runs on a non-square image that is not a multiple of its size
+    # multiple (any H and W must work); other dimensions are fixed.
+    example_size = (multiple + 1, 2 * multiple + 1)
+    for endpoint_name, fn, signature in endpoints:
+        function = archive.add_endpoint(endpoint_name, fn, signature)
+        # Trace and run once now: a model that cannot serve these inputs
+        # (e.g. a restorer that is not fully convolutional) fails here,
+        # before anything is written.
+        example = _example_inputs(signature, example_size)
+        try:
+            function(*example)
+        except Exception as error:  # re-raised below, with context
+            shapes = {spec.name: tuple(x.shape) for spec, x in zip(signature, example)}
+            hint = (
+                " An image restorer must be fully convolutional (accept any "
+                "height and width)."
+                if kind == "restorer"
+                else ""
+            )
+            raise ValueError(
+                f"Could not run the {endpoint_name!r} signature of this {kind} "
+                f"on example inputs of shapes {shapes}.{hint} Received: model "
+                f"{model.name!r}, which failed with {type(error).__name__}: "
+                f"{_last_message_line(error)}"
+            ) from error
+    _write_atomically(archive, target, verbose=verbose)
+    return target
+
+
+def serving_signatures(export_path):
+    """Lists the signatures of an exported SavedModel with their tensors.
+
+    Args:
+        export_path: Path of a SavedModel folder, e.g. the version folder
+            returned by :func:`export_for_serving`.
+
+    Returns:
+        A dict ``{signature_name: {"inputs": {name: tf.TensorSpec},
+        "outputs": {name: tf.TensorSpec}}}``, sorted by signature name.
+
+    Raises:
+        FileNotFoundError: If ``export_path`` holds no ``saved_model.pb``.
+
+    Example:
+
+    >>> serving_signatures("saved_models/unet/1")  # doctest: +SKIP
+    {'restore_uint8': {...}, 'serving_default': {'inputs': {'images':
+    TensorSpec(shape=(None, None, None, 1), dtype=tf.float32, name='images')},
+    'outputs': {'restored': TensorSpec(...)}}}
+    """
+    export_path = os.fspath(export_path)
+    if not os.path.isfile(os.path.join(export_path, "saved_model.pb")):
+        raise FileNotFoundError(
+            "export_path must be a SavedModel folder holding saved_model.pb. "
+            f"Received: export_path={export_path!r}"
+        )
+    loaded = tf.saved_model.load(export_path)
+    result = {}
+    for signature_name in sorted(loaded.signatures.keys()):
+        function = loaded.signatures[signature_name]
+        result[signature_name] = {
+            "inputs": dict(sorted(function.structured_input_signature[1].items())),
+            "outputs": dict(sorted(function.structured_outputs.items())),
+        }
+    return result
+
+
+# --------------------------------------------------------------- model kinds
+
+
+def _endpoints(model, uint8_signature):
+    """Returns ``(kind, endpoints, models_to_track)`` or raises."""
+    if isinstance(model, GAN):
+        label_rank = None
+        if model.conditional:
+            label_rank = _generator_label_rank(model.generator)
+        endpoints = _serving_signatures.generator_endpoints(
+            model.generator, model.latent_dim, label_rank
+        )
+        return "generator", endpoints, [model.generator]
+    if isinstance(model, VAE):
+        return ("vae", *_vae_endpoints(model))
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"model must be a keras.Model: {_SUPPORTED}. Received: model of "
+            f"type {type(model).__name__}"
+        )
+    inputs = _functional_tensors(model, "inputs")
+    outputs = _functional_tensors(model, "outputs")
+    input_shapes = [tuple(x.shape) for x in inputs]
+    output_shapes = [tuple(x.shape) for x in outputs]
+    if len(outputs) == 1 and len(output_shapes[0]) == 4 and len(inputs) in (1, 2):
+        first = input_shapes[0]
+        if len(first) == 2 and first[1] is not None and _is_float(inputs[0]):
+            if len(inputs) == 1:
+                endpoints = _serving_signatures.generator_endpoints(model, first[1])
+                return "generator", endpoints, [model]
+            if _is_int(inputs[1]) and _is_label_shape(input_shapes[1]):
+                endpoints = _serving_signatures.generator_endpoints(
+                    model, first[1], len(input_shapes[1])
+                )
+                return "generator", endpoints, [model]
+        channels = first[-1]
+        if (
+            len(first) == 4
+            and channels is not None
+            and output_shapes[0][-1] == channels
+            and (len(inputs) == 1 or input_shapes[1][1:] == (1,))
+        ):
+            endpoints = _serving_signatures.restorer_endpoints(
+                model,
+                channels,
+                size_multiple(model),
+                noise_level_input=len(inputs) == 2,
+                uint8=uint8_signature,
+            )
+            return "restorer", endpoints, [model]
+    raise ValueError(
+        f"Cannot export this model for serving. Supported: {_SUPPORTED}. "
+        f"Received: model {model.name!r} with input shapes {input_shapes} and "
+        f"output shapes {output_shapes}"
+    )
+
+
+def _vae_endpoints(vae):
+    """Returns ``(endpoints, models_to_track)`` of a VAE."""
+    encoder, decoder = vae.encoder, vae.decoder
+    decoder_inputs = _functional_tensors(decoder, "inputs")
+    encoder_inputs = _functional_tensors(encoder, "inputs")
+    latent_shape = tuple(decoder_inputs[0].shape[1:])
+    image_shape = tuple(encoder_inputs[0].shape[1:])
+    if None in latent_shape:
+        raise ValueError(
+            "A VAE is exported with a fully known latent shape. Received: "
+            f"decoder input shape {tuple(decoder_inputs[0].shape)}"
+        )
+    encoder_outputs = getattr(encoder, "outputs", None)
+    if (
+        isinstance(encoder, keras.Model)
+        and encoder_outputs
+        and len(encoder_outputs) >= 2
+    ):
+        # z_mean and z_log_var only: the served graph does not draw z.
+        encoder = keras.Model(encoder.inputs, encoder_outputs[:2], name=encoder.name)
+    endpoints = _serving_signatures.vae_endpoints(
+        encoder, decoder, latent_shape, image_shape
+    )
+    return endpoints, [encoder, decoder]
+
+
+def _example_inputs(signature, image_size):
+    """Small tensors matching ``signature`` (ints: labels 0, scalars 1)."""
+    examples = []
+    for spec in signature:
+        shape = [
+            dim
+            if dim is not None
+            else (2 if axis == 0 else image_size[min(axis, 2) - 1])
+            for axis, dim in enumerate(spec.shape)
+        ]
+        fill = tf.ones if spec.dtype.is_integer and not shape else tf.zeros
+        examples.append(fill(shape, spec.dtype))
+    return examples
+
+
+def _last_message_line(error):
+    """The gist of an error: TF graph errors end with it, after a traceback."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("File ", "[["))]
+    return lines[-1] if lines else ""
+
+
+def _functional_tensors(model, attribute):
+    tensors = getattr(model, attribute, None) if model.built else None
+    if not tensors:
+        raise ValueError(
+            f"Cannot export a model without known {attribute} (a subclassed "
+            "model that was never called): use a functional or Sequential "
+            f"model built from keras.Input. Supported: {_SUPPORTED}. Received: "
+            f"model {model.name!r} of type {type(model).__name__}"
+        )
+    return list(tensors)
+
+
+def _generator_label_rank(generator):
+    inputs = _functional_tensors(generator, "inputs")
+    if len(inputs) != 2 or not _is_label_shape(tuple(inputs[1].shape)):
+        raise ValueError(
+            "A conditional generator must take [latent, labels] with labels of "
+            "shape (batch,) or (batch, 1). Received input shapes "
+            f"{[tuple(x.shape) for x in inputs]}"
+        )
+    return len(inputs[1].shape)
+
+
+def _is_label_shape(shape):
+    return len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
+
+
+def _is_float(tensor):
+    return "float" in str(tensor.dtype)
+
+
+def _is_int(tensor):
+    return "int" in str(tensor.dtype)
+
+
+# ----------------------------------------------------------- argument checks
+
+
+def _check_bool(name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool. Received: {name}={value!r}")
+    return value
+
+
+def _check_name(name):
+    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
+        raise ValueError(
+            "name must be a model name of 1 to 128 letters, digits, '_', '.' "
+            "or '-', starting with a letter or digit (it is a folder name and "
+            f"part of TF Serving's URLs). Received: name={name!r}"
+        )
+    return name
+
+
+def _check_version(version):
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, numbers.Integral)
+        or version < 1
+    ):
+        raise ValueError(
+            "version must be an int >= 1 (TF Serving only loads numeric "
+            f"version folders). Received: version={version!r}"
+        )
+    return int(version)
+
+
+def _check_export_dir(export_dir):
+    try:
+        export_dir = os.fspath(export_dir)
+    except TypeError:
+        export_dir = None
+    if isinstance(export_dir, bytes):
+        export_dir = os.fsdecode(export_dir)
+    if not export_dir:
+        raise ValueError(
+            "export_dir must be a non-empty path (str or os.PathLike). "
+            f"Received: export_dir={export_dir!r}"
+        )
+    if os.path.exists(export_dir) and not os.path.isdir(export_dir):
+        raise ValueError(
+            f"export_dir must be a folder. Received: export_dir={export_dir!r} (a file)"
+        )
+    return export_dir
+
+
+# ------------------------------------------------------------ atomic writing
+
+
+def _write_atomically(archive, target, verbose):
+    """Writes the SavedModel beside ``target`` then renames it into place."""
+    model_dir, version = os.path.split(target)
+    created = _make_dirs(model_dir)
+    token = secrets.token_hex(6)
+    # Dot-prefixed, non-numeric: TF Serving ignores these folders.
+    temp = os.path.join(model_dir, f".{version}.tmp-{token}")
+    old = os.path.join(model_dir, f".{version}.old-{token}")
+    try:
+        archive.write_out(temp, verbose=verbose)
+        if os.path.lexists(target):
+            os.replace(target, old)
+        os.replace(temp, target)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        if os.path.lexists(old) and not os.path.lexists(target):
+            os.replace(old, target)  # put the previous version back
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only if still empty
+        raise
+    if os.path.isdir(old) and not os.path.islink(old):
+        shutil.rmtree(old, ignore_errors=True)
+    elif os.path.lexists(old):
+        os.unlink(old)
+
+
+def _make_dirs(folder):
+    """``os.makedirs(folder)``; returns the folders it created, outermost first."""
+    missing = []
+    current = os.path.abspath(folder)
+    while not os.path.exists(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    os.makedirs(folder, exist_ok=True)
+    return list(reversed(missing))
