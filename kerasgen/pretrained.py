@@ -13,6 +13,20 @@ import keras
 # Name -> description of the models that kerasgen ships (trained by the
 # recipes in ``kerasgen.recipes``).
 PRETRAINED_MODELS = {
+    "dcgan_mnist": (
+        "Unconditional DCGAN (kerasgen.GAN, latent_dim 128) trained on MNIST "
+        "by kerasgen.recipes.train_gan. Use .generate(num_images, seed=...)."
+    ),
+    "cdcgan_mnist": (
+        "Class-conditional DCGAN (kerasgen.GAN, latent_dim 128, 10 classes) "
+        "trained on MNIST by kerasgen.recipes.train_gan. Use "
+        ".generate(num_images, seed=..., labels=...)."
+    ),
+    "vae_mnist": (
+        "Convolutional VAE (kerasgen.VAE, latent_dim 2, Bernoulli likelihood) "
+        "trained on MNIST by kerasgen.recipes.train_vae. Use .sample(...), "
+        ".encode(...), .decode(...)."
+    ),
     "unet_denoise_gray": (
         "Blind grayscale Gaussian denoiser (sigma 0-55/255): U-Net from "
         "kerasgen.models.build_unet, trained on train400 by "
@@ -114,4 +128,6 @@ def _search_dirs():
 def _register_custom_objects():
     """Imports the modules that register kerasgen's serializable classes."""
     import kerasgen.layers
-    import kerasgen.models  # noqa: F401
+    import kerasgen.metrics
+    import kerasgen.models
+    import kerasgen.trainers  # noqa: F401
