@@ -1,5 +1,7 @@
 """`repair_image`: one entry point for every restoration method, by name."""
 
+import functools
+
 from kerasgen.restoration._validation import check_choice, check_image
 from kerasgen.restoration.deblurring import deblur
 from kerasgen.restoration.denoising import denoise
@@ -136,7 +138,13 @@ def _repair_unet(image, channel_axis, model, tile, overlap, method_kwargs):
     from kerasgen.inference import restore
 
     if model is None:
-        from kerasgen.pretrained import load_pretrained
-
-        model = load_pretrained("unet_denoise_gray")
+        model = _default_unet()
     return restore(image, model, tile=tile, overlap=overlap)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_unet():
+    """The shipped U-Net, loaded once per process (loading takes about a second)."""
+    from kerasgen.pretrained import load_pretrained
+
+    return load_pretrained("unet_denoise_gray")
