@@ -21,6 +21,7 @@ from kerasgen.inference import size_multiple
 from kerasgen.metrics import psnr
 from kerasgen.models._validation import check_positive_int
 from kerasgen.models.unet import build_unet
+from kerasgen.recipes._outputs import AtomicModelCheckpoint
 
 LOSSES = ("mae", "mse")
 BEST_MODEL = "best.keras"
@@ -233,7 +234,7 @@ def train_unet(
     monitor, mode = ("val_psnr", "max") if validation is not None else ("loss", "min")
     best_path = os.path.join(out_dir, BEST_MODEL)
     resuming = os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
-    best_checkpoint = _AtomicModelCheckpoint(
+    best_checkpoint = _BestModelCheckpoint(
         best_path,
         monitor=monitor,
         mode=mode,
@@ -243,7 +244,7 @@ def train_unet(
     all_callbacks = [
         keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
         best_checkpoint,
-        _AtomicModelCheckpoint(os.path.join(out_dir, LAST_MODEL)),
+        AtomicModelCheckpoint(os.path.join(out_dir, LAST_MODEL)),
         keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),
     ]
     if importlib.util.find_spec("tensorboard") is not None:
@@ -272,35 +273,21 @@ def train_unet(
     return model, history
 
 
-class _AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """``ModelCheckpoint`` that writes a temporary file, then renames it.
+class _BestModelCheckpoint(AtomicModelCheckpoint):
+    """``AtomicModelCheckpoint`` that also records the best value.
 
-    For ``save_best_only``, the best value is also written to
-    ``<filepath>.json`` so that a resumed run does not overwrite a better
-    model saved before the interruption.
+    The best value is written to ``<filepath>.json`` so that a resumed run
+    does not overwrite a better model saved before the interruption.
     """
 
     def _save_model(self, epoch, batch, logs):
-        final_path = self.filepath
-        folder, name = os.path.split(final_path)
-        temp_path = os.path.join(folder, f".{name}.partial.keras")
         best_before = self.best
-        self.filepath = temp_path
-        try:
-            super()._save_model(epoch, batch, logs)
-        finally:
-            self.filepath = final_path
-        if os.path.exists(temp_path):
-            os.replace(temp_path, final_path)
-            if self.save_best_only and self.best != best_before:
-                _write_json_atomic(
-                    final_path + ".json",
-                    {
-                        "monitor": self.monitor,
-                        "best": float(self.best),
-                        "epoch": epoch + 1,
-                    },
-                )
+        super()._save_model(epoch, batch, logs)
+        if self.save_best_only and self.best != best_before:
+            _write_json_atomic(
+                self.filepath + ".json",
+                {"monitor": self.monitor, "best": float(self.best), "epoch": epoch + 1},
+            )
 
 
 def _read_best(path, monitor):
