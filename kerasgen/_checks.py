@@ -74,3 +74,23 @@ def check_value_range(value_range, name="value_range"):
             f"e.g. (-1, 1). Received: {name}={value_range!r}"
         )
     return lo, hi
+
+
+def check_jit_compile(jit_compile):
+    """Checks a ``jit_compile`` argument: ``"auto"``, True or False.
+
+    Args:
+        jit_compile: The value to check.
+
+    Returns:
+        `jit_compile` unchanged.
+
+    Raises:
+        ValueError: If it is anything else.
+    """
+    if not (isinstance(jit_compile, bool) or jit_compile == "auto"):
+        raise ValueError(
+            "jit_compile must be 'auto', True or False. "
+            f"Received: jit_compile={jit_compile!r}"
+        )
+    return jit_compile

@@ -7,7 +7,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 import keras
 import numpy as np
 
-from kerasgen._checks import check_int, check_seed
+from kerasgen._checks import check_int, check_jit_compile, check_seed
 from kerasgen.models._validation import check_positive_int
 from kerasgen.models.dcgan import build_discriminator, build_generator
 from kerasgen.recipes import _inputs, _outputs
@@ -142,11 +142,7 @@ def train_gan(
                 "num_classes is only used by a conditional GAN. Received: "
                 f"num_classes={num_classes} with conditional=False"
             )
-    if not (jit_compile == "auto" or isinstance(jit_compile, bool)):
-        raise ValueError(
-            "jit_compile must be 'auto', True or False. "
-            f"Received: jit_compile={jit_compile!r}"
-        )
+    check_jit_compile(jit_compile)
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)

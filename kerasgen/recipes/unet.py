@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasgen._checks import check_seed
+from kerasgen._checks import check_jit_compile, check_seed
 from kerasgen.data.restoration_pairs import load_clean_images, make_restoration_dataset
 from kerasgen.inference import size_multiple
 from kerasgen.metrics import psnr
@@ -221,7 +221,7 @@ def train_unet(
             with_noise_level=with_noise_level,
         )
 
-    if jit_compile == "auto":
+    if check_jit_compile(jit_compile) == "auto":
         jit_compile = bool(tf.config.list_physical_devices("GPU"))
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=schedule),

@@ -9,7 +9,7 @@ import warnings
 import keras
 import tensorflow as tf
 
-from kerasgen._checks import check_seed
+from kerasgen._checks import check_jit_compile, check_seed
 from kerasgen.models._validation import check_positive_int
 from kerasgen.models.vae import build_decoder, build_encoder
 from kerasgen.recipes import _inputs, _outputs
@@ -157,11 +157,7 @@ def train_vae(
             "with a tf.data.Dataset, pass validation_data. Received: "
             f"validation_split={validation_split!r}"
         )
-    if not (jit_compile == "auto" or isinstance(jit_compile, bool)):
-        raise ValueError(
-            "jit_compile must be 'auto', True or False. "
-            f"Received: jit_compile={jit_compile!r}"
-        )
+    check_jit_compile(jit_compile)
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)
