@@ -7,6 +7,8 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 import keras
 from keras import ops
 
+from kerasgen._distribute import replica_random
+
 
 @keras.saving.register_keras_serializable(package="kerasgen")
 class Sampling(keras.layers.Layer):
@@ -49,8 +51,15 @@ class Sampling(keras.layers.Layer):
                 f"Received: inputs={inputs!r}"
             )
         z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(
-            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
+        # Under MirroredStrategy the seed generator is mirrored: draw the noise
+        # of the global batch and keep this replica's slice, so replicas do not
+        # share noise and N replicas match one replica with the same batch.
+        epsilon = replica_random(
+            lambda shape: keras.random.normal(
+                shape, dtype=z_mean.dtype, seed=self.seed_generator
+            ),
+            ops.shape(z_mean)[0],
+            tuple(z_mean.shape[1:]),
         )
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 

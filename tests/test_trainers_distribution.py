@@ -29,6 +29,7 @@ tf.config.set_logical_device_configuration(
 import keras
 import numpy as np
 
+from kerasgen.layers import Sampling
 from kerasgen.trainers import GAN, VAE
 
 SIDE, LATENT = 8, 4
@@ -55,7 +56,9 @@ def encoder():
     h = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(x))
     z_mean = keras.layers.Dense(2)(h)
     z_log_var = keras.layers.Dense(2)(h)
-    return keras.Model(x, [z_mean, z_log_var, keras.layers.Identity()(z_mean)])
+    # A real (seeded) Sampling layer: replicas must not share its noise.
+    z = Sampling(seed=3)([z_mean, z_log_var])
+    return keras.Model(x, [z_mean, z_log_var, z])
 
 
 def decoder():

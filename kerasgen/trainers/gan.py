@@ -11,6 +11,7 @@ from keras import ops
 
 from kerasgen import losses
 from kerasgen._checks import check_int, check_seed
+from kerasgen._distribute import replica_random
 from kerasgen.trainers import _optimizers, _replica
 from kerasgen.trainers._inference import predict_in_batches
 from kerasgen.trainers._validation import check_float, check_model, input_shapes
@@ -306,7 +307,7 @@ class GAN(keras.Model):
         def sample(shape):
             return distribution(shape, seed=seed)
 
-        return _replica.replica_random(sample, batch, feature_shape)
+        return replica_random(sample, batch, feature_shape)
 
     def _noise(self, batch, training=True):
         return self._random(keras.random.normal, batch, (self.latent_dim,), training)
