@@ -22,6 +22,7 @@ from kerasgen.metrics import psnr
 from kerasgen.models._validation import check_positive_int
 from kerasgen.models.unet import build_unet
 from kerasgen.recipes._outputs import AtomicModelCheckpoint
+from kerasgen.restoration._atomic import atomic_output
 
 LOSSES = ("mae", "mse")
 BEST_MODEL = "best.keras"
@@ -302,10 +303,8 @@ def _read_best(path, monitor):
 
 
 def _write_json_atomic(path, record):
-    temp_path = path + ".partial"
-    with open(temp_path, "w") as f:
-        json.dump(record, f)
-    os.replace(temp_path, path)
+    with atomic_output(path) as f:
+        f.write(json.dumps(record).encode("utf-8"))
 
 
 def _validation_pairs(
