@@ -24,7 +24,7 @@ def check_int(name, value, *, minimum=None):
         ValueError: If `value < minimum`.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int. Received: {name}={value!r}")
+        raise TypeError(f"{name} must be an integer. Received: {name}={value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value!r}")
     return int(value)

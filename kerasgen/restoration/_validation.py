@@ -11,6 +11,8 @@ import operator
 
 import numpy as np
 
+from kerasgen._checks import check_int
+
 _IMAGE_SHAPES = "(H, W) gray, (H, W, 1) gray or (H, W, 3) RGB"
 _CONVERT_HINT = (
     "Read image files with kerasgen.restoration.read_image(path), or convert "
@@ -224,29 +226,6 @@ def check_sigma(sigma, *, name="sigma", allow_none=True):
     )
 
 
-def check_int(value, name, *, minimum=None):
-    """Validates an integer (bool excluded) and returns it as a Python int.
-
-    Args:
-        value: the value to check.
-        name: the argument name used in error messages.
-        minimum: inclusive lower bound, or None.
-
-    Returns:
-        `int(value)`.
-
-    Raises:
-        TypeError: if `value` is not an integer.
-        ValueError: if `value` is below `minimum`.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer. Received: {name}={value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
-    return value
-
-
 def check_choice(value, name, choices):
     """Checks that `value` is one of `choices`.
 
@@ -290,7 +269,7 @@ def check_rng(seed=None, rng=None):
             )
         return rng
     if seed is not None:
-        check_int(seed, "seed", minimum=0)
+        check_int("seed", seed, minimum=0)
     return np.random.default_rng(seed)
 
 

@@ -8,10 +8,10 @@ import io
 
 import numpy as np
 
+from kerasgen._checks import check_int
 from kerasgen.restoration._validation import (
     check_choice,
     check_image,
-    check_int,
     check_number,
     check_psf,
     check_rng,
@@ -143,7 +143,7 @@ def gaussian_psf(size, std):
     >>> psf.shape, round(float(psf.sum()), 6)
     ((9, 9), 1.0)
     """
-    size = check_int(size, "size", minimum=1)
+    size = check_int("size", size, minimum=1)
     if size % 2 == 0:
         raise ValueError(f"size must be odd so that the PSF has a centre pixel. Received: size={size}")
     std = check_number(std, "std", minimum=0.0, strict_minimum=True)
@@ -214,7 +214,7 @@ def random_mask(shape, fraction, *, seed=None, rng=None):
     1229
     """
     try:
-        dims = tuple(check_int(n, "shape entries", minimum=1) for n in shape)
+        dims = tuple(check_int("shape entries", n, minimum=1) for n in shape)
     except TypeError:
         raise ValueError(f"shape must be a tuple (H, W) or (H, W, C). Received: shape={shape!r}") from None
     if len(dims) not in (2, 3):
@@ -248,7 +248,7 @@ def jpeg_compress(image, quality=30, *, channel_axis=None):
     from PIL import Image
 
     array, layout = check_image(image, channel_axis=channel_axis)
-    quality = check_int(quality, "quality", minimum=1)
+    quality = check_int("quality", quality, minimum=1)
     if quality > 100:
         raise ValueError(f"quality must be between 1 and 100. Received: quality={quality}")
     pixels = np.round(np.clip(array, 0, 1) * 255).astype(np.uint8)
@@ -278,7 +278,7 @@ def downsample(image, factor, *, anti_aliasing=True, channel_axis=None):
     from skimage.transform import resize
 
     array, layout = check_image(image, channel_axis=channel_axis)
-    factor = check_int(factor, "factor", minimum=1)
+    factor = check_int("factor", factor, minimum=1)
     height, width = array.shape[:2]
     if factor > min(height, width):
         raise ValueError(
@@ -307,8 +307,8 @@ def upsample(image, factor, *, order=3, channel_axis=None):
     from skimage.transform import resize
 
     array, layout = check_image(image, channel_axis=channel_axis)
-    factor = check_int(factor, "factor", minimum=1)
-    order = check_int(order, "order", minimum=0)
+    factor = check_int("factor", factor, minimum=1)
+    order = check_int("order", order, minimum=0)
     if order > 5:
         raise ValueError(f"order must be between 0 and 5. Received: order={order}")
     shape = (array.shape[0] * factor, array.shape[1] * factor) + array.shape[2:]

@@ -6,8 +6,9 @@ import warnings
 
 import numpy as np
 
+from kerasgen._checks import check_int
 from kerasgen.restoration._atomic import atomic_output, check_output_path
-from kerasgen.restoration._validation import check_choice, check_image, check_int
+from kerasgen.restoration._validation import check_choice, check_image
 
 ALPHA_MODES = ("composite", "drop")
 
@@ -201,7 +202,7 @@ def check_save_path(path, *, bit_depth=8):
             f"Expected one of: {', '.join(_SAVE_FORMATS)}. Received: {extension or 'no extension'!r}"
         )
     file_format, depths = _SAVE_FORMATS[extension]
-    bit_depth = check_int(bit_depth, "bit_depth")
+    bit_depth = check_int("bit_depth", bit_depth)
     if bit_depth not in depths:
         raise ValueError(
             f"bit_depth must be one of {depths} for {file_format} files. Received: bit_depth={bit_depth}"
@@ -244,7 +245,7 @@ def save_image(path, image, *, bit_depth=8, quality=95, channel_axis=None):
     """
     path = check_save_path(path, bit_depth=bit_depth)
     file_format = _SAVE_FORMATS[os.path.splitext(path)[1].lower()][0]
-    quality = check_int(quality, "quality", minimum=1)
+    quality = check_int("quality", quality, minimum=1)
     if quality > 100:
         raise ValueError(f"quality must be between 1 and 100. Received: quality={quality}")
     array, _ = check_image(image, channel_axis=channel_axis)
