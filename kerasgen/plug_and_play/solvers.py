@@ -1,0 +1,361 @@
+"""Plug-and-play deblurring, super-resolution and inpainting (DPIR-style HQS).
+
+Each function solves ``min_x ||y - A x||^2 / (2 sigma^2) + prior(x)`` for its
+linear degradation ``A`` by half-quadratic splitting (Zhang et al., "Plug-and-
+Play Image Restoration with Deep Denoiser Prior", TPAMI 2021): for
+``k = 1..iterations``,
+
+    x_k = argmin_x ||y - A x||^2 + alpha_k ||x - z_{k-1}||^2   (closed form)
+    z_k = denoiser(x_k, sigma_k)                                (the prior)
+
+with denoiser levels ``sigma_k`` log-spaced from `sigma_start` down to
+`sigma_end` and ``alpha_k = prior_weight * max(sigma, 1e-3)**2 / sigma_k**2``.
+The result is ``z_iterations``.
+"""
+
+import numpy as np
+from scipy import fft, ndimage
+
+from kerasgen._checks import check_int
+from kerasgen.plug_and_play import _data_steps, _hqs
+from kerasgen.restoration._validation import (
+    check_choice,
+    check_image,
+    check_psf,
+    check_sigma,
+)
+from kerasgen.restoration.degradations import BLUR_MODES
+from kerasgen.restoration.inpainting import check_mask
+
+# scipy.ndimage boundary mode -> np.pad mode that extends the image alike
+# (as kerasgen.restoration.deblur).
+_PAD_MODES = {"wrap": "wrap", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "constant": "constant"}
+# A PSF must sum to 1 within this (float32 and rounded kernels do).
+PSF_SUM_TOLERANCE = 1e-3
+# Padded sizes are multiples of this (the shipped U-Nets' size multiple), so
+# the denoiser needs no further padding.
+_SIZE_STEP = 16
+
+
+def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma_start=_hqs.SIGMA_START,
+           sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, clip=True, channel_axis=None):
+    """Deblurs an image blurred by a known PSF, with a denoiser as the prior.
+
+    Data step: ``(H^T H + alpha I) x = H^T y + alpha z`` solved by FFT
+    (circular convolution). Unless ``mode="wrap"``, the image is first
+    extended (``np.pad`` in `mode`, cross-faded so that it wraps around
+    smoothly, see `_data_steps.periodic_extension`) by at least 3 PSF widths,
+    so that real, non-periodic photos show no ringing at their borders; the
+    result is cropped back.
+
+    Args:
+        image: blurred (and noisy) float image in [0, 1], (H, W), (H, W, 1)
+            or (H, W, 3); noisy values slightly outside are fine.
+        psf: 2-D non-negative point-spread function summing to 1 (e.g.
+            `kerasgen.restoration.gaussian_psf(9, 1.6)`), applied as
+            `kerasgen.restoration.blur` applies it.
+        sigma: keyword-only noise standard deviation in image units (2.55 /
+            255 = 0.01 for 1% noise); 0 for none.
+        model: None (the shipped denoiser for the image's channels,
+            `kerasgen.pretrained.load_denoiser`), a `keras.Model` taking
+            ``[images (B, H, W, C) in [0, 1], noise_sigma (B, 1)]`` (e.g.
+            `build_unet(noise_level_input=True)`; a 1-channel model denoises
+            an RGB image channel by channel), or a callable
+            ``denoiser(image, sigma) -> image`` on (H, W) / (H, W, 3) arrays.
+        iterations: int >= 1, number of HQS iterations (DPIR: 8).
+        mode: boundary model of the blur, as in `kerasgen.restoration.blur`:
+            "reflect" (default, right for photos), "mirror", "nearest",
+            "constant", or "wrap" (periodic, e.g. images made with
+            ``blur(..., mode="wrap")``; no padding).
+        sigma_start: denoiser level of the first iteration (DPIR: 49 / 255).
+        sigma_end: denoiser level of the last iteration; None:
+            ``max(sigma, 1e-3)``.
+        prior_weight: DPIR's lambda (0.23); larger trusts the prior more.
+        clip: whether to clip the result to [0, 1].
+        channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
+
+    Returns:
+        The deblurred float32 image, shape of `image`.
+
+    Raises:
+        ValueError: invalid image, PSF (not 2-D, negative, not summing to 1,
+            larger than the image), sigma, mode, schedule or model.
+        TypeError: wrong argument types (e.g. a non-integer `iterations`).
+
+    Example:
+
+    >>> from kerasgen import restoration as R  # doctest: +SKIP
+    >>> psf = R.gaussian_psf(9, 1.6)  # doctest: +SKIP
+    >>> blurred = R.add_gaussian_noise(R.blur(clean, psf, mode="reflect"), 0.01, seed=0)  # doctest: +SKIP
+    >>> sharp = deblur(blurred, psf, sigma=0.01)  # doctest: +SKIP
+    """
+    array, layout, work = _check_input(image, channel_axis)
+    psf = _check_psf(psf, array.shape)
+    sigma = check_sigma(sigma, allow_none=False)
+    check_choice(mode, "mode", BLUR_MODES)
+    schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=0.0)
+    denoise = _hqs.make_denoiser(model, work.shape[-1])
+
+    extra = (0, 0) if mode == "wrap" else _extensions(work.shape[:2], 3 * max(psf.shape), 1)
+    observed, offset = _data_steps.periodic_extension(work, extra, _PAD_MODES[mode])
+    otf = _data_steps.psf_otf(psf, observed.shape[:2])
+    otf_conj_y = np.conj(otf)[..., np.newaxis] * fft.fft2(observed, axes=(0, 1))
+    power = np.abs(otf) ** 2
+
+    def data_step(z, alpha):
+        return _data_steps.deconvolution_step(z, otf_conj_y, power, alpha)
+
+    result = _hqs.run(observed, data_step, denoise, *schedule)
+    result = result[offset[0] : offset[0] + work.shape[0], offset[1] : offset[1] + work.shape[1]]
+    return _finish(result, array, layout, clip)
+
+
+def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=8, mode="reflect",
+                  sigma_start=_hqs.SIGMA_START, sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, init=None,
+                  clip=True, channel_axis=None):
+    """Upscales an image by an integer factor, with a denoiser as the prior.
+
+    Degradation model ``y = S H x + noise`` (``S`` keeps every `scale`-th
+    pixel): with ``psf=None`` it is exactly what
+    `kerasgen.restoration.downsample` does (Gaussian anti-aliasing of
+    standard deviation ``(scale - 1) / 2``, then linear interpolation at the
+    centre of each ``scale x scale`` block; `_data_steps.downsample_kernel`);
+    with a `psf` it is ``blur(x, psf)[::scale, ::scale]`` (the USRNet/DPIR
+    "classical" degradation). The data step is the USRNet/DPIR closed form
+    (`_data_steps.super_resolution_step`); the low-resolution image is
+    extended as in `deblur` unless ``mode="wrap"``. The first estimate is
+    cubic-spline upscaling (`kerasgen.restoration.upsample`).
+
+    Args:
+        image: low-resolution float image in [0, 1], (h, W), (h, w, 1) or
+            (h, w, 3).
+        scale: int >= 2; the result is (scale * h, scale * w).
+        psf: None (the `downsample` degradation) or a 2-D non-negative PSF
+            summing to 1 on the high-resolution grid.
+        sigma: keyword-only noise standard deviation of `image` (image units).
+        model: see `deblur`.
+        iterations: int >= 1, number of HQS iterations.
+        mode: boundary model, see `deblur`.
+        sigma_start: denoiser level of the first iteration.
+        sigma_end: denoiser level of the last iteration; None: ``max(sigma,
+            scale / 255)`` (DPIR: aliasing acts like noise of a few grey
+            levels).
+        prior_weight: DPIR's lambda.
+        init: None (spline upscaling) or a first estimate of shape
+            (scale * h, scale * w[, 3]).
+        clip: whether to clip the result to [0, 1].
+        channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
+
+    Returns:
+        The float32 upscaled image, (scale * h, scale * w) plus the channels
+        of `image`.
+
+    Raises:
+        ValueError: invalid image, scale, PSF, sigma, mode, schedule, init or
+            model.
+        TypeError: a non-integer `scale` or `iterations`.
+
+    Example:
+
+    >>> from kerasgen import restoration as R  # doctest: +SKIP
+    >>> small = R.downsample(clean, 4)  # doctest: +SKIP
+    >>> large = super_resolve(small, 4)  # doctest: +SKIP
+    """
+    array, layout, work = _check_input(image, channel_axis)
+    scale = check_int("scale", scale, minimum=2)
+    large_shape = (work.shape[0] * scale, work.shape[1] * scale)
+    if psf is None:
+        kernel, origin = _data_steps.downsample_kernel(scale)
+    else:
+        kernel = _check_psf(psf, large_shape)
+        origin = (kernel.shape[0] // 2, kernel.shape[1] // 2)
+    sigma = check_sigma(sigma, allow_none=False)
+    check_choice(mode, "mode", BLUR_MODES)
+    schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=scale / 255)
+    if init is not None:
+        init = _check_init(init, large_shape + work.shape[2:], channel_axis)
+    denoise = _hqs.make_denoiser(model, work.shape[-1])
+
+    extra = (0, 0)
+    if mode != "wrap":
+        extra = _extensions(work.shape[:2], -(-max(kernel.shape) // scale) + 2, scale)
+    pad_mode = _PAD_MODES[mode]
+    observed, offset = _data_steps.periodic_extension(work, extra, pad_mode)
+    grid = (observed.shape[0] * scale, observed.shape[1] * scale)
+    if init is None:
+        start = _spline_upscale(observed, grid, centred=psf is None, scale=scale)
+    else:
+        start, _ = _data_steps.periodic_extension(init, (extra[0] * scale, extra[1] * scale), pad_mode)
+    otf = _data_steps.kernel_otf(kernel, origin, grid)
+    upsampled = _data_steps.upsample_zeros(observed, scale)
+    otf_conj_y = np.conj(otf)[..., np.newaxis] * fft.fft2(upsampled, axes=(0, 1))
+
+    def data_step(z, alpha):
+        return _data_steps.super_resolution_step(z, otf, otf_conj_y, scale, alpha)
+
+    result = _hqs.run(start, data_step, denoise, *schedule)
+    top, left = offset[0] * scale, offset[1] * scale
+    result = result[top : top + large_shape[0], left : left + large_shape[1]]
+    return _finish(result, array, layout, clip)
+
+
+def inpaint(image, mask, *, sigma=0.0, model=None, iterations=12, sigma_start=_hqs.SIGMA_START, sigma_end=None,
+            prior_weight=_hqs.PRIOR_WEIGHT, init=None, clip=True, channel_axis=None):
+    """Fills missing pixels, with a denoiser as the prior.
+
+    Data step per pixel: ``x = (m y + alpha z) / (m + alpha)``, ``m`` = 1 for
+    a known pixel, 0 for a missing one. The first estimate fills each missing
+    pixel with a Gaussian-weighted mean of the known pixels around it
+    (normalised convolution, widened until every pixel is reached). With
+    ``sigma=0`` the known pixels of the result equal those of `image`.
+
+    Args:
+        image: float image in [0, 1], (H, W), (H, W, 1) or (H, W, 3). Values
+            under the mask are ignored but must be finite.
+        mask: bool array (H, W), True where a pixel is missing (as
+            `kerasgen.restoration.inpaint`); 0/1 numbers are accepted.
+        sigma: keyword-only noise standard deviation of the known pixels.
+        model: see `deblur`.
+        iterations: int >= 1, number of HQS iterations.
+        sigma_start: denoiser level of the first iteration.
+        sigma_end: denoiser level of the last iteration; None:
+            ``max(sigma, 1e-3)``.
+        prior_weight: DPIR's lambda.
+        init: None (normalised-convolution fill) or a first estimate of the
+            image's shape.
+        clip: whether to clip the result to [0, 1].
+        channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
+
+    Returns:
+        The float32 inpainted image, shape of `image`.
+
+    Raises:
+        ValueError: invalid image, mask (shape, dtype, values, or every
+            pixel missing), sigma, schedule, init or model.
+
+    Example:
+
+    >>> from kerasgen import restoration as R  # doctest: +SKIP
+    >>> mask = R.random_mask(clean.shape, 0.5, seed=0)  # doctest: +SKIP
+    >>> filled = inpaint(np.where(mask[..., None], 0, clean), mask)  # doctest: +SKIP
+    """
+    array, layout, work = _check_input(image, channel_axis)
+    mask = check_mask(mask, work.shape[:2])
+    if mask.all():
+        raise ValueError("mask marks every pixel as missing: there is nothing to inpaint from.")
+    sigma = check_sigma(sigma, allow_none=False)
+    schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=0.0)
+    if init is not None:
+        init = _check_init(init, work.shape, channel_axis)
+    if sigma == 0 and not mask.any():
+        return _finish(work, array, layout, clip)
+    denoise = _hqs.make_denoiser(model, work.shape[-1])
+
+    known = (~mask).astype(np.float64)
+    start = _fill(work, known) if init is None else init
+
+    def data_step(z, alpha):
+        return _data_steps.inpainting_step(z, work, known, alpha)
+
+    result = _hqs.run(start, data_step, denoise, *schedule)
+    if sigma == 0:
+        result = np.where(mask[..., np.newaxis], result, work)
+    return _finish(result, array, layout, clip)
+
+
+def _check_input(image, channel_axis):
+    """Validated image: (canonical array, layout, float64 (H, W, C) copy)."""
+    array, layout = check_image(image, channel_axis=channel_axis)
+    low, high = float(array.min()), float(array.max())
+    if low < -1 or high > 2:
+        raise ValueError(
+            "Expected image values in [0, 1] (noisy values slightly outside are fine); divide "
+            f"8-bit data by 255. Received: image with min={low:g}, max={high:g}"
+        )
+    work = array.astype(np.float64)
+    return array, layout, work if work.ndim == 3 else work[..., np.newaxis]
+
+
+def _check_psf(psf, shape):
+    psf = check_psf(psf, shape)
+    if psf.min() < 0:
+        raise ValueError(f"Expected psf to be non-negative. Received: psf.min()={psf.min():g}")
+    total = float(psf.sum())
+    if abs(total - 1) > PSF_SUM_TOLERANCE:
+        raise ValueError(
+            "Expected psf to sum to 1 (a blur keeps the mean brightness); divide it by its sum "
+            f"(psf / psf.sum()). Received: psf.sum()={total:g}"
+        )
+    return psf / total
+
+
+def _check_init(init, shape, channel_axis):
+    array, _ = check_image(init, name="init", channel_axis=channel_axis)
+    array = array.astype(np.float64)
+    if array.ndim == 2:
+        array = array[..., np.newaxis]
+    if array.shape != tuple(shape):
+        expected = tuple(shape) if shape[-1] == 3 else tuple(shape[:2])
+        raise ValueError(f"Expected init of shape {expected}. Received: init.shape={np.shape(init)}")
+    return array
+
+
+def _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor):
+    iterations, sigma_start, sigma_end, prior_weight = _hqs.check_schedule(
+        iterations, sigma_start, sigma_end, prior_weight
+    )
+    if sigma_end is None:
+        sigma_end = max(sigma, floor, _hqs.SIGMA_FLOOR)
+    sigmas = _hqs.noise_schedule(iterations, sigma_start, sigma_end)
+    return sigmas, _hqs.data_weights(sigmas, sigma, prior_weight)
+
+
+def _extensions(shape, minimum, scale):
+    """Per axis, the smallest even extension >= minimum with a fast padded size."""
+    extra = []
+    for size in shape:
+        count = minimum + minimum % 2
+        while True:
+            total = (size + count) * scale
+            if total % _SIZE_STEP == 0 and fft.next_fast_len(total) == total:
+                break
+            count += 2
+        extra.append(count)
+    return tuple(extra)
+
+
+def _spline_upscale(image, grid, *, centred, scale):
+    from skimage.transform import resize
+
+    result = resize(image, grid + image.shape[2:], order=3, mode="wrap", anti_aliasing=False)
+    if not centred:  # S keeps pixel (s i, s j), not the block centre resize assumes
+        shift = (scale - 1) / 2
+        result = ndimage.shift(result, (shift, shift, 0), order=3, mode="grid-wrap")
+    return result
+
+
+def _fill(image, known):
+    """Normalised convolution: missing pixels get a local mean of known ones."""
+    result = image * known[..., np.newaxis]
+    missing = known == 0
+    width = 1.0
+    while missing.any():
+        weight = ndimage.gaussian_filter(known, width)
+        values = ndimage.gaussian_filter(image * known[..., np.newaxis], (width, width, 0))
+        reached = missing & (weight > 1e-3)
+        result[reached] = values[reached] / weight[reached][..., np.newaxis]
+        missing &= ~reached
+        width *= 2
+        if width > 4 * max(image.shape[:2]):
+            result[missing] = (image * known[..., np.newaxis]).sum((0, 1)) / known.sum()
+            break
+    return result
+
+
+def _finish(result, array, layout, clip):
+    if array.ndim == 2:
+        result = result[..., 0]
+    if clip:
+        result = np.clip(result, 0.0, 1.0)
+    return layout.restore(result.astype(np.float32))
+

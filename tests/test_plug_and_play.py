@@ -1,0 +1,375 @@
+"""Plug-and-play restoration: the data steps' math, the HQS loop, inputs."""
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.restoration import denoise_tv_chambolle
+
+from kerasgen import restoration as R
+from kerasgen.plug_and_play import _data_steps as D
+from kerasgen.plug_and_play import deblur, inpaint, noise_schedule, super_resolve
+
+
+def identity(image, sigma):
+    return image
+
+
+def tv_denoiser(image, sigma):
+    """A cheap classical denoiser standing in for the CNN (TV weight ~ sigma)."""
+    return denoise_tv_chambolle(image, weight=sigma, channel_axis=-1 if image.ndim == 3 else None)
+
+
+def dense(operator, shape):
+    """Matrix of a linear operator on (H, W) images, one column per pixel."""
+    columns = []
+    for index in range(int(np.prod(shape))):
+        unit = np.zeros(shape)
+        unit.flat[index] = 1.0
+        columns.append(np.asarray(operator(unit)).ravel())
+    return np.stack(columns, axis=1)
+
+
+def regularised_solve(matrix, y, z, alpha):
+    """Dense solution of (A^T A + alpha I) x = A^T y + alpha z."""
+    lhs = matrix.T @ matrix + alpha * np.eye(matrix.shape[1])
+    return np.linalg.solve(lhs, matrix.T @ y.ravel() + alpha * z.ravel())
+
+
+def random_psf(rng, shape):
+    psf = rng.random(shape)
+    return psf / psf.sum()
+
+
+def rolled_kernel(kernel, origin):
+    """Independent circular convolution: sum_j k[j] x[n - (j - origin)]."""
+
+    def apply(image):
+        out = np.zeros_like(image)
+        for (a, b), weight in np.ndenumerate(kernel):
+            out += weight * np.roll(image, (a - origin[0], b - origin[1]), axis=(0, 1))
+        return out
+
+    return apply
+
+
+@pytest.fixture(scope="module")
+def camera():
+    return data.camera()[180:276, 200:296].astype(np.float32) / 255  # 96 x 96, non-periodic
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return data.astronaut()[20:84, 170:234].astype(np.float32) / 255  # 64 x 64 x 3
+
+
+# ---------------------------------------------------------------- operators
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 4), (5, 2), (6, 3)])
+def test_psf_otf_matches_blur_wrap(shape):
+    rng = np.random.default_rng(0)
+    image, psf = rng.random((12, 10)), random_psf(rng, shape)
+    expected = R.blur(image, psf, mode="wrap")
+    np.testing.assert_allclose(D.blur_periodic(image, D.psf_otf(psf, image.shape)), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_downsample_kernel_matches_restoration_downsample(scale):
+    image = np.random.default_rng(scale).random((48, 48, 3))
+    kernel, origin = D.downsample_kernel(scale)
+    otf = D.kernel_otf(kernel, origin, image.shape[:2])
+    ours = D.decimate(D.blur_periodic(image, otf), scale)
+    expected = R.downsample(image, scale)
+    margin = kernel.shape[0] // scale + 1  # resize mirrors at the borders, we wrap
+    np.testing.assert_allclose(ours[margin:-margin, margin:-margin], expected[margin:-margin, margin:-margin],
+                               atol=1e-12)
+    assert kernel.sum() == pytest.approx(1.0)
+
+
+def test_periodic_extension_wraps_smoothly(camera):
+    extended, offset = D.periodic_extension(camera, (32, 40), "symmetric")
+    assert extended.shape == (128, 136)
+    np.testing.assert_array_equal(extended[offset[0] : offset[0] + 96, offset[1] : offset[1] + 96], camera)
+    periodic = np.roll(extended, (-offset[0] - 96, -offset[1] - 96), axis=(0, 1))
+    step = np.abs(np.diff(np.concatenate([periodic, periodic[:1]]), axis=0)).max()
+    assert step < np.abs(np.diff(camera, axis=0)).max() + 1e-9  # no jump larger than the image's own
+
+
+# ------------------------------------------------- data steps = normal equations
+
+
+@pytest.mark.parametrize("channels", [None, 3])
+@pytest.mark.parametrize("psf_shape", [(3, 3), (4, 5)])
+def test_deconvolution_step_solves_normal_equations(channels, psf_shape):
+    rng = np.random.default_rng(1)
+    shape = (8, 8) if channels is None else (8, 8, channels)
+    psf, y, z, alpha = random_psf(rng, psf_shape), rng.random(shape), rng.random(shape), 0.07
+    otf = D.psf_otf(psf, (8, 8))
+    otf_conj_y = D._expand(np.conj(otf), y) * D._fft(y)
+    step = D.deconvolution_step(z, otf_conj_y, np.abs(otf) ** 2, alpha)
+    matrix = dense(lambda x: R.blur(x, psf, mode="wrap"), (8, 8))
+    if channels is None:
+        y, z, step = y[..., None], z[..., None], step[..., None]
+    for c in range(y.shape[-1]):
+        expected = regularised_solve(matrix, y[..., c], z[..., c], alpha).reshape(8, 8)
+        np.testing.assert_allclose(step[..., c], expected, atol=1e-10)
+
+
+@pytest.mark.parametrize(("scale", "shape"), [(2, (8, 8)), (2, (8, 12)), (4, (8, 8))])
+@pytest.mark.parametrize("kind", ["downsample", "psf"])
+def test_super_resolution_step_solves_normal_equations(scale, shape, kind):
+    rng = np.random.default_rng(2)
+    if kind == "psf":
+        psf = random_psf(rng, (3, 3))
+        kernel, origin = psf, (1, 1)
+        forward = lambda x: R.blur(x, psf, mode="wrap")[::scale, ::scale]
+    else:
+        kernel, origin = D.downsample_kernel(scale)
+        blur = rolled_kernel(kernel, origin)
+        forward = lambda x: blur(x)[::scale, ::scale]
+    small = (shape[0] // scale, shape[1] // scale)
+    y, z, alpha = rng.random(small + (3,)), rng.random(shape + (3,)), 0.03
+    otf = D.kernel_otf(kernel, origin, shape)
+    otf_conj_y = np.conj(otf)[..., None] * D._fft(D.upsample_zeros(y, scale))
+    step = D.super_resolution_step(z, otf, otf_conj_y, scale, alpha)
+    matrix = dense(forward, shape)
+    for c in range(3):
+        expected = regularised_solve(matrix, y[..., c], z[..., c], alpha).reshape(shape)
+        np.testing.assert_allclose(step[..., c], expected, atol=1e-9)
+
+
+def test_inpainting_step_solves_normal_equations():
+    rng = np.random.default_rng(3)
+    y, z, alpha = rng.random((8, 8, 3)), rng.random((8, 8, 3)), 0.2
+    known = (rng.random((8, 8)) > 0.5).astype(float)
+    matrix = np.diag(known.ravel())[known.ravel() > 0]  # rows selecting the known pixels
+    step = D.inpainting_step(z, y, known, alpha)
+    for c in range(3):
+        y_known = y[..., c].ravel()[known.ravel() > 0]
+        lhs = matrix.T @ matrix + alpha * np.eye(64)
+        expected = np.linalg.solve(lhs, matrix.T @ y_known + alpha * z[..., c].ravel()).reshape(8, 8)
+        np.testing.assert_allclose(step[..., c], expected, atol=1e-12)
+
+
+# ------------------------------------------ HQS with an identity "denoiser"
+
+
+def test_noise_schedule_is_log_spaced_and_decreasing():
+    sigmas = noise_schedule(8, 49 / 255, 2.55 / 255)
+    assert sigmas[0] == pytest.approx(49 / 255) and sigmas[-1] == pytest.approx(2.55 / 255)
+    ratios = sigmas[1:] / sigmas[:-1]
+    np.testing.assert_allclose(ratios, ratios[0])
+    assert (ratios < 1).all()
+
+
+@pytest.mark.parametrize("iterations", [1, 4])
+def test_deblur_with_identity_denoiser_is_the_iterated_regularised_inverse(iterations):
+    rng = np.random.default_rng(4)
+    psf, sigma = random_psf(rng, (3, 3)), 0.05
+    y = R.add_gaussian_noise(R.blur(rng.random((8, 8)), psf, mode="wrap"), sigma, seed=0)
+    result = deblur(y, psf, sigma=sigma, model=identity, iterations=iterations, mode="wrap", clip=False)
+    matrix = dense(lambda x: R.blur(x, psf, mode="wrap"), (8, 8))
+    expected = y.astype(np.float64)
+    for level in noise_schedule(iterations, 49 / 255, sigma):
+        expected = regularised_solve(matrix, y, expected, 0.23 * sigma**2 / level**2).reshape(8, 8)
+    np.testing.assert_allclose(result, expected, atol=1e-5)
+
+
+def test_super_resolve_with_identity_denoiser_is_the_regularised_inverse():
+    rng = np.random.default_rng(5)
+    psf, start, y = random_psf(rng, (3, 3)), rng.random((8, 8)), rng.random((4, 4))
+    result = super_resolve(y, 2, psf=psf, sigma=0.02, model=identity, iterations=1, mode="wrap", init=start,
+                           sigma_start=0.1, clip=False)
+    matrix = dense(lambda x: R.blur(x, psf, mode="wrap")[::2, ::2], (8, 8))
+    expected = regularised_solve(matrix, y, start, 0.23 * 0.02**2 / 0.1**2).reshape(8, 8)
+    np.testing.assert_allclose(result, expected, atol=1e-5)
+
+
+def test_inpaint_with_identity_denoiser_is_the_regularised_inverse():
+    rng = np.random.default_rng(6)
+    y, start, mask = rng.random((8, 8)), rng.random((8, 8)), rng.random((8, 8)) > 0.5
+    result = inpaint(y, mask, sigma=0.1, model=identity, iterations=1, init=start, sigma_start=0.2, clip=False)
+    alpha = 0.23 * 0.1**2 / 0.2**2
+    np.testing.assert_allclose(result, np.where(mask, start, (y + alpha * start) / (1 + alpha)), atol=1e-6)
+
+
+def test_inpaint_keeps_known_pixels_without_noise(camera):
+    mask = R.random_mask(camera.shape, 0.5, seed=0)
+    result = inpaint(np.where(mask, 0, camera), mask, model=tv_denoiser, iterations=3)
+    np.testing.assert_array_equal(result[~mask], camera[~mask])
+
+
+# ------------------------------------------------- restoration improves PSNR
+
+
+def test_deblur_improves_psnr_gray_and_color(camera, astronaut):
+    psf = R.gaussian_psf(9, 1.6)
+    for clean in (camera, astronaut):
+        blurred = R.add_gaussian_noise(R.blur(clean, psf, mode="reflect"), 0.01, seed=0)
+        sharp = deblur(blurred, psf, sigma=0.01, model=tv_denoiser)
+        assert sharp.shape == clean.shape and sharp.dtype == np.float32
+        assert R.psnr(clean, sharp) > R.psnr(clean, blurred) + 1
+
+
+def test_deblur_padding_prevents_border_ringing(camera):
+    psf = R.gaussian_psf(9, 2.0)
+    blurred = R.blur(camera, psf, mode="reflect")
+    border = np.ones(camera.shape, bool)
+    border[8:-8, 8:-8] = False
+
+    def border_error(mode):
+        result = deblur(blurred, psf, sigma=0.0, model=tv_denoiser, mode=mode)
+        return np.sqrt(np.mean((result - camera)[border] ** 2))
+
+    assert border_error("reflect") < 0.5 * border_error("wrap")
+
+
+def test_super_resolve_improves_over_spline_gray_and_color(camera, astronaut):
+    for clean in (camera, astronaut):
+        small = R.downsample(clean, 2)
+        large = super_resolve(small, 2, model=tv_denoiser)
+        assert large.shape == clean.shape and large.dtype == np.float32
+        assert R.psnr(clean, large) > R.psnr(clean, R.upsample(small, 2).clip(0, 1)) + 0.2
+
+
+def test_inpaint_improves_psnr_gray_and_color(camera, astronaut):
+    for clean in (camera, astronaut):
+        mask = R.random_mask(clean.shape, 0.5, seed=1)
+        holes = np.where(mask if clean.ndim == 2 else mask[..., None], 0, clean)
+        filled = inpaint(holes, mask, model=tv_denoiser)
+        assert filled.shape == clean.shape and filled.dtype == np.float32
+        assert R.psnr(clean, filled) > R.psnr(clean, holes) + 10
+
+
+# ------------------------------------------------------------- Keras models
+
+
+@pytest.fixture(scope="module")
+def tiny_unet():
+    """A small noise-level-aware U-Net trained for a few dozen steps."""
+    import keras
+
+    from kerasgen.models import build_unet
+
+    keras.utils.set_random_seed(0)
+    model = build_unet(depth=2, base_filters=8, noise_level_input=True)
+    rng = np.random.default_rng(0)
+    sources = [data.camera() / 255, data.coins() / 255, data.moon() / 255]
+    patches = []
+    for _ in range(256):
+        source = sources[rng.integers(len(sources))]
+        top, left = rng.integers(0, np.array(source.shape) - 32)
+        patches.append(source[top : top + 32, left : left + 32])
+    clean = np.stack(patches)[..., None].astype(np.float32)
+    levels = rng.uniform(0, 0.2, (len(clean), 1)).astype(np.float32)
+    noisy = clean + levels[:, :, None, None] * rng.standard_normal(clean.shape).astype(np.float32)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="mae")
+    model.fit([noisy, levels], clean, batch_size=16, epochs=6, verbose=0)
+    return model
+
+
+def test_keras_denoiser_deblurs_gray_and_color(tiny_unet, camera, astronaut):
+    psf = R.gaussian_psf(7, 1.2)
+    for clean, gain in ((camera[:90, :70], 0.8), (astronaut, 0.4)):  # sizes not multiples of the model's
+        blurred = R.add_gaussian_noise(R.blur(clean, psf, mode="reflect"), 0.01, seed=0)
+        sharp = deblur(blurred, psf, sigma=0.01, model=tiny_unet, iterations=4)
+        assert sharp.shape == clean.shape and sharp.dtype == np.float32
+        assert R.psnr(clean, sharp) > R.psnr(clean, blurred) + gain
+
+
+def test_gray_keras_model_on_color_equals_each_channel_alone(tiny_unet, astronaut):
+    psf = R.gaussian_psf(5, 1.0)
+    blurred = R.blur(astronaut, psf, mode="reflect")
+    color = deblur(blurred, psf, sigma=0.01, model=tiny_unet, iterations=2)
+    for c in range(3):
+        alone = deblur(blurred[..., c], psf, sigma=0.01, model=tiny_unet, iterations=2)
+        np.testing.assert_allclose(color[..., c], alone, atol=1e-5)
+
+
+def test_keras_model_without_noise_input_is_refused():
+    from kerasgen.models import build_unet
+
+    with pytest.raises(ValueError, match="noise_sigma"):
+        deblur(np.zeros((16, 16)), R.gaussian_psf(3, 1), sigma=0.01, model=build_unet(depth=1, base_filters=4))
+
+
+def test_keras_model_with_wrong_channels_is_refused():
+    from kerasgen.models import build_unet
+
+    model = build_unet((None, None, 3), depth=1, base_filters=4, noise_level_input=True)
+    with pytest.raises(ValueError, match="1 channel"):
+        inpaint(np.zeros((16, 16)), np.eye(16, dtype=bool), model=model)
+
+
+# ----------------------------------------------------------- invalid inputs
+
+
+@pytest.mark.parametrize(
+    ("psf", "match"),
+    [
+        (np.ones(9) / 9, "2-D"),
+        (np.full((3, 3), np.nan), "finite"),
+        (np.array([[0.5, -0.25], [0.5, 0.25]]), "non-negative"),
+        (np.ones((3, 3)), r"sum to 1.*psf.sum\(\)=9"),
+        (np.ones((20, 20)) / 400, "larger than the image"),
+    ],
+)
+def test_bad_psf_is_refused(psf, match):
+    with pytest.raises(ValueError, match=match):
+        deblur(np.zeros((16, 16)), psf, sigma=0.01, model=identity)
+
+
+@pytest.mark.parametrize(
+    ("mask", "match"),
+    [
+        (np.zeros((8, 16), bool), r"shape \(H, W\) = \(16, 16\)"),
+        (np.full((16, 16), 0.5), "only 0 and 1"),
+        (np.full((16, 16), "a"), "dtype"),
+        (np.ones((16, 16), bool), "every pixel"),
+    ],
+)
+def test_bad_mask_is_refused(mask, match):
+    with pytest.raises(ValueError, match=match):
+        inpaint(np.zeros((16, 16)), mask, model=identity)
+
+
+@pytest.mark.parametrize(("scale", "error"), [(1, ValueError), (2.0, TypeError), (True, TypeError)])
+def test_bad_scale_is_refused(scale, error):
+    with pytest.raises(error, match="scale"):
+        super_resolve(np.zeros((8, 8)), scale, model=identity)
+
+
+@pytest.mark.parametrize(("sigma", "error"), [(-0.1, ValueError), (np.nan, ValueError), ("0.1", TypeError)])
+def test_bad_sigma_is_refused(sigma, error):
+    with pytest.raises(error, match="sigma"):
+        deblur(np.zeros((16, 16)), R.gaussian_psf(3, 1), sigma=sigma, model=identity)
+
+
+@pytest.mark.parametrize(
+    ("image", "match"),
+    [
+        (np.zeros((16, 16), np.uint8), "floating-point"),
+        (np.full((16, 16), 255.0), r"values in \[0, 1\].*max=255"),
+        (np.full((16, 16), np.nan), "finite"),
+        (np.zeros((16, 16, 4)), "4 channels"),
+    ],
+)
+def test_bad_image_is_refused(image, match):
+    with pytest.raises(ValueError, match=match):
+        inpaint(image, np.eye(16, dtype=bool), model=identity)
+
+
+def test_bad_schedule_and_model_are_refused():
+    image, mask = np.zeros((16, 16)), np.eye(16, dtype=bool)
+    with pytest.raises(ValueError, match="iterations must be >= 1"):
+        inpaint(image, mask, model=identity, iterations=0)
+    with pytest.raises(ValueError, match="sigma_start must be >"):
+        inpaint(image, mask, model=identity, sigma_start=0)
+    with pytest.raises(ValueError, match="prior_weight"):
+        inpaint(image, mask, model=identity, prior_weight=-1)
+    with pytest.raises(TypeError, match="model must be None"):
+        inpaint(image, mask, model="unet")
+    with pytest.raises(ValueError, match="return a numeric array of the image's shape"):
+        inpaint(image, mask, model=lambda x, s: x[:8])
+    with pytest.raises(ValueError, match=r"init of shape \(16, 16\)"):
+        inpaint(image, mask, model=identity, init=np.zeros((8, 8)))
