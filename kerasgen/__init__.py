@@ -4,9 +4,19 @@ Importing ``kerasgen`` or ``kerasgen.restoration`` does not import TensorFlow.
 The Keras parts (``GAN``, ``VAE``, builders, ...) are loaded on first use, and
 fail with a clear message if Keras is configured with a backend other than
 TensorFlow.
+
+``import kerasgen`` is nevertheless enough for ``keras.models.load_model`` to
+find every kerasgen class and function saved in a ``.keras`` file (``GAN``,
+``VAE``, the layers, ``kerasgen>psnr``...): they are registered as soon as
+Keras is imported (at once when Keras was imported before kerasgen, else
+right after ``import keras`` completes).
 """
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
+import warnings
 
 __version__ = "0.1.0"
 
@@ -27,7 +37,19 @@ _LAZY_ATTRIBUTES = {
     "train_gan": "kerasgen.recipes",
     "train_vae": "kerasgen.recipes",
     "train_unet": "kerasgen.recipes",
+    "set_range_check": "kerasgen._checks",
+    "range_check_enabled": "kerasgen._checks",
 }
+
+# Modules whose import registers kerasgen's serializable Keras objects.
+_SERIALIZABLE_MODULES = (
+    "kerasgen.layers",
+    "kerasgen.losses",
+    "kerasgen.metrics",
+    "kerasgen.models",
+    "kerasgen.trainers",
+    "kerasgen.callbacks",
+)
 
 __all__ = [
     "GAN",
@@ -41,7 +63,9 @@ __all__ = [
     "export_for_serving",
     "load_dataset",
     "load_pretrained",
+    "range_check_enabled",
     "restore",
+    "set_range_check",
     "train_gan",
     "train_unet",
     "train_vae",
@@ -59,3 +83,64 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY_ATTRIBUTES))
+
+
+def register_keras_objects():
+    """Registers kerasgen's serializable Keras classes and functions.
+
+    Imports the kerasgen modules that define them (this imports Keras and
+    TensorFlow). Called automatically once Keras is imported; call it
+    yourself only to register them before Keras is otherwise used.
+
+    Returns:
+        None.
+
+    Raises:
+        ImportError: If Keras is configured with a backend other than
+            TensorFlow.
+    """
+    for module_name in _SERIALIZABLE_MODULES:
+        importlib.import_module(module_name)
+
+
+def _register_quietly():
+    try:
+        register_keras_objects()
+    except ImportError:
+        pass  # another Keras backend: kerasgen's Keras parts are unusable
+    except Exception as error:  # noqa: BLE001 - never break `import keras`
+        warnings.warn(
+            f"kerasgen could not register its Keras objects: {error!r}",
+            stacklevel=2,
+        )
+
+
+class _RegisterAfterKerasImport(importlib.abc.MetaPathFinder):
+    """Import hook: registers kerasgen's Keras objects after ``import keras``."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)  # one shot; also avoids recursion below
+        spec = importlib.util.find_spec("keras")
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        exec_module = loader.exec_module
+
+        def exec_then_register(module):
+            exec_module(module)
+            _register_quietly()
+
+        loader.exec_module = exec_then_register
+        return spec
+
+
+def _install_registration():
+    if "keras" in sys.modules:
+        _register_quietly()
+    elif not any(isinstance(f, _RegisterAfterKerasImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RegisterAfterKerasImport())
+
+
+_install_registration()

@@ -360,8 +360,13 @@ def kl_divergence(z_mean, z_log_var):
     return _sum_per_example(kl)
 
 
+@keras.saving.register_keras_serializable(package="kerasgen")
 def bernoulli_nll(x, probs):
     """Bernoulli negative log-likelihood in nats, summed over pixels.
+
+    Its ``(y_true, y_pred)`` signature makes it usable as a Keras loss
+    (``model.compile(loss=kerasgen.losses.bernoulli_nll)``); it is registered
+    as ``"kerasgen>bernoulli_nll"`` so that such a model reloads.
 
     ``-sum(x * log(p) + (1 - x) * log(1 - p))`` with ``p`` clipped to
     ``[eps, 1 - eps]`` (``eps = keras.config.epsilon()``), so saturated
