@@ -288,6 +288,11 @@ def _check_image(image):
         raise ValueError(
             "image must not contain NaN or inf values. Received: non-finite values"
         )
+    # Refuses e.g. a 0-255 image (restored as all white otherwise); turned
+    # off by kerasgen.set_range_check(False).
+    from kerasgen._checks import check_data_range
+
+    check_data_range(image, "image", (0.0, 1.0))
     return image.astype(np.float32, copy=False)
 
 

@@ -8,10 +8,11 @@ was expected and what was received.
 import dataclasses
 import numbers
 import operator
+import warnings
 
 import numpy as np
 
-from kerasgen._checks import check_int
+from kerasgen._checks import check_data_range, check_int
 
 _IMAGE_SHAPES = "(H, W) gray, (H, W, 1) gray or (H, W, 3) RGB"
 _CONVERT_HINT = (
@@ -55,18 +56,22 @@ class ImageLayout:
         return np.moveaxis(result, -1, self.channel_axis)
 
 
-def check_image(image, *, name="image", channel_axis=None):
+def check_image(image, *, name="image", channel_axis=None, check_range=False):
     """Validates an image and returns it in canonical (H, W) / (H, W, 3) form.
 
     Accepts float arrays (float16 is promoted to float32, other float dtypes are
     kept without copying). Values may lie outside [0, 1] (noisy images do) but
-    must be finite.
+    must be finite; with `check_range`, values clearly outside [0, 1] (below
+    -1 or above 2, e.g. an image on the 0-255 scale) are refused
+    (`kerasgen._checks.check_data_range`).
 
     Args:
         image: array-like image.
         name: the argument name used in error messages.
         channel_axis: `None` to infer the layout (2-D: gray; 3-D: channels
             last), or the axis of a 3-D array holding 1 or 3 channels.
+        check_range: whether to refuse values clearly outside [0, 1] (also
+            off when `kerasgen.set_range_check(False)` was called).
 
     Returns:
         Tuple `(array, layout)`: the canonical array, shape (H, W) for gray
@@ -96,6 +101,8 @@ def check_image(image, *, name="image", channel_axis=None):
             f"{name} must contain only finite values. Received: {bad} NaN or "
             f"infinite value(s) in an array of shape {array.shape}."
         )
+    if check_range:
+        check_data_range(array, name, (0.0, 1.0))
     if layout.channel_axis is not None:
         array = np.moveaxis(array, layout.channel_axis, -1)
         if array.shape[-1] == 1:
@@ -273,16 +280,25 @@ def check_rng(seed=None, rng=None):
     return np.random.default_rng(seed)
 
 
-def check_psf(psf, image_shape=None):
+# A PSF whose sum differs from 1 by more than this is normalised (with a
+# warning): float32 kernels and rounded kernels sum to 1 within it.
+PSF_SUM_TOLERANCE = 1e-3
+
+
+def check_psf(psf, image_shape=None, *, normalize=False):
     """Validates a point-spread function (2-D, finite, non-zero sum).
 
     Args:
         psf: array-like 2-D kernel.
         image_shape: shape of the canonical image it will be applied to, or
             None; the PSF may not be larger than the image.
+        normalize: keyword-only; whether a PSF whose sum is not 1 (within
+            `PSF_SUM_TOLERANCE`) is divided by its sum, with a
+            `UserWarning`. A blur preserves brightness, so a PSF summing to
+            10 would otherwise make a deblurred image 10 times darker.
 
     Returns:
-        The PSF as a float64 array.
+        The PSF as a float64 array (summing to 1 when `normalize`).
 
     Raises:
         ValueError: if the PSF is not a finite 2-D real array with a positive
@@ -311,4 +327,13 @@ def check_psf(psf, image_shape=None):
             "psf must not be larger than the image. Received: "
             f"psf.shape={array.shape}, image shape={tuple(image_shape)}"
         )
+    total = float(array.sum())
+    if normalize and abs(total - 1.0) > PSF_SUM_TOLERANCE:
+        warnings.warn(
+            f"psf should sum to 1 (a blur keeps the mean brightness); it was "
+            f"divided by its sum. Received: psf.sum()={total:g}",
+            UserWarning,
+            stacklevel=3,
+        )
+        array = array / total
     return array

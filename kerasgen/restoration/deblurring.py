@@ -24,7 +24,9 @@ _PAD_MODES = {"wrap": "wrap", "reflect": "symmetric", "mirror": "reflect", "near
 _NATIVE_MODES = {"bm3d": "wrap", "wiener": "wrap", "richardson_lucy": "constant"}
 
 
-def deblur(image, psf, method="bm3d", sigma=None, *, mode="wrap", channel_axis=None, **method_kwargs):
+def deblur(
+    image, psf, method="bm3d", sigma=None, *, mode="wrap", channel_axis=None, check_range=True, **method_kwargs
+):
     """Deblurs an image blurred by a known point-spread function (plus noise).
 
     Methods:
@@ -50,7 +52,9 @@ def deblur(image, psf, method="bm3d", sigma=None, *, mode="wrap", channel_axis=N
         image: blurred (and noisy) float image, (H, W), (H, W, 1) or
             (H, W, 3); values may lie outside [0, 1].
         psf: 2-D point-spread function, e.g. `gaussian_psf(9, 1.6)`; not
-            larger than the image.
+            larger than the image. It should sum to 1; otherwise it is
+            divided by its sum (with a warning) for every method, since a
+            blur does not change the mean brightness.
         method: one of `DEBLUR_METHODS`.
         sigma: noise standard deviation in image units ([0, 1] scale). None
             estimates it. Values below 1e-3 (8-bit quantisation noise) are
@@ -59,6 +63,7 @@ def deblur(image, psf, method="bm3d", sigma=None, *, mode="wrap", channel_axis=N
             `blur` does by default), "reflect", "mirror", "nearest",
             "constant".
         channel_axis: keyword-only; see `denoise`.
+        check_range: keyword-only; see `denoise`.
         **method_kwargs: passed to the underlying function (e.g.
             `num_iter=30`, `balance=0.01`, `profile="refilter"`).
 
@@ -75,8 +80,8 @@ def deblur(image, psf, method="bm3d", sigma=None, *, mode="wrap", channel_axis=N
     >>> blurred = add_gaussian_noise(blur(clean, psf), 0.01, seed=0)  # doctest: +SKIP
     >>> sharp = deblur(blurred, psf, "wiener", sigma=0.01)  # doctest: +SKIP
     """
-    array, layout = check_image(image, channel_axis=channel_axis)
-    psf = check_psf(psf, array.shape)
+    array, layout = check_image(image, channel_axis=channel_axis, check_range=check_range)
+    psf = check_psf(psf, array.shape, normalize=True)
     check_choice(method, "method", DEBLUR_METHODS)
     check_choice(mode, "mode", BLUR_MODES)
     sigma = check_sigma(sigma)

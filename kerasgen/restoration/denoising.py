@@ -38,7 +38,7 @@ def _estimate(array):
     return float(estimate_sigma(array, average_sigmas=True, channel_axis=-1 if array.ndim == 3 else None))
 
 
-def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, **method_kwargs):
+def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=True, **method_kwargs):
     """Removes additive white Gaussian noise from an image.
 
     Methods (defaults tuned on scikit-image sample images, sigma 15-50/255):
@@ -74,6 +74,11 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, **method_kwa
         channel_axis: keyword-only. None (default) treats (H, W) as gray and
             (H, W, 3) as RGB (channels last); give the axis for other
             layouts, e.g. `channel_axis=0` for a (3, H, W) array.
+        check_range: keyword-only. True (default) refuses images clearly
+            outside [0, 1] (below -1 or above 2: typically an image on the
+            0-255 scale, which must be divided by 255 first). Pass False,
+            or call `kerasgen.set_range_check(False)`, for data that is
+            really meant to be out of range.
         **method_kwargs: settings passed to the underlying function.
 
     Returns:
@@ -81,7 +86,8 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, **method_kwa
         The float dtype is the one the method returns (float64 for BM3D).
 
     Raises:
-        ValueError: invalid image, method or sigma.
+        ValueError: invalid image, method or sigma, or an image clearly
+            outside [0, 1] (see `check_range`).
         ImportError: `method="bm3d"` without the `bm3d` package.
 
     Example:
@@ -91,7 +97,7 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, **method_kwa
     >>> noisy = add_gaussian_noise(clean, 25 / 255, seed=0)  # doctest: +SKIP
     >>> restored = denoise(noisy, "nl_means", sigma=25 / 255)  # doctest: +SKIP
     """
-    array, layout = check_image(image, channel_axis=channel_axis)
+    array, layout = check_image(image, channel_axis=channel_axis, check_range=check_range)
     check_choice(method, "method", DENOISE_METHODS)
     sigma = check_sigma(sigma)
     if sigma is None:
@@ -163,6 +169,9 @@ def _bilateral(array, sigma, **kwargs):
         settings = {"sigma_color": 0.5 * sigma, "sigma_spatial": 3}
     else:
         settings = {"sigma_color": 1.5 * sigma, "sigma_spatial": 1.5}
+    # Edge replication: skimage's default (mode="constant", cval=0) pulls
+    # the pixels near the border towards black.
+    settings.setdefault("mode", "edge")
     settings.update(kwargs)
     return denoise_bilateral(array, channel_axis=-1 if rgb else None, **settings)
 

@@ -43,7 +43,7 @@ def check_mask(mask, spatial_shape):
     return array.astype(bool)
 
 
-def inpaint(image, mask, method="biharmonic", *, channel_axis=None, **method_kwargs):
+def inpaint(image, mask, method="biharmonic", *, channel_axis=None, check_range=True, **method_kwargs):
     """Fills the missing pixels of an image.
 
     Method `"biharmonic"`: `skimage.restoration.inpaint_biharmonic`
@@ -59,6 +59,7 @@ def inpaint(image, mask, method="biharmonic", *, channel_axis=None, **method_kwa
             `random_mask`); 0/1 numbers are accepted.
         method: one of `INPAINT_METHODS`.
         channel_axis: keyword-only; see `denoise`.
+        check_range: keyword-only; see `denoise`.
         **method_kwargs: passed to the underlying function.
 
     Returns:
@@ -73,7 +74,7 @@ def inpaint(image, mask, method="biharmonic", *, channel_axis=None, **method_kwa
     >>> mask = random_mask(clean.shape, 0.3, seed=0)  # doctest: +SKIP
     >>> filled = inpaint(np.where(mask, 0, clean), mask)  # doctest: +SKIP
     """
-    array, layout = check_image(image, channel_axis=channel_axis)
+    array, layout = check_image(image, channel_axis=channel_axis, check_range=check_range)
     check_choice(method, "method", INPAINT_METHODS)
     mask = check_mask(mask, array.shape[:2])
     if mask.all():

@@ -1,12 +1,13 @@
 """Reading and writing images as float arrays in [0, 1]."""
 
+import contextlib
 import io
 import os
 import warnings
 
 import numpy as np
 
-from kerasgen._checks import check_int
+from kerasgen._checks import check_int, check_pixel_count, resolve_max_pixels
 from kerasgen.restoration._atomic import atomic_output, check_output_path
 from kerasgen.restoration._validation import check_choice, check_image
 
@@ -25,7 +26,7 @@ _TIFF_EXTENSIONS = (".tif", ".tiff")
 _RANGE_TOLERANCE = 1e-5
 
 
-def read_image(path, *, alpha="composite"):
+def read_image(path, *, alpha="composite", max_pixels=None):
     """Reads an image file as a float32 array in [0, 1].
 
     8- and 16-bit PNG, TIFF and JPEG files are supported, as well as anything
@@ -41,6 +42,13 @@ def read_image(path, *, alpha="composite"):
             (default) blends the image over a white background, so
             transparent pixels become white; `"drop"` discards the alpha
             channel and keeps the stored colour values.
+        max_pixels: largest number of pixels (height x width) accepted, an
+            int; None (default) uses Pillow's limit
+            `PIL.Image.MAX_IMAGE_PIXELS` (about 89.5 million). Checked from
+            the header of every format, TIFF included, before decoding, so
+            that a small file declaring a huge image cannot exhaust memory.
+            Raise it (or `PIL.Image.MAX_IMAGE_PIXELS`) for trusted huge
+            images.
 
     Returns:
         float32 array in [0, 1] of shape (H, W) for gray (including gray +
@@ -49,7 +57,8 @@ def read_image(path, *, alpha="composite"):
     Raises:
         FileNotFoundError: if `path` does not exist.
         IsADirectoryError: if `path` is a directory.
-        ValueError: if the file is not a readable image, or `alpha` is invalid.
+        ValueError: if the file is not a readable image, declares more than
+            `max_pixels` pixels, or `alpha` is invalid.
 
     Example:
 
@@ -58,6 +67,7 @@ def read_image(path, *, alpha="composite"):
     (dtype('float32'), True, True)
     """
     check_choice(alpha, "alpha", ALPHA_MODES)
+    max_pixels = resolve_max_pixels(max_pixels)
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such image file: {path!r}")
@@ -65,49 +75,82 @@ def read_image(path, *, alpha="composite"):
         raise IsADirectoryError(f"Expected an image file, received a directory: {path!r}")
     array = None
     if os.path.splitext(path)[1].lower() in _TIFF_EXTENSIONS:
-        array = _read_tiff(path)
+        array = _read_tiff(path, max_pixels)
     if array is None:
-        array = _read_with_pillow(path)
+        array = _read_with_pillow(path, max_pixels)
     try:
         return _to_float_image(array, alpha)
     except ValueError as error:
         raise ValueError(f"Cannot read image {path!r}: {error}") from None
 
 
-def _read_tiff(path):
+def _read_tiff(path, max_pixels):
     """Reads the first page of a gray / RGB TIFF with tifffile (keeps 16-bit colour).
 
     Returns None (so that Pillow reads the file) for other photometric
     interpretations (palette, CMYK, YCbCr, min-is-white...) or on failure.
+    Refuses, before decoding, a page declaring more than `max_pixels` pixels.
     """
     import tifffile
 
     try:
-        with tifffile.TiffFile(path) as tiff:
+        tiff = tifffile.TiffFile(path)
+    except Exception:  # noqa: BLE001 - unreadable by tifffile: let Pillow try
+        return None
+    with tiff:
+        try:
             page = tiff.pages[0]
+            height, width = int(page.imagelength), int(page.imagewidth)
+        except Exception:  # noqa: BLE001
+            return None
+        check_pixel_count(height, width, path, max_pixels)
+        try:
             if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
                 return None
             array = page.asarray()
             if array.ndim == 3 and page.axes.startswith("S"):  # planar: samples first
                 array = np.moveaxis(array, 0, -1)
             return array
-    except Exception:  # noqa: BLE001 - unreadable by tifffile: let Pillow try
-        return None
+        except Exception:  # noqa: BLE001 - unreadable by tifffile: let Pillow try
+            return None
 
 
-def _read_with_pillow(path):
+@contextlib.contextmanager
+def _pillow_pixel_limit(max_pixels):
+    """Sets Pillow's own limit to `max_pixels` during a read (restored after)."""
+    from PIL import Image
+
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def _read_with_pillow(path, max_pixels):
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            if image.format == "PNG" and image.mode in ("RGB", "RGBA") and _is_16bit(image):
-                _warn_16bit_colour_png(path)
-            image = ImageOps.exif_transpose(image)
-            image.load()
-            return _pillow_to_array(image)
+        with _pillow_pixel_limit(max_pixels), warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below
+            with Image.open(path) as image:
+                width, height = image.size
+                check_pixel_count(height, width, path, max_pixels)  # before decoding
+                if image.format == "PNG" and image.mode in ("RGB", "RGBA") and _is_16bit(image):
+                    _warn_16bit_colour_png(path)
+                image = ImageOps.exif_transpose(image)
+                image.load()
+                return _pillow_to_array(image)
     except UnidentifiedImageError:
         raise ValueError(f"Cannot read image {path!r}: not a recognised image file.") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:
+        raise ValueError(
+            f"Cannot read image {path!r}: {error} Pass a larger max_pixels= to read it."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, ValueError) and str(error).startswith("Cannot read image"):
+            raise
         raise ValueError(f"Cannot read image {path!r}: corrupt or unsupported file ({error}).") from None
 
 
