@@ -90,7 +90,7 @@ def test_train_gan_writes_model_samples_curves_and_csv(tmp_path):
     )
 
     assert history.epoch == [0, 1]
-    assert set(history.history) == {"d_loss", "g_loss"}
+    assert set(history.history) == {"d_loss", "g_loss", "loss"}
     assert not same_weights(recorder.begin[0], recorder.end[1])  # it trained
     assert sorted(os.listdir(out)) == ["gan.keras", "history.csv", "loss_curves.png", "samples"]
     assert sorted(os.listdir(out / "samples")) == ["samples_epoch_001.png", "samples_epoch_002.png"]

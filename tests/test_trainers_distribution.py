@@ -161,6 +161,6 @@ def test_two_replicas_match_one_replica(results, case):
 
 
 def test_distributed_history_keys(results):
-    assert results["gan_non_saturating"]["keys"] == ["d_loss", "g_loss"]
-    assert results["gan_wgan_gp"]["keys"] == ["d_loss", "g_loss", "gradient_penalty"]
+    assert results["gan_non_saturating"]["keys"] == ["d_loss", "g_loss", "loss"]
+    assert results["gan_wgan_gp"]["keys"] == ["d_loss", "g_loss", "gradient_penalty", "loss"]
     assert results["vae"]["keys"] == ["kl_loss", "loss", "reconstruction_loss"]

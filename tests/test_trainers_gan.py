@@ -73,9 +73,9 @@ def assert_weights_equal(model_a, model_b, atol=1e-6):
 @pytest.mark.parametrize(
     "loss, d_steps, expected_keys",
     [
-        ("non_saturating", 1, {"d_loss", "g_loss"}),
-        ("hinge", 1, {"d_loss", "g_loss"}),
-        ("wgan_gp", 2, {"d_loss", "g_loss", "gradient_penalty"}),
+        ("non_saturating", 1, {"d_loss", "g_loss", "loss"}),
+        ("hinge", 1, {"d_loss", "g_loss", "loss"}),
+        ("wgan_gp", 2, {"d_loss", "g_loss", "loss", "gradient_penalty"}),
     ],
 )
 def test_fit_trains_both_sub_models(images, loss, d_steps, expected_keys):
@@ -144,11 +144,11 @@ def test_evaluate_and_validation_do_not_update_weights(images):
     gan.compile()
     before = gan.get_weights()
     results = gan.evaluate(images, batch_size=8, verbose=0, return_dict=True)
-    assert set(results) == {"d_loss", "g_loss"}
+    assert set(results) == {"d_loss", "g_loss", "loss"}
     for b, a in zip(before, gan.get_weights()):
         np.testing.assert_array_equal(b, a)
     history = gan.fit(images, validation_data=(images,), batch_size=8, epochs=1, verbose=0)
-    assert set(history.history) == {"d_loss", "g_loss", "val_d_loss", "val_g_loss"}
+    assert set(history.history) == {"d_loss", "g_loss", "loss", "val_d_loss", "val_g_loss", "val_loss"}
 
 
 def test_validation_does_not_change_the_training_run(images):
@@ -176,7 +176,7 @@ def test_conditional_gan(images, labels):
     g_before = generator.get_weights()
     dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8)
     history = gan.fit(dataset, epochs=1, shuffle=False, verbose=0)
-    assert set(history.history) == {"d_loss", "g_loss", "gradient_penalty"}
+    assert set(history.history) == {"d_loss", "g_loss", "loss", "gradient_penalty"}
     assert weights_changed(g_before, generator.get_weights())
 
     out = gan.generate(3, seed=1, labels=np.array([0, 1, 2]))

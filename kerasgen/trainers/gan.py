@@ -12,7 +12,7 @@ from keras import ops
 from kerasgen import losses
 from kerasgen._checks import check_int, check_seed
 from kerasgen._distribute import replica_random
-from kerasgen.trainers import _optimizers, _replica
+from kerasgen.trainers import _guards, _optimizers, _replica
 from kerasgen.trainers._inference import predict_in_batches
 from kerasgen.trainers._validation import check_float, check_model, input_shapes
 
@@ -35,15 +35,22 @@ def _wgan_gp_adam():
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class GAN(keras.Model):
+class GAN(_guards.GuardMixin, keras.Model):
     """Generative adversarial network trained with plain ``model.fit``.
 
     Wraps any generator and discriminator ``keras.Model``: each batch runs
     ``d_steps`` discriminator updates, then one generator update. The model
     owns seeded ``keras.random.SeedGenerator``s for its training and its
     evaluation noise (so validation does not change the training run); their
-    states are saved with the model, so a reloaded GAN continues training
-    exactly where the original would have.
+    states, and those of the sub-models' layers (e.g. Dropout), are saved
+    with the model, so a reloaded GAN continues training exactly where the
+    original would have.
+
+    A batch with NaN or inf values (or NaN/inf losses or gradients) is never
+    applied: ``fit`` stops with a ``ValueError`` naming the step, the
+    weights untouched (``on_nonfinite="skip"`` skips such batches instead,
+    with a warning). A batch clearly outside ``data_range`` (e.g. images on
+    the 0-255 scale) stops ``fit`` the same way.
 
     The GAN is *conditional* when the generator takes ``[latent, labels]``
     and the discriminator ``[images, labels]``; batches are then
@@ -53,8 +60,9 @@ class GAN(keras.Model):
 
     ``fit``/``evaluate`` report epoch means over examples of ``d_loss`` (the
     loss the discriminator minimises, including ``gp_weight * penalty`` for
-    WGAN-GP; with ``d_steps > 1`` averaged over its updates), ``g_loss``, and
-    for ``"wgan_gp"`` the unweighted ``gradient_penalty``. Regularisation
+    WGAN-GP; with ``d_steps > 1`` averaged over its updates), ``g_loss``,
+    ``loss = d_loss + g_loss`` (so that ``keras.callbacks.TerminateOnNaN``
+    works), and for ``"wgan_gp"`` the unweighted ``gradient_penalty``. Regularisation
     losses of the sub-models are optimised but not reported.
 
     Losses are averaged over the global batch, and the noise of each replica
@@ -74,6 +82,13 @@ class GAN(keras.Model):
             generator's first input when None (required when the generator is
             a subclassed model without ``inputs``).
         seed: Optional int seeding the training noise.
+        data_range: Pair ``(lo, hi)``, the range of the training images
+            (default ``(-1, 1)``, the range of kerasgen's generators). ``fit``
+            refuses batches with values beyond ``lo - (hi - lo)`` or
+            ``hi + (hi - lo)``; None (or ``kerasgen.set_range_check(False)``)
+            turns the check off.
+        on_nonfinite: ``"raise"`` (default) or ``"skip"``: what ``fit`` does
+            with a batch whose values, losses or gradients are NaN or inf.
         **kwargs: Standard ``keras.Model`` arguments (``name``, ``dtype``).
 
     Raises:
@@ -81,7 +96,8 @@ class GAN(keras.Model):
             has the wrong type.
         ValueError: If a sub-model is not built, the generator and
             discriminator disagree on being conditional, or ``latent_dim`` is
-            invalid or inconsistent with the generator.
+            invalid or inconsistent with the generator, or ``data_range``
+            or ``on_nonfinite`` is invalid.
 
     Example:
 
@@ -89,16 +105,27 @@ class GAN(keras.Model):
     gan = kerasgen.GAN(generator, discriminator, seed=0)
     gan.compile(loss="non_saturating")  # Adam(2e-4, beta_1=0.5) for both
     history = gan.fit(images_in_minus1_1, batch_size=64, epochs=5)
-    history.history.keys()  # dict_keys(['d_loss', 'g_loss'])
+    history.history.keys()  # dict_keys(['d_loss', 'g_loss', 'loss'])
     samples = gan.generate(16, seed=1)  # float32 numpy, (16, H, W, C)
     gan.save("gan.keras")  # keras.models.load_model restores optimizers too
     ```
     """
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim=None,
+        seed=None,
+        data_range=(-1.0, 1.0),
+        on_nonfinite="raise",
+        **kwargs,
+    ):
         check_model(generator, "generator")
         check_model(discriminator, "discriminator")
         seed = check_seed(seed)
+        data_range = _guards.check_data_range_arg(data_range)
+        on_nonfinite = _guards.check_on_nonfinite(on_nonfinite)
         conditional, latent_dim, label_shape = self._inspect(
             generator, discriminator, latent_dim
         )
@@ -107,6 +134,8 @@ class GAN(keras.Model):
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.seed = seed
+        self.data_range = data_range
+        self.on_nonfinite = on_nonfinite
         self.conditional = conditional
         self._label_shape = label_shape
         self.seed_generator = keras.random.SeedGenerator(
@@ -120,6 +149,7 @@ class GAN(keras.Model):
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.gp_tracker = keras.metrics.Mean(name="gradient_penalty")
+        self._bad_batch_trackers = _guards.make_trackers()
         # Set by compile().
         self.d_optimizer = None
         self.g_optimizer = None
@@ -353,6 +383,9 @@ class GAN(keras.Model):
     def train_step(self, data):
         images, labels = self._unpack(data)
         batch = ops.shape(images)[0]
+        range_ok = _guards.agree(_guards.in_range(images, self.data_range))
+        data_ok = tf.logical_and(range_ok, _guards.agree(_guards.all_finite(images)))
+        finite = data_ok
         d_variables = self.discriminator.trainable_variables
         g_variables = self.generator.trainable_variables
         for _ in range(self.d_steps):
@@ -365,10 +398,12 @@ class GAN(keras.Model):
                 d_loss = d_loss + _replica.scaled_regularization(self.discriminator)
                 scaled_loss = self.d_optimizer.scale_loss(d_loss)
             grads = tape.gradient(scaled_loss, d_variables)
-            self.d_optimizer.apply(grads, d_variables)
-            self.d_loss_tracker.update_state(d_per_example)
+            ok = self._step_ok(data_ok, d_per_example, penalty, grads, self.d_optimizer)
+            finite = tf.logical_and(finite, ok)
+            _guards.apply_if(ok, self.d_optimizer, grads, d_variables)
+            _guards.update_masked(self.d_loss_tracker, d_per_example, ok)
             if penalty is not None:
-                self.gp_tracker.update_state(penalty)
+                _guards.update_masked(self.gp_tracker, penalty, ok)
 
         z = self._noise(batch)
         with tf.GradientTape() as tape:
@@ -380,9 +415,28 @@ class GAN(keras.Model):
             g_loss = g_loss + _replica.scaled_regularization(self.generator)
             scaled_loss = self.g_optimizer.scale_loss(g_loss)
         grads = tape.gradient(scaled_loss, g_variables)
-        self.g_optimizer.apply(grads, g_variables)
-        self.g_loss_tracker.update_state(g_per_example)
-        return {m.name: m.result() for m in self.metrics}
+        ok = self._step_ok(finite, g_per_example, None, grads, self.g_optimizer)
+        _guards.apply_if(ok, self.g_optimizer, grads, g_variables)
+        _guards.update_masked(self.g_loss_tracker, g_per_example, ok)
+        logs = self._logs()
+        finite = tf.logical_or(tf.logical_not(range_ok), ok)  # one cause per batch
+        logs.update(_guards.count_bad(self._bad_batch_trackers, finite, range_ok))
+        return logs
+
+    def _step_ok(self, data_ok, per_example, penalty, grads, optimizer):
+        """Whether an update may be applied (same value on every replica)."""
+        checked = [per_example, penalty]
+        if _guards.grads_checked(optimizer):
+            checked.append(grads)
+        return tf.logical_and(data_ok, _guards.agree(_guards.all_finite(*checked)))
+
+    def _logs(self):
+        logs = {m.name: m.result() for m in self.metrics}
+        logs["loss"] = logs["d_loss"] + logs["g_loss"]
+        return logs
+
+    def _applied_steps(self):
+        return int(self.g_optimizer.iterations.numpy())
 
     def test_step(self, data):
         images, labels = self._unpack(data)
@@ -395,7 +449,7 @@ class GAN(keras.Model):
         if penalty is not None:
             self.gp_tracker.update_state(penalty)
         self.g_loss_tracker.update_state(self._generator_loss(fake_logits))
-        return {m.name: m.result() for m in self.metrics}
+        return self._logs()
 
     def call(self, inputs, training=False):
         """Generates images from ``z`` (or ``[z, labels]``), as float32."""
@@ -482,15 +536,20 @@ class GAN(keras.Model):
         super().save_own_variables(store)
         for key, attribute in _SEED_STATE_KEYS.items():
             store[key] = getattr(self, attribute).state
+        _guards.save_seed_states(store, self._layer_seed_generators())
 
     def load_own_variables(self, store):
         keys = list(store.keys())
         for key, attribute in _SEED_STATE_KEYS.items():
             if key in keys:
                 getattr(self, attribute).state.assign(store[key])
+        keys = _guards.load_seed_states(store, keys, self._layer_seed_generators())
         super().load_own_variables(
             {k: store[k] for k in keys if k not in _SEED_STATE_KEYS}
         )
+
+    def _layer_seed_generators(self):
+        return _guards.seed_generators(self.generator, self.discriminator)
 
     def get_config(self):
         config = super().get_config()
@@ -500,6 +559,8 @@ class GAN(keras.Model):
                 "discriminator": keras.saving.serialize_keras_object(self.discriminator),
                 "latent_dim": self.latent_dim,
                 "seed": self.seed,
+                "data_range": self.data_range,
+                "on_nonfinite": self.on_nonfinite,
             }
         )
         return config

@@ -11,7 +11,7 @@ from keras import ops
 
 from kerasgen import losses
 from kerasgen._checks import check_int, check_seed
-from kerasgen.trainers import _optimizers, _replica
+from kerasgen.trainers import _guards, _optimizers, _replica
 from kerasgen.trainers._inference import predict_in_batches
 from kerasgen.trainers._validation import (
     check_float,
@@ -28,7 +28,7 @@ def _default_adam():
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class VAE(keras.Model):
+class VAE(_guards.GuardMixin, keras.Model):
     """Variational auto-encoder (Kingma & Welling, 2014) trained by ``fit``.
 
     The loss is the negative ELBO per image, in nats:
@@ -46,6 +46,15 @@ class VAE(keras.Model):
     ``tf.distribute`` strategies), and when a sub-model computes in float16
     the optimizer is wrapped in ``keras.optimizers.LossScaleOptimizer``.
 
+    A batch with NaN or inf values (or NaN/inf losses or gradients) is never
+    applied: ``fit`` stops with a ``ValueError`` naming the step, the
+    weights untouched (``on_nonfinite="skip"`` skips such batches instead,
+    with a warning). A batch clearly outside ``data_range`` (e.g. images on
+    the 0-255 scale, which give an impossible negative Bernoulli loss) stops
+    ``fit`` the same way. The states of the sub-models' random generators
+    (``Sampling``, Dropout) are saved with the model, so a reloaded VAE
+    continues training exactly.
+
     Args:
         encoder: Built ``keras.Model`` mapping images to
             ``[z_mean, z_log_var, z]`` (e.g. with ``kerasgen.layers.Sampling``
@@ -59,6 +68,12 @@ class VAE(keras.Model):
         gaussian_std: Float > 0, fixed standard deviation of the Gaussian
             likelihood (ignored for Bernoulli). Smaller values weigh the
             reconstruction more.
+        data_range: Pair ``(lo, hi)``, the range of the training images
+            (default ``(0, 1)``). ``fit`` refuses batches with values beyond
+            ``lo - (hi - lo)`` or ``hi + (hi - lo)``; None (or
+            ``kerasgen.set_range_check(False)``) turns the check off.
+        on_nonfinite: ``"raise"`` (default) or ``"skip"``: what ``fit`` does
+            with a batch whose values, losses or gradients are NaN or inf.
         **kwargs: Standard ``keras.Model`` arguments (``name``, ``dtype``).
 
     Raises:
@@ -86,6 +101,8 @@ class VAE(keras.Model):
         beta=1.0,
         likelihood="bernoulli",
         gaussian_std=0.1,
+        data_range=(0.0, 1.0),
+        on_nonfinite="raise",
         **kwargs,
     ):
         check_model(encoder, "encoder")
@@ -97,6 +114,8 @@ class VAE(keras.Model):
                 f"Received: likelihood={likelihood!r}"
             )
         gaussian_std = check_float("gaussian_std", gaussian_std, minimum=0, open_minimum=True)
+        data_range = _guards.check_data_range_arg(data_range)
+        on_nonfinite = _guards.check_on_nonfinite(on_nonfinite)
         image_shape, latent_shape = self._inspect(encoder, decoder)
         super().__init__(**kwargs)
         self.encoder = encoder
@@ -104,6 +123,9 @@ class VAE(keras.Model):
         self.beta = beta
         self.likelihood = likelihood
         self.gaussian_std = gaussian_std
+        self.data_range = data_range
+        self.on_nonfinite = on_nonfinite
+        self._bad_batch_trackers = _guards.make_trackers()
         self._image_shape = image_shape
         self._latent_shape = latent_shape
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -253,14 +275,31 @@ class VAE(keras.Model):
     def train_step(self, data):
         images = self._images(data)
         variables = self.trainable_variables
+        range_ok = _guards.agree(_guards.in_range(images, self.data_range))
         with tf.GradientTape() as tape:
             per_image, reconstruction, kl = self._per_image_losses(images, training=True)
             loss = _replica.global_average(per_image)
             loss = loss + _replica.scaled_regularization(self)
             scaled_loss = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled_loss, variables)
-        self.optimizer.apply(grads, variables)
-        return self._update_metrics(per_image, reconstruction, kl)
+        checked = [images, per_image, loss]
+        if _guards.grads_checked(self.optimizer):
+            checked.append(grads)
+        ok = tf.logical_and(range_ok, _guards.agree(_guards.all_finite(*checked)))
+        _guards.apply_if(ok, self.optimizer, grads, variables)
+        for tracker, values in (
+            (self.loss_tracker, per_image),
+            (self.reconstruction_loss_tracker, reconstruction),
+            (self.kl_loss_tracker, kl),
+        ):
+            _guards.update_masked(tracker, values, ok)
+        logs = {m.name: m.result() for m in self.metrics}
+        finite = tf.logical_or(tf.logical_not(range_ok), ok)  # one cause per batch
+        logs.update(_guards.count_bad(self._bad_batch_trackers, finite, range_ok))
+        return logs
+
+    def _applied_steps(self):
+        return int(self.optimizer.iterations.numpy())
 
     def test_step(self, data):
         per_image, reconstruction, kl = self._per_image_losses(self._images(data), training=False)
@@ -377,6 +416,16 @@ class VAE(keras.Model):
 
     # --------------------------------------------------------------- saving
 
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        _guards.save_seed_states(store, _guards.seed_generators(self.encoder, self.decoder))
+
+    def load_own_variables(self, store):
+        keys = _guards.load_seed_states(
+            store, list(store.keys()), _guards.seed_generators(self.encoder, self.decoder)
+        )
+        super().load_own_variables({k: store[k] for k in keys})
+
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -386,6 +435,8 @@ class VAE(keras.Model):
                 "beta": self.beta,
                 "likelihood": self.likelihood,
                 "gaussian_std": self.gaussian_std,
+                "data_range": self.data_range,
+                "on_nonfinite": self.on_nonfinite,
             }
         )
         return config
