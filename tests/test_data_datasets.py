@@ -2,7 +2,6 @@
 
 import gzip
 import os
-import pickle
 
 import numpy as np
 import pytest
@@ -271,14 +270,14 @@ def test_fashion_mnist_resize_and_rgb(tmp_path):
 
 
 def test_local_cifar10_channel_order(tmp_path):
-    folder = tmp_path / "cifar-10-batches-py"
+    folder = tmp_path / "cifar-10-batches-bin"
     folder.mkdir()
     rng = np.random.default_rng(0)
     test_images = rng.integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
-    # CIFAR-10 rows: 1024 red values, then green, then blue.
+    # CIFAR-10 binary records: a label byte, 1024 red values, green, blue.
     rows = test_images.transpose(0, 3, 1, 2).reshape(3, 3072)
-    batch = {b"data": rows, b"labels": [4, 0, 9]}
-    (folder / "test_batch").write_bytes(pickle.dumps(batch))
+    records = np.concatenate([np.array([[4], [0], [9]], np.uint8), rows], axis=1)
+    (folder / "test_batch.bin").write_bytes(records.tobytes())
     dataset = load_dataset(
         "cifar10",
         "test",

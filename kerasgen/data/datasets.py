@@ -9,15 +9,14 @@ Sources, in this order for a named dataset (``"mnist"``, ``"fashion_mnist"``,
 2. TensorFlow Datasets (``tfds.load``), which downloads when online;
 3. otherwise one ``FileNotFoundError`` saying which files to put where.
 
-Any other string or path is a folder of images, read with
-``keras.utils.image_dataset_from_directory``.
+Any other string or path is a folder of images, read recursively (see
+`kerasgen.data.image_folder.scan_image_folder`).
 """
 
 from kerasgen import _backend  # noqa: F401, I001  (backend guard first)
 
 import os
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -58,16 +57,20 @@ def load_dataset(
         <data_dir>/mnist/train-images-idx3-ubyte.gz   (and train-labels-...,
         <data_dir>/mnist/t10k-images-idx3-ubyte.gz     t10k-labels-...)
         <data_dir>/fashion_mnist/...                   (same four names)
-        <data_dir>/cifar10/cifar-10-batches-py/data_batch_1 ... test_batch
+        <data_dir>/cifar10/cifar-10-batches-bin/data_batch_1.bin ... test_batch.bin
+        (the binary version; the Python, pickled, version is refused)
 
     and otherwise with TensorFlow Datasets (``tfds.load``, downloading when
     ``download=True`` and online). Named
     datasets are held in memory as ``uint8`` and shuffled completely.
 
     Any other string or ``os.PathLike`` is a folder of images (``.png``,
-    ``.jpg``, ``.jpeg``, ``.bmp``, ``.gif``) read with
-    ``keras.utils.image_dataset_from_directory``: with sub-folders, each
-    sub-folder is a class (labels 0, 1, ... in sorted order of the names).
+    ``.jpg``, ``.jpeg``, ``.bmp``, ``.gif``; TIFF is not supported), read
+    recursively: the images directly in the folder and those in its
+    sub-folders at any depth (hidden folders skipped), decoded as
+    ``keras.utils.image_dataset_from_directory`` does. With
+    ``with_labels=True`` each top-level sub-folder is a class (labels 0, 1,
+    ... in sorted order of the names) and every image must be in one.
     A folder has the single split ``"train"`` (alias ``"all"``), which can
     be sliced, e.g. ``"train[:90%]"`` / ``"train[90%:]"``. A name wins over a
     folder of the same name: write ``"./mnist"`` for the folder.
@@ -257,6 +260,8 @@ def _load_named_arrays(name, split, spec, *, data_dir, download):
         images, labels = local_files.load_local_split(name, spec.name, root)
         start, stop = spec.bounds(len(images))
         return images[start:stop], labels[start:stop]
+    if not local:
+        local_files.refuse_pickled_copy(name, root)
     try:
         # Only an explicit data_dir is tfds' data_dir: $KERASGEN_DATA_DIR may
         # be a read-only shared copy, tfds then uses its own default folder.
@@ -270,6 +275,14 @@ def _load_named_arrays(name, split, spec, *, data_dir, download):
 def _load_tfds_arrays(name, split, root, download):
     import tensorflow_datasets as tfds  # slow import, only when needed
 
+    builder = tfds.builder(name, data_dir=root)
+    if not builder.is_prepared():
+        if not download:
+            raise FileNotFoundError(f"{name!r} is not prepared under {builder.data_dir!r}")
+        # tfds retries a failing download for minutes: fail fast offline.
+        host = _unreachable_download_host()
+        if host is not None:
+            raise ConnectionError(f"no network connection (cannot reach {host} within {_PROBE_SECONDS} s)")
     dataset = tfds.load(
         name,
         split=split,
@@ -281,6 +294,44 @@ def _load_tfds_arrays(name, split, root, download):
     )
     images, labels = tfds.as_numpy(dataset)
     return np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int32)
+
+
+_PROBE_SECONDS = 3.0
+# Where tfds downloads from (datasets and their metadata), as host:port.
+_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+
+
+def _unreachable_download_host():
+    """Returns the host that cannot be reached within seconds, or None if online.
+
+    Probes TCP port 443 of the download server (or the configured HTTPS
+    proxy) in a daemon thread, so that a hanging DNS lookup cannot block.
+    """
+    import socket
+    import threading
+    import urllib.parse
+
+    proxy = next(
+        (os.environ[k] for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy") if os.environ.get(k)),
+        None,
+    )
+    host, port = _DOWNLOAD_HOST
+    if proxy:
+        parsed = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        host, port = parsed.hostname or host, parsed.port or 80
+    reached = []
+
+    def probe():
+        try:
+            with socket.create_connection((host, port), timeout=_PROBE_SECONDS):
+                reached.append(True)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(_PROBE_SECONDS + 0.5)
+    return None if reached else f"{host}:{port}"
 
 
 def _not_available_message(name, split, spec, root, local, download, err):
@@ -379,27 +430,26 @@ def _folder_pipeline(
             "with_labels=True needs one sub-folder per class in the image "
             f"folder; it has none. Received: name_or_path={folder!r}"
         )
-    if image_size is None or channels is None:
-        native_size, native_channels = image_folder.infer_image_properties(
-            info.files, require_same_size=image_size is None
+    if with_labels and info.top_level_files:
+        raise ValueError(
+            "with_labels=True labels each image by its class sub-folder, but "
+            f"{len(info.top_level_files)} image(s) lie directly in the folder, "
+            "outside any class: move them into a class sub-folder, or pass "
+            f"with_labels=False. Received: {info.top_level_files[0]!r}"
         )
-        image_size = image_size or native_size
-        channels = channels or native_channels
-    dataset = keras.utils.image_dataset_from_directory(
-        folder,
-        labels="inferred" if info.class_names else None,
-        label_mode="int" if info.class_names else None,
-        color_mode=_COLOR_MODES[channels],
-        batch_size=None,
-        image_size=image_size,
-        shuffle=False,
-        data_format="channels_last",
-        verbose=False,
+    # Reads every header: also refuses decompression bombs before decoding.
+    native_size, native_channels = image_folder.infer_image_properties(
+        info.files, require_same_size=image_size is None
     )
-    if info.class_names and not with_labels:
-        dataset = dataset.map(lambda image, label: image)
-    start, stop = spec.bounds(int(dataset.cardinality()))
-    dataset = dataset.skip(start).take(stop - start)
+    image_size = image_size or native_size
+    channels = channels or native_channels
+    start, stop = spec.bounds(len(info.files))
+    dataset = _decode_files(
+        info.files[start:stop],
+        info.labels[start:stop] if with_labels else None,
+        image_size,
+        channels,
+    )
     if cache:
         dataset = dataset.cache() if cache is True else dataset.cache(cache)
     if shuffle:
@@ -419,6 +469,34 @@ def _folder_pipeline(
     else:
         dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _decode_files(files, labels, image_size, channels):
+    """Dataset of decoded, resized images (and labels), as Keras' folder loader.
+
+    Decodes with ``tf.io.decode_image`` to `channels` channels and resizes
+    bilinearly to `image_size`, like
+    ``keras.utils.image_dataset_from_directory``, but over the exact list of
+    files found by `image_folder.scan_image_folder` (recursive, top level
+    included).
+    """
+    height, width = image_size
+
+    def load(path):
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=channels, expand_animations=False
+        )
+        image = tf.image.resize(image, (height, width), method="bilinear")
+        image.set_shape((height, width, channels))
+        return image
+
+    paths = tf.data.Dataset.from_tensor_slices(list(files))
+    if labels is None:
+        return paths.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    pairs = tf.data.Dataset.zip(
+        paths, tf.data.Dataset.from_tensor_slices(tf.constant(labels, tf.int32))
+    )
+    return pairs.map(lambda p, y: (load(p), y), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _make_preprocess(image_size, value_range, channels):

@@ -1,7 +1,7 @@
 """Scanning a folder of images: which files, labelled or not, size, channels.
 
-The images themselves are read by ``keras.utils.image_dataset_from_directory``
-(see `kerasgen.data.load_dataset`); this module only looks at the files, with
+The images themselves are decoded with ``tf.io.decode_image`` (see
+`kerasgen.data.load_dataset`); this module only looks at the files, with
 Pillow reading image headers, so it does not import TensorFlow.
 """
 
@@ -10,8 +10,11 @@ import os
 
 from PIL import Image
 
-# Same allow-list as keras.utils.image_dataset_from_directory.
+from kerasgen._checks import check_pixel_count
+
+# The formats tf.io.decode_image reads (as keras.utils.image_dataset_from_directory).
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_TIFF_EXTENSIONS = (".tif", ".tiff")
 _GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 
 
@@ -20,22 +23,35 @@ class ImageFolderInfo:
     """What `scan_image_folder` found.
 
     Attributes:
-        files: Image paths in the order Keras reads them (sorted).
-        class_names: Sorted sub-folder names when the images are in
-            sub-folders (one class per sub-folder), else None.
+        files: Every image path under the folder, recursively (top level
+            and sub-folders), sorted.
+        class_names: Sorted names of the (non-hidden) sub-folders holding
+            images, one class per sub-folder, or None when there is none.
+        labels: For each file, the index in `class_names` of the sub-folder
+            it is under, or -1 for a file directly in the folder; None when
+            `class_names` is None.
     """
 
     files: tuple
     class_names: tuple | None
+    labels: tuple | None = None
+
+    @property
+    def top_level_files(self):
+        """The files directly in the folder (not in a class sub-folder)."""
+        if self.labels is None:
+            return self.files
+        return tuple(f for f, label in zip(self.files, self.labels) if label < 0)
 
 
 def scan_image_folder(directory):
-    """Lists the images of a folder the way Keras' directory loader does.
+    """Lists the images of a folder, recursively.
 
-    When `directory` has sub-folders, each is a class and the images are the
-    files under the sub-folders (recursively); files directly in `directory`
-    are then ignored (hidden sub-folders are not classes). Without sub-folders
-    the images are the files in `directory`.
+    Every image file under `directory` counts: the files directly in it and
+    those in its sub-folders, at any depth (hidden folders, whose names
+    start with ".", are skipped). When the images are in sub-folders, each
+    top-level sub-folder is a class (labels 0, 1, ... in sorted order of the
+    names); files directly in `directory` then have no class (label -1).
 
     Args:
         directory: Path of an existing folder.
@@ -46,34 +62,43 @@ def scan_image_folder(directory):
     Raises:
         FileNotFoundError: If `directory` is not an existing folder.
         ValueError: If no image file (``.png``, ``.jpg``, ``.jpeg``, ``.bmp``,
-            ``.gif``) is found.
+            ``.gif``) is found; the message says so when there are TIFF files,
+            which are not supported here (convert them to PNG).
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
         raise FileNotFoundError(
             f"Image folder not found. Received: directory={directory!r}"
         )
-    class_names = sorted(
-        entry.name
-        for entry in os.scandir(directory)
-        if entry.is_dir() and not entry.name.startswith(".")
-    )
-    roots = [os.path.join(directory, c) for c in class_names] or [directory]
-    files = []
-    for root in roots:
-        for dirpath, _, filenames in sorted(os.walk(root), key=lambda w: w[0]):
-            files.extend(
-                os.path.join(dirpath, f)
-                for f in sorted(filenames)
-                if f.lower().endswith(IMAGE_EXTENSIONS)
-            )
+    files, tiffs = [], 0
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            lower = name.lower()
+            if lower.endswith(IMAGE_EXTENSIONS):
+                files.append(os.path.join(dirpath, name))
+            elif lower.endswith(_TIFF_EXTENSIONS):
+                tiffs += 1
     if not files:
-        where = "its sub-folders" if class_names else "it"
-        raise ValueError(
-            f"No image files ({', '.join(IMAGE_EXTENSIONS)}) found in {where}. "
-            f"Received: directory={directory!r}"
+        hint = (
+            f" The folder holds {tiffs} TIFF file(s), which are not supported "
+            "for training data: convert them to PNG (e.g. with "
+            "kerasgen.restoration.read_image and save_image)."
+            if tiffs
+            else ""
         )
-    return ImageFolderInfo(files=tuple(files), class_names=tuple(class_names) or None)
+        raise ValueError(
+            f"No image files ({', '.join(IMAGE_EXTENSIONS)}) found in the folder "
+            f"or its sub-folders.{hint} Received: directory={directory!r}"
+        )
+    files.sort()
+    relative = [os.path.relpath(f, directory).split(os.sep) for f in files]
+    class_names = sorted({parts[0] for parts in relative if len(parts) > 1})
+    if not class_names:
+        return ImageFolderInfo(files=tuple(files), class_names=None)
+    index = {name: i for i, name in enumerate(class_names)}
+    labels = tuple(index[parts[0]] if len(parts) > 1 else -1 for parts in relative)
+    return ImageFolderInfo(files=tuple(files), class_names=tuple(class_names), labels=labels)
 
 
 def infer_image_properties(files, *, require_same_size=True):
@@ -89,7 +114,9 @@ def infer_image_properties(files, *, require_same_size=True):
         image is grayscale, else 3.
 
     Raises:
-        ValueError: If `files` is empty, an image cannot be read, or
+        ValueError: If `files` is empty, an image cannot be read or declares
+            more pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` (a decompression
+            bomb; raise that limit for trusted huge images), or
             `require_same_size` is True and the images do not all have the
             same size (then pass ``image_size`` to resize them).
     """
@@ -102,8 +129,11 @@ def infer_image_properties(files, *, require_same_size=True):
             with Image.open(path) as image:
                 width, height = image.size
                 mode = image.mode
+        except Image.DecompressionBombError as err:
+            raise ValueError(f"Cannot read image {path!r}: {err}") from err
         except (OSError, ValueError) as err:
             raise ValueError(f"Cannot read image {path!r}: {err}") from err
+        check_pixel_count(height, width, path)
         sizes.setdefault((height, width), path)
         all_gray = all_gray and mode in _GRAY_MODES
         if require_same_size and len(sizes) > 1:

@@ -7,15 +7,21 @@ Layout under a data root (``data_dir=`` or ``$KERASGEN_DATA_DIR``)::
     <root>/mnist/t10k-images-idx3-ubyte.gz             original site;
     <root>/mnist/t10k-labels-idx1-ubyte.gz             uncompressed also OK)
     <root>/fashion_mnist/...                           (same four names)
-    <root>/cifar10/cifar-10-batches-py/data_batch_1 .. data_batch_5, test_batch
-    <root>/cifar-10-batches-py/...                     (also accepted)
+    <root>/cifar10/cifar-10-batches-bin/data_batch_1.bin .. data_batch_5.bin,
+                                        test_batch.bin
+    <root>/cifar-10-batches-bin/...                    (also accepted)
+
+CIFAR-10 is read from its *binary* version (``cifar-10-binary.tar.gz``, one
+label byte then 3072 pixel bytes per image), never from the Python version
+(``cifar-10-batches-py``): those files are pickles, and unpickling a file
+from a data folder can run arbitrary code. A data root holding only the
+Python version is refused with a message saying which archive to get.
 
 Only numpy here: the functions return ``uint8`` images ``(N, H, W, C)`` and
 ``int32`` labels ``(N,)``.
 """
 
 import os
-import pickle
 
 import numpy as np
 
@@ -27,10 +33,13 @@ IDX_FILES = {
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 CIFAR10_FILES = {
-    "train": tuple(f"data_batch_{i}" for i in range(1, 6)),
-    "test": ("test_batch",),
+    "train": tuple(f"data_batch_{i}.bin" for i in range(1, 6)),
+    "test": ("test_batch.bin",),
 }
-CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_FOLDER = "cifar-10-batches-bin"
+# The Python (pickle) version, refused (see the module docstring).
+CIFAR10_PICKLE_FOLDER = "cifar-10-batches-py"
+_CIFAR10_RECORD = 1 + 3 * 32 * 32
 
 
 def expected_files(name, root):
@@ -76,10 +85,7 @@ def available_splits(name, root):
         return {}
     found = {}
     if name == "cifar10":
-        for folder in (
-            os.path.join(root, "cifar10", CIFAR10_FOLDER),
-            os.path.join(root, CIFAR10_FOLDER),
-        ):
+        for folder in _cifar10_folders(root, CIFAR10_FOLDER):
             for split, files in CIFAR10_FILES.items():
                 paths = [os.path.join(folder, f) for f in files]
                 if split not in found and all(os.path.isfile(p) for p in paths):
@@ -105,11 +111,13 @@ def load_local_split(name, split, root):
         ``int32`` array ``(N,)``.
 
     Raises:
-        FileNotFoundError: If the split has no complete local copy.
+        FileNotFoundError: If the split has no complete local copy (for
+            CIFAR-10: no binary version; the Python version is refused).
         ValueError: If the files are corrupt or inconsistent with each other.
     """
     paths = available_splits(name, root).get(split)
     if paths is None:
+        refuse_pickled_copy(name, root)
         raise FileNotFoundError(
             f"No complete local copy of {name!r} split {split!r} under "
             f"{root!r}. Expected: {expected_files(name, root)}"
@@ -117,6 +125,33 @@ def load_local_split(name, split, root):
     if name == "cifar10":
         return _read_cifar10(paths)
     return _read_idx_pair(*paths)
+
+
+def refuse_pickled_copy(name, root):
+    """Raises when `root` holds only the Python (pickled) version of CIFAR-10.
+
+    Args:
+        name: The dataset name.
+        root: The data root folder, or None.
+
+    Raises:
+        FileNotFoundError: For ``name="cifar10"`` when a
+            ``cifar-10-batches-py`` folder is there: its files are not read
+            (unpickling can run arbitrary code); the message says which
+            archive to get instead.
+    """
+    if name != "cifar10" or root is None:
+        return
+    pickled = [f for f in _cifar10_folders(root, CIFAR10_PICKLE_FOLDER) if os.path.isdir(f)]
+    if pickled:
+        raise FileNotFoundError(
+            f"Only the Python version of CIFAR-10 was found ({pickled[0]!r}); "
+            "kerasgen does not read it, because its files are pickles and "
+            "unpickling a file can run arbitrary code. Download the binary "
+            "version (cifar-10-binary.tar.gz from "
+            "https://www.cs.toronto.edu/~kriz/cifar.html) and extract it under "
+            f"{root!r}. Expected: {expected_files(name, root)}"
+        )
 
 
 def _check_name(name):
@@ -150,37 +185,32 @@ def _read_idx_pair(images_path, labels_path):
     return images[..., np.newaxis], labels.astype(np.int32)
 
 
+def _cifar10_folders(root, folder_name):
+    return [os.path.join(root, "cifar10", folder_name), os.path.join(root, folder_name)]
+
+
 def _read_cifar10(paths):
+    """Reads CIFAR-10 binary batches: per image 1 label byte + 3072 pixel bytes."""
     images, labels = [], []
     for path in paths:
         try:
-            with open(path, "rb") as f:
-                batch = pickle.load(f, encoding="bytes")
-            data = np.asarray(batch[b"data"], dtype=np.uint8)
-            batch_labels = np.asarray(batch[b"labels"], dtype=np.int32)
-        except (
-            OSError,
-            EOFError,
-            pickle.UnpicklingError,
-            KeyError,
-            TypeError,
-            ValueError,
-        ) as err:
+            raw = np.fromfile(path, dtype=np.uint8)
+        except OSError as err:
+            raise ValueError(f"Cannot read CIFAR-10 binary batch {path!r}: {err}") from err
+        if raw.size == 0 or raw.size % _CIFAR10_RECORD:
             raise ValueError(
-                f"Not a CIFAR-10 python batch (a pickled dict with b'data' and "
-                f"b'labels'): {path!r}: {err!r}"
-            ) from err
-        if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-            raise ValueError(
-                f"Expected CIFAR-10 data of shape (N, 3072) in {path!r}. "
-                f"Received: shape={data.shape}"
+                f"Not a CIFAR-10 binary batch (records of {_CIFAR10_RECORD} "
+                f"bytes: 1 label byte + 3072 pixel bytes): {path!r}. "
+                f"Received: {raw.size} bytes"
             )
-        if batch_labels.shape != (data.shape[0],):
+        records = raw.reshape(-1, _CIFAR10_RECORD)
+        batch_labels = records[:, 0].astype(np.int32)
+        if batch_labels.max() > 9:
             raise ValueError(
-                f"Expected {data.shape[0]} labels in {path!r}. "
-                f"Received: shape={batch_labels.shape}"
+                f"CIFAR-10 labels must be 0-9 in {path!r}. "
+                f"Received: label {int(batch_labels.max())}"
             )
-        # Rows are 1024 red, 1024 green, 1024 blue values, each row-major.
-        images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        # Pixels: 1024 red values, then green, then blue, each row-major.
+        images.append(records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         labels.append(batch_labels)
     return np.concatenate(images), np.concatenate(labels)
