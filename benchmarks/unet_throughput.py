@@ -19,6 +19,10 @@ Usage::
     python benchmarks/unet_throughput.py --seconds 2 --only d3-f32-ps2
     python benchmarks/unet_throughput.py --large        # + 4000x3000 tiled
     python benchmarks/unet_throughput.py --csv out.csv  # also write a table
+    # float32 vs bfloat16 train step of the shipped v2 denoisers, alternating
+    # runs (ratio printed):
+    python benchmarks/unet_throughput.py --only v2-gray v2-color \
+        --precision float32 mixed_bfloat16 --repeats 3
     # PSNR reached for an equal CPU budget (here 10 CPU-minutes):
     python benchmarks/unet_throughput.py --quality-budget 600 \
         --data ../shared/data/train400 --only d3-f32-ps2 d3-f16-ps1
@@ -40,9 +44,18 @@ import numpy as np
 from kerasgen.data import make_restoration_dataset
 from kerasgen.inference import restore
 from kerasgen.models import build_unet
+from kerasgen.precision import precision_scope
 
 # name: (build_unet kwargs, patch_size, batch_size, jit_compile)
 CONFIGS = {
+    # The shipped noise-level-aware denoisers (unet_denoise_gray / _color).
+    "v2-gray": ({"depth": 4, "base_filters": 16, "noise_level_input": True}, 96, 16, False),
+    "v2-color": (
+        {"depth": 4, "base_filters": 16, "noise_level_input": True, "image_shape": (None, None, 3)},
+        96,
+        16,
+        False,
+    ),
     "d4-f32-ps1": ({"depth": 4, "base_filters": 32}, 64, 16, False),
     "d4-f32-ps1-xla": ({"depth": 4, "base_filters": 32}, 64, 16, True),
     "d3-f32-ps1": ({"depth": 3, "base_filters": 32}, 64, 16, False),
@@ -113,16 +126,22 @@ CONFIGS = {
 }
 
 
-def time_training(model_kwargs, patch_size, batch_size, jit_compile, seconds):
-    """Returns (ms per step, patches per second) of train_on_batch."""
+def time_training(
+    model_kwargs, patch_size, batch_size, jit_compile, seconds, precision="float32"
+):
+    """Returns (model, ms per step, patches per second) of train_on_batch."""
     keras.utils.set_random_seed(0)
-    model = build_unet(**model_kwargs)
+    with precision_scope(precision):
+        model = build_unet(**model_kwargs)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3), loss="mae", jit_compile=jit_compile
     )
     rng = np.random.default_rng(0)
-    clean = rng.random((batch_size, patch_size, patch_size, 1), np.float32)
+    channels = model.inputs[0].shape[-1]
+    clean = rng.random((batch_size, patch_size, patch_size, channels), np.float32)
     noisy = clean + 0.1 * rng.standard_normal(clean.shape, np.float32)
+    if len(model.inputs) == 2:
+        noisy = [noisy, np.full((batch_size, 1), 0.1, np.float32)]
     for _ in range(3):  # trace / compile, warm caches
         model.train_on_batch(noisy, clean)
     steps, start = 0, time.perf_counter()
@@ -135,7 +154,8 @@ def time_training(model_kwargs, patch_size, batch_size, jit_compile, seconds):
 
 def time_inference(model, size=512, repeats=2):
     """Returns the best-of-``repeats`` seconds of restore() on size x size."""
-    image = np.random.default_rng(1).random((size, size), np.float32)
+    shape = (size, size) if model.inputs[0].shape[-1] == 1 else (size, size, 3)
+    image = np.random.default_rng(1).random(shape, np.float32)
     restore(image, model)  # warm-up (tracing)
     best = np.inf
     for _ in range(repeats):
@@ -228,6 +248,29 @@ def psnr_after_cpu_budget(name, data_dir, budget, sigma=25 / 255):
     )
 
 
+def compare_precisions(names, precisions, args):
+    """Prints ms/step per policy (median of alternating runs) and ratios."""
+    print(f"cpus={os.cpu_count()} keras={keras.__version__}", flush=True)
+    for name in names:
+        model_kwargs, patch_size, batch_size, jit_compile = CONFIGS[name]
+        times = {p: [] for p in precisions}
+        for _ in range(args.repeats):
+            for policy in precisions:
+                _, ms, _ = time_training(
+                    model_kwargs, patch_size, batch_size, jit_compile, args.seconds, policy
+                )
+                times[policy].append(ms)
+        base = float(np.median(times[precisions[0]]))
+        for policy in precisions:
+            ms = float(np.median(times[policy]))
+            print(
+                f"{name} {policy:>15}: {ms:7.1f} ms/step (median of {args.repeats}), "
+                f"speed-up vs {precisions[0]}: {base / ms:.2f}x",
+                flush=True,
+            )
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -250,7 +293,19 @@ def main(argv=None):
     parser.add_argument(
         "--data", help="folder of clean training images (e.g. train400)"
     )
+    parser.add_argument(
+        "--precision",
+        nargs="+",
+        metavar="POLICY",
+        help="time the train step of each --only config under each of these "
+        "policies (float32, mixed_bfloat16, mixed_float16), alternating "
+        "--repeats times, and print the speed-up over the first",
+    )
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
+
+    if args.precision:
+        return compare_precisions(args.only or ["v2-gray"], args.precision, args)
 
     if args.quality_budget:
         if not args.data:

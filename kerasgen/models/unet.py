@@ -17,6 +17,7 @@ MAX_FILTER_MULTIPLIER = 16
 
 _DOWNSAMPLING = ("conv", "max_pool")
 _UPSAMPLING = ("transpose", "bilinear")
+_BLOCKS = ("plain", "residual")
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
@@ -68,6 +69,8 @@ def build_unet(
     *,
     downsampling="conv",
     upsampling="transpose",
+    block="plain",
+    use_bias=True,
 ):
     """Builds a fully convolutional U-Net that restores degraded images.
 
@@ -88,6 +91,13 @@ def build_unet(
       input, the noise standard deviation of each image (image units, e.g.
       ``25 / 255``), broadcast to a map concatenated to the network input, so
       one model serves every noise level.
+    * ``block="residual"`` (DRUNet, Zhang et al. 2021): each level is a 3x3
+      convolution to the level's width followed by ``convs_per_level``
+      residual blocks ``x + Conv(ReLU(Conv(x)))``, the decoder adds (rather
+      than concatenates) the encoder features, and the down/upsamplings are
+      linear (no ReLU). With ``use_bias=False`` the network is bias-free,
+      which helps one model generalise across noise levels (Mohan et al.
+      2020).
     * ``pixel_unshuffle=s`` (FFDNet): ``s x s`` pixel blocks are moved to
       channels at the input (``tf.nn.space_to_depth``) and back at the output
       (``tf.nn.depth_to_space``), so the network runs at ``1/s`` resolution
@@ -117,6 +127,9 @@ def build_unet(
         downsampling: ``"conv"`` (stride-2 conv, default) or ``"max_pool"``.
         upsampling: ``"transpose"`` (``Conv2DTranspose``, default) or
             ``"bilinear"`` (``UpSampling2D`` + conv).
+        block: ``"plain"`` (default, the U-Net above) or ``"residual"``
+            (DRUNet-style levels of residual blocks, additive skips).
+        use_bias: Bool, biases in the convolutions (``False``: bias-free).
 
     Returns:
         A functional ``keras.Model``. Inputs: ``"images"`` of shape
@@ -146,6 +159,11 @@ def build_unet(
     convs_per_level = check_positive_int("convs_per_level", convs_per_level)
     residual = _check_bool("residual", residual)
     noise_level_input = _check_bool("noise_level_input", noise_level_input)
+    use_bias = _check_bool("use_bias", use_bias)
+    if block not in _BLOCKS:
+        raise ValueError(
+            f"block must be one of {_BLOCKS}. Received: block={block!r}"
+        )
     name = check_name(name)
     if downsampling not in _DOWNSAMPLING:
         raise ValueError(
@@ -160,6 +178,22 @@ def build_unet(
     height, width, channels = _check_unet_image_shape(
         image_shape, depth, pixel_unshuffle
     )
+    if block == "residual":
+        return _build_residual_unet(
+            height,
+            width,
+            channels,
+            depth=depth,
+            base_filters=base_filters,
+            residual=residual,
+            noise_level_input=noise_level_input,
+            pixel_unshuffle=pixel_unshuffle,
+            blocks_per_level=convs_per_level,
+            name=name,
+            downsampling=downsampling,
+            upsampling=upsampling,
+            use_bias=use_bias,
+        )
 
     def filters(level):
         return base_filters * min(2**level, MAX_FILTER_MULTIPLIER)
@@ -171,21 +205,14 @@ def build_unet(
                 3,
                 padding="same",
                 activation="relu",
+                use_bias=use_bias,
                 name=f"{prefix}_conv{i}",
             )(x)
         return x
 
-    images = keras.Input((height, width, channels), name="images")
-    inputs = [images]
-    x = images
-    if pixel_unshuffle > 1:
-        x = PixelUnshuffle(pixel_unshuffle, name="pixel_unshuffle")(x)
-    if noise_level_input:
-        noise_sigma = keras.Input((1,), name="noise_sigma")
-        inputs.append(noise_sigma)
-        noise_map = NoiseLevelMap(name="noise_level_map")([x, noise_sigma])
-        x = layers.Concatenate(name="concat_noise_level")([x, noise_map])
-
+    images, inputs, x = _network_input(
+        height, width, channels, pixel_unshuffle, noise_level_input
+    )
     skips = []
     for level in range(depth):
         x = conv_block(x, filters(level), f"encoder{level}")
@@ -197,6 +224,7 @@ def build_unet(
                 strides=2,
                 padding="same",
                 activation="relu",
+                use_bias=use_bias,
                 name=f"down{level}",
             )(x)
         else:
@@ -204,9 +232,9 @@ def build_unet(
     x = conv_block(x, filters(depth), "bottleneck")
     for level in reversed(range(depth)):
         if upsampling == "transpose":
-            x = layers.Conv2DTranspose(filters(level), 2, strides=2, name=f"up{level}")(
-                x
-            )
+            x = layers.Conv2DTranspose(
+                filters(level), 2, strides=2, use_bias=use_bias, name=f"up{level}"
+            )(x)
         else:
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}")(x)
             x = layers.Conv2D(
@@ -214,18 +242,115 @@ def build_unet(
                 3,
                 padding="same",
                 activation="relu",
+                use_bias=use_bias,
                 name=f"up{level}_conv",
             )(x)
         x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
         x = conv_block(x, filters(level), f"decoder{level}")
 
-    x = layers.Conv2D(channels * pixel_unshuffle**2, 1, name="head", dtype="float32")(x)
+    x = layers.Conv2D(
+        channels * pixel_unshuffle**2, 1, use_bias=use_bias, name="head", dtype="float32"
+    )(x)
+    return _finish(x, images, inputs, residual, pixel_unshuffle, noise_level_input, name)
+
+
+def _finish(x, images, inputs, residual, pixel_unshuffle, noise_level_input, name):
+    """Pixel shuffle, residual subtraction and the float32 ``restored`` output."""
     if pixel_unshuffle > 1:
         x = PixelShuffle(pixel_unshuffle, name="pixel_shuffle", dtype="float32")(x)
     if residual:
         x = layers.Subtract(name="residual", dtype="float32")([images, x])
     outputs = layers.Activation("linear", name="restored", dtype="float32")(x)
     return keras.Model(inputs if noise_level_input else images, outputs, name=name)
+
+
+def _network_input(height, width, channels, pixel_unshuffle, noise_level_input):
+    """Image input, optional pixel unshuffle and concatenated noise-level map."""
+    images = keras.Input((height, width, channels), name="images")
+    inputs = [images]
+    x = images
+    if pixel_unshuffle > 1:
+        x = PixelUnshuffle(pixel_unshuffle, name="pixel_unshuffle")(x)
+    if noise_level_input:
+        noise_sigma = keras.Input((1,), name="noise_sigma")
+        inputs.append(noise_sigma)
+        noise_map = NoiseLevelMap(name="noise_level_map")([x, noise_sigma])
+        x = layers.Concatenate(name="concat_noise_level")([x, noise_map])
+    return images, inputs, x
+
+
+def _build_residual_unet(
+    height,
+    width,
+    channels,
+    *,
+    depth,
+    base_filters,
+    residual,
+    noise_level_input,
+    pixel_unshuffle,
+    blocks_per_level,
+    name,
+    downsampling,
+    upsampling,
+    use_bias,
+):
+    """DRUNet-style U-Net: residual blocks per level, additive skips."""
+
+    def filters(level):
+        return base_filters * min(2**level, MAX_FILTER_MULTIPLIER)
+
+    def conv(num_filters, prefix, activation=None, kernel=3, strides=1):
+        return layers.Conv2D(
+            num_filters,
+            kernel,
+            strides=strides,
+            padding="same",
+            activation=activation,
+            use_bias=use_bias,
+            name=prefix,
+        )
+
+    def residual_blocks(x, num_filters, prefix):
+        for i in range(blocks_per_level):
+            y = conv(num_filters, f"{prefix}_res{i}_conv0", activation="relu")(x)
+            y = conv(num_filters, f"{prefix}_res{i}_conv1")(y)
+            x = layers.Add(name=f"{prefix}_res{i}")([x, y])
+        return x
+
+    images, inputs, x = _network_input(
+        height, width, channels, pixel_unshuffle, noise_level_input
+    )
+    x = conv(filters(0), "stem")(x)
+    skips = []
+    for level in range(depth):
+        x = residual_blocks(x, filters(level), f"encoder{level}")
+        skips.append(x)
+        if downsampling == "conv":
+            x = conv(filters(level + 1), f"down{level}", kernel=2, strides=2)(x)
+        else:
+            x = layers.MaxPooling2D(2, name=f"down{level}_pool")(x)
+            x = conv(filters(level + 1), f"down{level}", kernel=1)(x)
+    x = residual_blocks(x, filters(depth), "bottleneck")
+    for level in reversed(range(depth)):
+        if upsampling == "transpose":
+            x = layers.Conv2DTranspose(
+                filters(level), 2, strides=2, use_bias=use_bias, name=f"up{level}"
+            )(x)
+        else:
+            x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_resize")(x)
+            x = conv(filters(level), f"up{level}", kernel=1)(x)
+        x = layers.Add(name=f"skip{level}")([x, skips[level]])
+        x = residual_blocks(x, filters(level), f"decoder{level}")
+    x = layers.Conv2D(
+        channels * pixel_unshuffle**2,
+        3,
+        padding="same",
+        use_bias=use_bias,
+        name="head",
+        dtype="float32",
+    )(x)
+    return _finish(x, images, inputs, residual, pixel_unshuffle, noise_level_input, name)
 
 
 def _check_bool(name, value):

@@ -1,0 +1,131 @@
+"""Trains the shipped noise-level-aware denoisers and prints what it measured.
+
+This is the training command of ``unet_denoise_gray`` and ``unet_denoise_color``
+(see their model cards in the README). Data come from ``KERASGEN_DATA_DIR``
+(default ``../shared/data``): ``train400/`` (grey) and ``cbsd432/`` (colour;
+grey versions of it are added to the grey training set). A fixed, seeded set of
+``--holdout`` cbsd432 images is never trained on: the first ``--val-images`` of
+them validate during training, and ``benchmarks/denoisers.py`` reports on all of
+them.
+
+Runs are resumable (``keras.callbacks.BackupAndRestore``): after an interruption
+(a killed process, the end of a session), run the same command again and it
+continues at the epoch after the last completed one. It prints the CPU time of
+this run (appended to ``OUT/cpu_seconds.log``, so chunks add up) and the
+validation PSNR.
+
+Examples::
+
+    python benchmarks/denoiser_training.py --channels 1 --out runs/gray_v2
+    python benchmarks/denoiser_training.py --channels 3 --out runs/color_v2
+    # architecture comparison at an equal short budget:
+    python benchmarks/denoiser_training.py --channels 1 --block plain --epochs 6 \\
+        --steps-per-epoch 100 --out /tmp/cmp_plain
+"""
+
+import argparse
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+
+def holdout_files(folder, count, seed=0):
+    """The sorted image files of ``folder`` split into (train, holdout)."""
+    files = sorted(
+        os.path.join(folder, f)
+        for f in os.listdir(folder)
+        if f.lower().endswith((".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"))
+    )
+    rng = np.random.default_rng(seed)
+    held = set(rng.choice(len(files), size=count, replace=False).tolist())
+    train = [f for i, f in enumerate(files) if i not in held]
+    hold = [f for i, f in enumerate(files) if i in held]
+    return train, hold
+
+
+def read_all(files):
+    from kerasgen.restoration import read_image
+
+    return [read_image(f) for f in files]
+
+
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--channels", type=int, choices=(1, 3), required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--data-dir", default=os.environ.get("KERASGEN_DATA_DIR", "../shared/data"))
+    parser.add_argument("--block", choices=("plain", "residual"), default="residual")
+    parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--base-filters", type=int, default=16)
+    parser.add_argument("--convs-per-level", type=int, default=1)
+    parser.add_argument("--use-bias", action="store_true", help="default: bias-free")
+    parser.add_argument("--patch-size", type=int, default=96)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--steps-per-epoch", type=int, default=300)
+    parser.add_argument("--sigma-max", type=float, default=75.0, help="8-bit scale")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--holdout", type=int, default=32)
+    parser.add_argument("--val-images", type=int, default=8)
+    parser.add_argument("--no-train400", action="store_true")
+    args = parser.parse_args(argv)
+
+    from kerasgen.precision import resolve_precision
+    from kerasgen.recipes import train_unet
+
+    cbsd_train, cbsd_hold = holdout_files(os.path.join(args.data_dir, "cbsd432"), args.holdout)
+    images = read_all(cbsd_train)
+    if args.channels == 1 and not args.no_train400:
+        images += read_all(holdout_files(os.path.join(args.data_dir, "train400"), 0)[0])
+    validation = read_all(cbsd_hold[: args.val_images])
+    print(f"training images: {len(images)}, validation images: {len(validation)}, "
+          f"precision: {resolve_precision(args.precision)}", flush=True)
+
+    start_wall, start_cpu = time.time(), cpu_seconds()
+    model, history = train_unet(
+        images,
+        args.out,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        patch_size=args.patch_size,
+        batch_size=args.batch_size,
+        sigma_range=(0.0, args.sigma_max / 255),
+        model_kwargs=dict(
+            depth=args.depth,
+            base_filters=args.base_filters,
+            convs_per_level=args.convs_per_level,
+            noise_level_input=True,
+            block=args.block,
+            use_bias=args.use_bias,
+        ),
+        learning_rate=args.learning_rate,
+        validation_data=validation,
+        validation_sigma=25 / 255,
+        channels=args.channels,
+        precision=args.precision,
+        seed=0,
+        verbose=2,
+    )
+    wall, cpu = time.time() - start_wall, cpu_seconds() - start_cpu
+    val = history.history.get("val_psnr", [float("nan")])
+    print(f"parameters: {model.count_params()}")
+    print(f"this chunk: {len(val)} epochs, wall {wall:.0f} s, CPU {cpu:.0f} s "
+          f"({cpu / 3600:.2f} CPU-hours)")
+    print(f"val_psnr (sigma 25, {len(validation)} held-out images, unclipped): "
+          f"last {val[-1]:.2f} dB, best {max(val):.2f} dB")
+    with open(os.path.join(args.out, "cpu_seconds.log"), "a") as f:
+        f.write(f"{cpu:.0f} {wall:.0f} {len(val)} {' '.join(sys.argv[1:])}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
