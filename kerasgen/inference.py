@@ -15,7 +15,7 @@ from kerasgen.layers import PixelUnshuffle
 
 def restore(
     image,
-    model,
+    model=None,
     *,
     tile=None,
     overlap=32,
@@ -46,6 +46,12 @@ def restore(
     A model with fixed input height and width is always run by tiles of that
     size.
 
+    Channels: a grey image given to a 3-channel model is run as RGB with
+    three equal channels and the mean of the output channels is returned; a
+    colour image given to a 1-channel model is restored one channel at a time
+    (each channel's noise level estimated separately when ``sigma`` is
+    ``None``).
+
     Args:
         image: Float numpy array ``(H, W)`` (gray) or ``(H, W, C)``, values
             nominally in ``[0, 1]`` (noisy values slightly out of range are
@@ -53,13 +59,17 @@ def restore(
         model: A ``keras.Model`` mapping ``(batch, H, W, C)`` images to images
             of the same shape; with two inputs, the second is the noise
             standard deviation ``(batch, 1)`` (``noise_level_input=True``).
-            ``C`` must match the image (1 for a 2-D image).
+            ``None`` (default): the shipped denoiser for the image's
+            channels, ``"unet_denoise_gray"`` or ``"unet_denoise_color"``
+            (see :func:`kerasgen.pretrained.load_denoiser`).
         tile: ``None`` (whole image at once) or int > ``2 * overlap``.
         overlap: Int >= 0, minimum overlap between neighbouring tiles.
-        sigma: Noise standard deviation in image units (e.g. ``25 / 255``)
-            for a model with a noise-level input. ``None``: estimated with
-            ``skimage.restoration.estimate_sigma``. Must be ``None`` for a
-            model without that input.
+        sigma: Noise standard deviation in image units (e.g. ``25 / 255``),
+            in ``[0, 1]``, for a model with a noise-level input: a larger
+            value smooths more, a smaller one keeps more detail. ``None``:
+            estimated with ``skimage.restoration.estimate_sigma`` (wavelet
+            median absolute deviation). Must be ``None`` for a model without
+            that input.
         batch_size: Int >= 1, tiles per model call.
         channel_axis: Keyword-only. Axis holding the channels of a 3-D
             image (ignored for a 2-D image).
@@ -87,10 +97,6 @@ def restore(
     >>> restore(noisy, model, tile=24, overlap=8).shape
     (37, 53)
     """
-    image_input, has_sigma_input = _check_model(model)
-    model_channels = image_input.shape[-1]
-    fixed_size = tuple(image_input.shape[1:3])
-
     image = _check_image(image)
     gray = image.ndim == 2
     if gray:
@@ -102,6 +108,24 @@ def restore(
                 f"Received: channel_axis={channel_axis!r}"
             )
         work = np.moveaxis(image, channel_axis, -1)
+    if model is None:
+        from kerasgen.pretrained import load_denoiser
+
+        model = load_denoiser(3 if work.shape[-1] == 3 else 1)
+    image_input, has_sigma_input = _check_model(model)
+    model_channels = image_input.shape[-1]
+    fixed_size = tuple(image_input.shape[1:3])
+    options = dict(tile=tile, overlap=overlap, sigma=sigma, batch_size=batch_size)
+    if model_channels == 3 and work.shape[-1] == 1:
+        restored = restore(np.repeat(work, 3, axis=-1), model, **options)
+        restored = restored.mean(axis=-1, keepdims=True)
+        return restored[..., 0] if gray else np.moveaxis(restored, -1, channel_axis)
+    if model_channels == 1 and work.shape[-1] > 1:
+        restored = np.stack(
+            [restore(work[..., c], model, **options) for c in range(work.shape[-1])],
+            axis=-1,
+        )
+        return np.moveaxis(restored, -1, channel_axis)
     if model_channels is not None and work.shape[-1] != model_channels:
         raise ValueError(
             f"The model expects images with {model_channels} channel(s). "
@@ -323,6 +347,11 @@ def _check_sigma(sigma, has_sigma_input, work, gray):
         raise ValueError(
             "sigma must be a finite float >= 0 (image units, e.g. 25 / 255). "
             f"Received: sigma={sigma!r}"
+        )
+    if sigma > 1:
+        raise ValueError(
+            "sigma must be in [0, 1] (image units: divide 8-bit grey levels by "
+            f"255, e.g. 25 / 255). Received: sigma={sigma!r}"
         )
     return float(sigma)
 

@@ -4,6 +4,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
+import functools
 import importlib.resources
 import os
 import pathlib
@@ -28,11 +29,21 @@ PRETRAINED_MODELS = {
         ".encode(...), .decode(...)."
     ),
     "unet_denoise_gray": (
-        "Blind grayscale Gaussian denoiser (sigma 0-55/255): U-Net from "
-        "kerasgen.models.build_unet, trained on train400 by "
+        "Grayscale Gaussian denoiser with a noise-level input (sigma 0-75/255; "
+        "estimated when not given): residual U-Net from "
+        "kerasgen.models.build_unet, trained on train400 and grey cbsd432 by "
+        "kerasgen.recipes.train_unet. Use with kerasgen.inference.restore."
+    ),
+    "unet_denoise_color": (
+        "RGB Gaussian denoiser with a noise-level input (sigma 0-75/255; "
+        "estimated when not given): residual U-Net from "
+        "kerasgen.models.build_unet, trained on cbsd432 by "
         "kerasgen.recipes.train_unet. Use with kerasgen.inference.restore."
     ),
 }
+
+# Channels -> name of the shipped denoiser for them.
+DENOISERS = {1: "unet_denoise_gray", 3: "unet_denoise_color"}
 
 
 def list_pretrained():
@@ -108,6 +119,44 @@ def load_pretrained(name, *, compile=False):
         "kerasgen.recipes (see the README) and copy the .keras file to the "
         "repository's saved_models/ folder, then reinstall kerasgen."
     )
+
+
+def load_denoiser(channels):
+    """Loads the shipped noise-level-aware denoiser for 1 or 3 channels.
+
+    The model is loaded once per process and cached (loading takes about a
+    second); every call with the same ``channels`` returns the same object.
+    It takes ``[images, noise_sigma]``: images ``(batch, H, W, channels)``
+    in ``[0, 1]`` and the noise standard deviation ``(batch, 1)`` in image
+    units; :func:`kerasgen.inference.restore` estimates the latter when it is
+    not given.
+
+    Args:
+        channels: 1 (``"unet_denoise_gray"``) or 3 (``"unet_denoise_color"``).
+
+    Returns:
+        The ``keras.Model`` (uncompiled, float32).
+
+    Raises:
+        ValueError: If ``channels`` is not 1 or 3.
+        FileNotFoundError: If the model file is not installed.
+
+    Example:
+
+    >>> model = load_denoiser(3)  # doctest: +SKIP
+    >>> model.inputs[0].shape[-1]  # doctest: +SKIP
+    3
+    """
+    if isinstance(channels, bool) or channels not in DENOISERS:
+        raise ValueError(
+            f"channels must be one of {sorted(DENOISERS)}. Received: channels={channels!r}"
+        )
+    return _load_denoiser_cached(DENOISERS[int(channels)])
+
+
+@functools.lru_cache(maxsize=None)
+def _load_denoiser_cached(name):
+    return load_pretrained(name)
 
 
 def _search_dirs():

@@ -1,7 +1,5 @@
 """`repair_image`: one entry point for every restoration method, by name."""
 
-import functools
-
 from kerasgen.restoration._validation import check_choice, check_image
 from kerasgen.restoration.deblurring import deblur
 from kerasgen.restoration.denoising import denoise
@@ -66,15 +64,17 @@ def repair_image(
       "richardson_lucy", "wiener"; use `sigma`.
     - Inpainting (`inpaint`, needs `mask=`): "biharmonic".
     - Learned (`kerasgen.inference.restore`): "unet", a U-Net denoiser
-      (`model=`, default the pretrained "unet_denoise_gray"; `tile=`,
-      `overlap=` for large images). Imports TensorFlow, on use only.
+      (`model=`, default the shipped noise-level-aware denoiser for the
+      image's channels, "unet_denoise_gray" or "unet_denoise_color";
+      `sigma=` sets the noise level, None estimates it; `tile=`, `overlap=`
+      for large images). Imports TensorFlow, on use only.
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3); values may lie
             outside [0, 1].
         method: one of `REPAIR_METHODS`.
         sigma: noise standard deviation in image units ([0, 1] scale), or
-            None to estimate it (denoising and deblurring methods).
+            None to estimate it (denoising, deblurring and "unet").
         psf: point-spread function, for the deblurring methods only.
         mask: bool (H, W) mask of missing pixels, for inpainting only.
         channel_axis: keyword-only; see `denoise`.
@@ -111,7 +111,7 @@ def repair_image(
         if mask is None:
             raise ValueError(f"method={method!r} needs mask= (bool (H, W) array, True = missing pixel).")
         return inpaint(image, mask, name, channel_axis=channel_axis, **method_kwargs)
-    return _repair_unet(image, channel_axis, model, tile, overlap, method_kwargs)
+    return _repair_unet(image, channel_axis, model, tile, overlap, sigma, method_kwargs)
 
 
 def _check_unused(method, task, **arguments):
@@ -119,7 +119,7 @@ def _check_unused(method, task, **arguments):
         "denoise": ("sigma",),
         "deblur": ("sigma", "psf"),
         "inpaint": ("mask",),
-        "learned": ("model", "tile"),
+        "learned": ("model", "tile", "sigma"),
     }[task]
     for argument, value in arguments.items():
         if value is not None and argument not in used:
@@ -128,7 +128,7 @@ def _check_unused(method, task, **arguments):
             )
 
 
-def _repair_unet(image, channel_axis, model, tile, overlap, method_kwargs):
+def _repair_unet(image, channel_axis, model, tile, overlap, sigma, method_kwargs):
     if method_kwargs:
         raise ValueError(f"method='unet' takes no extra keyword arguments. Received: {sorted(method_kwargs)}")
     if channel_axis is not None:
@@ -137,14 +137,5 @@ def _repair_unet(image, channel_axis, model, tile, overlap, method_kwargs):
     # Imported here only: these modules need TensorFlow.
     from kerasgen.inference import restore
 
-    if model is None:
-        model = _default_unet()
-    return restore(image, model, tile=tile, overlap=overlap)
-
-
-@functools.lru_cache(maxsize=1)
-def _default_unet():
-    """The shipped U-Net, loaded once per process (loading takes about a second)."""
-    from kerasgen.pretrained import load_pretrained
-
-    return load_pretrained("unet_denoise_gray")
+    # model=None: restore() picks the shipped denoiser for the image's channels.
+    return restore(image, model, tile=tile, overlap=overlap, sigma=sigma)

@@ -1,0 +1,162 @@
+"""Noise-level-aware denoisers: residual U-Net, sigma input, channel dispatch."""
+
+import keras
+import numpy as np
+import pytest
+from skimage import data
+from skimage.restoration import estimate_sigma
+
+from kerasgen.inference import restore
+from kerasgen.models import build_unet
+
+
+def _noisy(shape, sigma=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    clean = data.camera()[: shape[0], : shape[1]] / 255.0
+    if len(shape) == 3:
+        clean = np.stack([clean, clean[::-1], clean[:, ::-1]], axis=-1)
+    return (clean + sigma * rng.standard_normal(clean.shape)).astype("float32")
+
+
+@pytest.fixture(scope="module")
+def gray_sigma_model():
+    keras.utils.set_random_seed(0)
+    return build_unet(depth=2, base_filters=4, noise_level_input=True, block="residual")
+
+
+@pytest.fixture(scope="module")
+def color_sigma_model():
+    keras.utils.set_random_seed(1)
+    return build_unet(
+        (None, None, 3), depth=2, base_filters=4, noise_level_input=True
+    )
+
+
+# ---------------------------------------------------------------- builder
+
+
+def test_residual_block_unet_shapes_and_bias_free():
+    model = build_unet(
+        (None, None, 3),
+        depth=3,
+        base_filters=8,
+        block="residual",
+        use_bias=False,
+        noise_level_input=True,
+    )
+    assert [tuple(x.shape) for x in model.inputs] == [(None, None, None, 3), (None, 1)]
+    assert not any("bias" in w.path for w in model.weights)
+    out = model([np.zeros((2, 32, 48, 3), "float32"), np.full((2, 1), 0.1, "float32")])
+    assert tuple(out.shape) == (2, 32, 48, 3)
+    # Additive skips: no Concatenate except the noise-level map's.
+    concats = [l.name for l in model.layers if isinstance(l, keras.layers.Concatenate)]
+    assert concats == ["concat_noise_level"]
+
+
+def test_residual_block_unet_config_round_trip():
+    model = build_unet(depth=2, base_filters=4, block="residual", use_bias=False)
+    clone = keras.Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(0).random((1, 16, 16, 1)).astype("float32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), clone.predict(x, verbose=0))
+
+
+def test_bias_free_residual_unet_is_scale_equivariant_without_sigma():
+    # Bias-free + ReLU networks are positively homogeneous: f(a x) = a f(x).
+    model = build_unet(depth=2, base_filters=4, block="residual", use_bias=False)
+    x = np.random.default_rng(0).random((1, 16, 16, 1)).astype("float32")
+    np.testing.assert_allclose(
+        model.predict(3 * x, verbose=0), 3 * model.predict(x, verbose=0), rtol=1e-4, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"block": "dense"}, r"block must be one of \('plain', 'residual'\). Received: block='dense'"),
+        ({"use_bias": 1}, "use_bias must be a bool. Received: use_bias=1"),
+    ],
+)
+def test_builder_rejects_bad_block_options(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        build_unet(depth=2, base_filters=4, **kwargs)
+
+
+# ---------------------------------------------------------------- sigma input
+
+
+def test_given_sigma_changes_the_result_and_none_uses_the_estimate(gray_sigma_model):
+    noisy = _noisy((40, 56), sigma=0.1)
+    estimated = float(estimate_sigma(noisy))
+    np.testing.assert_array_equal(
+        restore(noisy, gray_sigma_model), restore(noisy, gray_sigma_model, sigma=estimated)
+    )
+    low = restore(noisy, gray_sigma_model, sigma=0.01)
+    high = restore(noisy, gray_sigma_model, sigma=0.3)
+    assert np.abs(low - high).max() > 1e-4
+
+
+def test_sigma_reaches_the_model_as_its_second_input(gray_sigma_model):
+    noisy = _noisy((32, 32), sigma=0.05)
+    expected = gray_sigma_model.predict(
+        [noisy[None, ..., None], np.array([[0.2]], "float32")], verbose=0
+    )[0, ..., 0]
+    np.testing.assert_allclose(
+        restore(noisy, gray_sigma_model, sigma=0.2), np.clip(expected, 0, 1), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "sigma, match",
+    [
+        (-0.1, r"sigma must be a finite float >= 0 .* Received: sigma=-0.1"),
+        (25, r"sigma must be in \[0, 1\] .*divide 8-bit grey levels by 255.* Received: sigma=25"),
+        (float("nan"), "Received: sigma=nan"),
+        ("0.1", "Received: sigma='0.1'"),
+    ],
+)
+def test_bad_sigma_is_refused(gray_sigma_model, sigma, match):
+    with pytest.raises(ValueError, match=match):
+        restore(_noisy((16, 16)), gray_sigma_model, sigma=sigma)
+
+
+def test_sigma_for_a_blind_model_is_refused():
+    blind = build_unet(depth=1, base_filters=2)
+    with pytest.raises(ValueError, match="sigma is only for models with a noise-level input"):
+        restore(_noisy((16, 16)), blind, sigma=0.1)
+
+
+# ---------------------------------------------------------------- channels
+
+
+def test_gray_image_through_a_color_model_is_the_mean_of_equal_channels(color_sigma_model):
+    gray = _noisy((24, 40), sigma=0.05)
+    out = restore(gray, color_sigma_model, sigma=0.05)
+    assert out.shape == gray.shape
+    as_rgb = restore(np.repeat(gray[..., None], 3, axis=-1), color_sigma_model, sigma=0.05)
+    np.testing.assert_allclose(out, as_rgb.mean(axis=-1), atol=1e-6)
+    # Also (H, W, 1) stays (H, W, 1).
+    assert restore(gray[..., None], color_sigma_model, sigma=0.05).shape == (24, 40, 1)
+
+
+def test_color_image_through_a_gray_model_is_restored_per_channel(gray_sigma_model):
+    rgb = _noisy((24, 40, 3), sigma=0.08)
+    out = restore(rgb, gray_sigma_model)
+    assert out.shape == rgb.shape
+    for c in range(3):
+        np.testing.assert_array_equal(out[..., c], restore(rgb[..., c], gray_sigma_model))
+    # channels-first input keeps its layout.
+    first = restore(np.moveaxis(rgb, -1, 0), gray_sigma_model, channel_axis=0)
+    np.testing.assert_array_equal(first, np.moveaxis(out, -1, 0))
+
+
+def test_other_channel_mismatches_are_refused(color_sigma_model):
+    with pytest.raises(ValueError, match=r"expects images with 3 channel\(s\). Received: image.shape=\(8, 8, 2\)"):
+        restore(np.zeros((8, 8, 2), "float32"), color_sigma_model, sigma=0.1)
+
+
+def test_load_denoiser_rejects_other_channel_counts():
+    from kerasgen.pretrained import load_denoiser
+
+    with pytest.raises(ValueError, match=r"channels must be one of \[1, 3\]. Received: channels=2"):
+        load_denoiser(2)
