@@ -15,6 +15,13 @@ Usage::
     python benchmarks/restoration.py --sigmas 25 --crop 0  # full-size images
     python benchmarks/restoration.py --images ../shared/data/train400 --limit 10
     python benchmarks/restoration.py --methods nl_means,tv,unet --csv results.csv
+    # the shipped denoisers on images they never saw (blind: sigma estimated;
+    # "unet+sigma": the true sigma given), grey and colour:
+    python benchmarks/restoration.py --crop 0 --methods unet,unet+sigma,bm3d,nl_means
+    python benchmarks/restoration.py --cbsd432-holdout ../shared/data/cbsd432 --limit 10 \
+        --crop 0 --methods unet,unet+sigma,bm3d,nl_means [--gray]
+    # a checkpoint instead of the shipped model:
+    python benchmarks/restoration.py --model runs/gray_v2/best.keras --methods unet
 """
 
 import argparse
@@ -51,6 +58,14 @@ def parse_args(argv=None):
         help=f"folder of images (default: scikit-image samples {', '.join(DEFAULT_IMAGES)})",
     )  # fmt: skip
     parser.add_argument("--limit", type=int, default=None, help="use at most this many images of --images")
+    parser.add_argument(
+        "--cbsd432-holdout", default=None, metavar="DIR",
+        help="use the cbsd432 images held out from the shipped denoisers' training "
+        "(benchmarks/denoiser_training.py, seed 0, 32 images)",
+    )  # fmt: skip
+    parser.add_argument("--gray", action="store_true", help="convert colour images to grey (luma)")
+    parser.add_argument("--color", action="store_true", help="use skimage colour samples (astronaut, coffee, chelsea, rocket)")
+    parser.add_argument("--model", default=None, metavar="PATH", help='.keras model for "unet" (default: shipped)')
     parser.add_argument("--crop", type=int, default=256, help="centre crop size in pixels, 0 for full images")
     parser.add_argument("--sigmas", default="15,25,50", help="noise levels in 8-bit grey levels (default 15,25,50)")
     parser.add_argument(
@@ -66,23 +81,37 @@ def parse_args(argv=None):
         args.methods = [m for m in DENOISE_METHODS if m != "bm3d" or bm3d_available()]
     else:
         args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in args.methods if m not in REPAIR_METHODS]
+    unknown = [m for m in args.methods if m not in REPAIR_METHODS + ("unet+sigma",)]
     if unknown:
         parser.error(f"unknown methods {unknown}; expected some of {', '.join(REPAIR_METHODS)}")
     return args
 
 
-def load_images(folder, limit, crop):
+COLOR_IMAGES = ("astronaut", "coffee", "chelsea", "rocket")
+
+
+def load_images(folder, limit, crop, *, holdout=None, gray=False, color=False):
     """Returns [(name, float image)], centre-cropped to `crop` pixels."""
-    if folder is None:
+    if holdout is not None:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from denoiser_training import holdout_files
+
+        files = holdout_files(holdout, 32)[1][:limit]
+        images = [(os.path.splitext(os.path.basename(f))[0], read_image(f)) for f in files]
+    elif folder is None:
         from skimage import data, img_as_float32
 
-        images = [(name, img_as_float32(getattr(data, name)())) for name in DEFAULT_IMAGES]
+        names = COLOR_IMAGES if color else DEFAULT_IMAGES
+        images = [(name, img_as_float32(getattr(data, name)())) for name in names]
     else:
         names = sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_EXTENSIONS))[:limit]
         if not names:
             sys.exit(f"error: no image files in {folder!r}")
         images = [(os.path.splitext(f)[0], read_image(os.path.join(folder, f))) for f in names]
+    if gray:
+        from skimage.color import rgb2gray
+
+        images = [(n, rgb2gray(a).astype(np.float32) if a.ndim == 3 else a) for n, a in images]
     if crop:
         images = [(name, centre_crop(image, crop)) for name, image in images]
     return images
@@ -94,8 +123,15 @@ def centre_crop(image, size):
     return image[top : top + size, left : left + size]
 
 
+_MODEL = {}
+
+
 def run_method(method, noisy, sigma):
     kwargs = {} if method == "unet" else {"sigma": sigma}
+    if method.startswith("unet"):
+        method = "unet"
+        if "model" in _MODEL:
+            kwargs["model"] = _MODEL["model"]
     start = time.perf_counter()
     restored = repair_image(noisy, method, **kwargs)
     return restored, time.perf_counter() - start
@@ -104,26 +140,32 @@ def run_method(method, noisy, sigma):
 def print_table(title, rows, key):
     print(f"\n{title}")
     width = max(len(str(row[key])) for row in rows)
-    print(f"  {key:<{width}}  {'method':<10} {'PSNR (dB)':>9} {'SSIM':>7} {'seconds':>8}")
+    print(f"  {key:<{width}}  {'method':<10} {'PSNR (dB)':>9} {'SSIM':>7} {'seconds':>8} {'s/MP':>8}")
     for row in rows:
-        print(f"  {row[key]:<{width}}  {row['method']:<10} {row['psnr']:>9.2f} {row['ssim']:>7.4f} {row['seconds']:>8.2f}")
+        print(f"  {row[key]:<{width}}  {row['method']:<10} {row['psnr']:>9.2f} {row['ssim']:>7.4f} "
+              f"{row['seconds']:>8.2f} {row['seconds'] / row['megapixels']:>8.2f}")  # fmt: skip
 
 
 def benchmark(images, sigmas, methods, seed):
     rows = []
+    for method in methods:
+        if method.startswith("unet"):  # warm-up: trace the graph once per image size
+            for _, clean in images:
+                run_method(method, clean, 0.1)
     for sigma_levels in sigmas:
         sigma = sigma_levels / 255
         sigma_rows = []
         for index, (name, clean) in enumerate(images):
             noisy = add_gaussian_noise(clean, sigma, seed=seed + index)
+            megapixels = clean.shape[0] * clean.shape[1] / 1e6
             sigma_rows.append(
-                {"sigma": sigma_levels, "image": name, "method": "noisy",
+                {"sigma": sigma_levels, "image": name, "method": "noisy", "megapixels": megapixels,
                  "psnr": psnr(clean, noisy), "ssim": ssim(clean, noisy), "seconds": 0.0}
             )  # fmt: skip
             for method in methods:
                 restored, seconds = run_method(method, noisy, sigma)
                 sigma_rows.append(
-                    {"sigma": sigma_levels, "image": name, "method": method,
+                    {"sigma": sigma_levels, "image": name, "method": method, "megapixels": megapixels,
                      "psnr": psnr(clean, restored), "ssim": ssim(clean, restored), "seconds": seconds}
                 )  # fmt: skip
         print_table(f"sigma = {sigma_levels:g} / 255", sigma_rows, "image")
@@ -132,7 +174,8 @@ def benchmark(images, sigmas, methods, seed):
             selected = [row for row in sigma_rows if row["method"] == method]
             means.append(
                 {"mean over": f"{len(selected)} images", "method": method,
-                 **{k: statistics.fmean(row[k] for row in selected) for k in ("psnr", "ssim", "seconds")}}
+                 **{k: statistics.fmean(row[k] for row in selected)
+                    for k in ("psnr", "ssim", "seconds", "megapixels")}}
             )  # fmt: skip
         print_table(f"sigma = {sigma_levels:g} / 255: mean per method", means, "mean over")
         sys.stdout.flush()
@@ -170,7 +213,7 @@ def bm3d_overhead(image, sigma, repeats, seed):
 
 def write_csv(path, rows):
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=["sigma", "image", "method", "psnr", "ssim", "seconds"],
+    writer = csv.DictWriter(text, fieldnames=["sigma", "image", "method", "megapixels", "psnr", "ssim", "seconds"],
                             lineterminator="\n")  # fmt: skip
     writer.writeheader()
     writer.writerows(rows)
@@ -181,7 +224,15 @@ def write_csv(path, rows):
 
 def main(argv=None):
     args = parse_args(argv)
-    images = load_images(args.images, args.limit, args.crop)
+    images = load_images(
+        args.images, args.limit, args.crop, holdout=args.cbsd432_holdout, gray=args.gray, color=args.color
+    )
+    if args.model:
+        import keras
+
+        import kerasgen  # noqa: F401  (registers kerasgen's Keras objects)
+
+        _MODEL["model"] = keras.saving.load_model(args.model, compile=False)
     shapes = ", ".join(f"{name} {image.shape[1]}x{image.shape[0]}" for name, image in images)
     print(f"images: {shapes}\nmethods: {', '.join(args.methods)}\nsigmas: {args.sigmas} (8-bit grey levels)")
     if not bm3d_available():
