@@ -9,9 +9,17 @@ and commands that do not need TensorFlow never import it.
 
 User mistakes (missing file, bad value...) print `kerasgen <command>: error:
 ...` on stderr and exit with status 2, without a traceback.
+
+Every command refuses to write over its own input, and over an existing output
+unless `--overwrite` is given; output folders are checked for writability
+before any computation. TensorFlow's native log lines (CUDA probing, oneDNN
+notes...) are hidden unless `--verbose` is given.
 """
 
 import argparse
+import contextlib
+import io
+import logging
 import math
 import os
 import re
@@ -37,7 +45,9 @@ examples:
   kerasgen restore holes.png filled.png --method biharmonic --mask mask.png
 
 Noise levels (--sigma) are given in 8-bit grey levels (0-255), e.g. 25.
-Run `kerasgen COMMAND --help` for the options of a command."""
+Existing outputs are only replaced with --overwrite; --verbose shows
+TensorFlow's own log messages. Run `kerasgen COMMAND --help` for the options
+of a command."""
 
 # Errors that are the user's (bad file, bad value, missing optional package):
 # reported in one line, exit status 2.
@@ -74,13 +84,64 @@ def main(argv=None):
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.run(args)
+        with _native_logs(verbose=args.verbose):
+            return args.run(args)
     except _USER_ERRORS as error:
         print(f"kerasgen {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"kerasgen {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def _native_logs(verbose):
+    """Hides TensorFlow's native (C++) log lines unless `verbose`.
+
+    TensorFlow 2.x writes them straight to file descriptor 2, and recent
+    versions ignore TF_CPP_MIN_LOG_LEVEL before absl logging is initialised,
+    so descriptor 2 is pointed at the null device while Python's own stderr
+    (errors, warnings) keeps writing to the terminal. Only done when
+    `sys.stderr` is the process's descriptor 2 (not under a test runner's
+    capture).
+    """
+    if verbose:
+        yield
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for name in ("absl", "tensorflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        redirect = sys.stderr.fileno() == 2
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        redirect = False
+    if not redirect:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    python_stderr = sys.stderr
+    sys.stderr = open(saved, "w", buffering=1, encoding=python_stderr.encoding, closefd=False)  # noqa: SIM115
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr = python_stderr
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _add_common_options(parser, *, overwrite_help=None):
+    """--verbose (and --overwrite when the command writes files)."""
+    parser.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS,
+        help="show TensorFlow's own log messages (hidden by default)",
+    )  # fmt: skip
+    if overwrite_help:
+        parser.add_argument("--overwrite", action="store_true", help=overwrite_help)
 
 
 def _exit_status(code):
@@ -100,6 +161,7 @@ def _build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"kerasgen {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's own log messages")
     subparsers = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     for add_parser in _PARSER_BUILDERS:
         add_parser(subparsers)
@@ -177,7 +239,8 @@ methods:
                --overlap
 
 The output is clipped to [0, 1] and written atomically; its format follows the
-extension (.png, .jpg, .tif).
+extension (.png, .jpg, .tif). An existing OUTPUT is only replaced with
+--overwrite, and OUTPUT may never be INPUT.
 
 examples:
   kerasgen restore noisy.png denoised.png --method bm3d --sigma 25
@@ -218,12 +281,14 @@ def _add_restore_parser(subparsers):
     parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="output bit depth (default: 8)")
     parser.add_argument("--tile", type=_positive_int, default=None, help="unet: tile size in pixels")
     parser.add_argument("--overlap", type=_non_negative_int, default=None, help="unet: tile overlap (default 32)")
+    _add_common_options(parser, overwrite_help="replace OUTPUT if it exists (never allowed when OUTPUT is INPUT)")
     parser.set_defaults(run=_run_restore)
 
 
 def _run_restore(args):
     import numpy as np
 
+    from kerasgen.restoration._atomic import check_new_output
     from kerasgen.restoration.degradations import gaussian_psf
     from kerasgen.restoration.denoising import estimate_noise_sigma
     from kerasgen.restoration.io import check_save_path, read_image, save_image
@@ -232,6 +297,7 @@ def _run_restore(args):
     task = method_task(args.method)
     _check_restore_options(args, task)
     check_save_path(args.output, bit_depth=args.bit_depth)
+    check_new_output(args.output, overwrite=args.overwrite, inputs=(args.input, args.mask))
     image = read_image(args.input)
     kwargs = {}
     if task in ("denoise", "deblur"):
@@ -326,6 +392,7 @@ def _add_compare_parser(subparsers):
     )  # fmt: skip
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="noise seed (default: 0)")
     parser.add_argument("--out", default=".", metavar="DIR", help="output folder, created if needed (default: .)")
+    _add_common_options(parser, overwrite_help="replace the figure and table if they exist")
     parser.set_defaults(run=_run_compare)
 
 
@@ -353,16 +420,20 @@ def _run_compare(args):
         for method in methods:
             if method not in allowed:
                 raise ValueError(f"unknown method {method!r} for --methods. Expected some of: {', '.join(allowed)}")
+    from kerasgen.restoration._atomic import check_new_output
+
     name, clean = _load_compare_image(args.image)
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise NotADirectoryError(f"--out must be a folder. Received: {args.out!r} (a file)")
     os.makedirs(args.out, exist_ok=True)
+    stem = os.path.join(args.out, f"compare_{name}_sigma{args.sigma:g}")
+    for suffix in (".png", ".csv"):
+        check_new_output(stem + suffix, overwrite=args.overwrite, inputs=(args.image,))
     sigma = args.sigma / 255
     noisy = add_gaussian_noise(clean, sigma, seed=args.seed)
     label = f"{name}, noise sigma {args.sigma:g}/255, seed {args.seed}"
     rows, figure = compare(clean, noisy, methods, sigma=sigma, title=label)
     print(format_table(rows, title=label))
-    stem = os.path.join(args.out, f"compare_{name}_sigma{args.sigma:g}")
     for path in (save_figure(stem + ".png", figure), save_table(stem + ".csv", rows)):
         print(f"wrote {path}")
     return 0
@@ -425,14 +496,32 @@ def _add_export_parser(subparsers):
         "--name", default=None,
         help="model name, the folder under --out (default: generator, vae or unet according to the model)",
     )  # fmt: skip
-    parser.add_argument("--version", type=_positive_int, default=1, help="version folder number (default: 1)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing version folder")
+    parser.add_argument("--version", type=_version_number, default=1, help="version folder number (default: 1)")
+    _add_common_options(parser, overwrite_help="replace an existing version folder")
     parser.set_defaults(run=_run_export)
 
 
+def _version_number(text):
+    """argparse type: a version folder number, 1 to 2**63 - 1 (TF Serving's int64)."""
+    value = _positive_int(text)
+    if value > 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"expected a version number below 2**63 (TF Serving's int64). Received: {text!r}")
+    return value
+
+
 def _run_export(args):
+    import zipfile
+
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"MODEL must be a .keras file. Received: {args.model!r} (not found)")
+    if not zipfile.is_zipfile(args.model):
+        raise ValueError(
+            f"could not load {args.model!r} as a Keras model: the file exists but is not a .keras "
+            "file saved by model.save() (a zip archive). Received: a file that is not a Keras model"
+        )
+    from kerasgen.export import check_export_target
+
+    check_export_target(args.out, args.name, args.version, overwrite=args.overwrite)
     import keras
 
     # Registers kerasgen's custom objects (GAN, VAE, layers) for load_model.
@@ -483,12 +572,13 @@ at the end), samples/samples_epoch_NNN.png (the same latent points every
 epoch), history.csv, loss_curves.png, and backup/ while the run is
 unfinished: re-running the same command after an interruption resumes from
 the last completed epoch. A completed run is not resumed: the same command
-starts a new run in that folder.
+refuses to replace it unless --overwrite is given.
 
 Named datasets (mnist, fashion_mnist, cifar10) are read from local copies
 under --data-dir or $KERASGEN_DATA_DIR (mnist/t10k-images-idx3-ubyte.gz, ...;
-works offline), else downloaded with TensorFlow Datasets. Any other --dataset
-is a folder of images (class sub-folders give the labels).
+works offline), else downloaded with TensorFlow Datasets (failing within
+seconds when offline). Any other --dataset is a folder of images, read with
+its sub-folders (class sub-folders give the labels of --conditional).
 
 example:
   {example}"""
@@ -500,17 +590,20 @@ _TRAIN_EXAMPLES = {
 }
 
 _UNET_EPILOG = """\
-Trains on random patches of the clean images in --data (any size, PNG / JPEG
-/ TIFF...), each with Gaussian noise of a random sigma in [0, --sigma-max]
+Trains on random patches of the clean images in --data and its sub-folders
+(any size; PNG, JPEG, BMP or GIF: TIFF files are not read, convert them to
+PNG first), each with Gaussian noise of a random sigma in [0, --sigma-max]
 (blind denoising), with Adam and a cosine-decayed learning rate. Writes into
 --out (default runs/unet): best.keras (best validation PSNR, or lowest
 training loss without --validation-data), last.keras, history.csv,
 loss_curves.png, and backup/ while unfinished (re-running the same command
-resumes).
+resumes). A completed run is only replaced with --overwrite.
 
 example:
   kerasgen train unet --data ../shared/data/train400 --epochs 40 --steps-per-epoch 250 \\
       --patch-size 64 --depth 3 --base-filters 32 --pixel-unshuffle 2"""
+
+_TRAIN_OVERWRITE_HELP = "start a new run in --out even if it holds a completed run (whose files are replaced)"
 
 # Same names as kerasgen.trainers.GAN.compile(loss=...).
 _GAN_LOSSES = ("non_saturating", "hinge", "wgan_gp")
@@ -545,6 +638,7 @@ def _add_train_parser(subparsers):
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_generative_options(sub, model)
+        _add_common_options(sub, overwrite_help=_TRAIN_OVERWRITE_HELP)
         sub.set_defaults(run=_run_train)
     sub = models.add_parser(
         "unet",
@@ -554,6 +648,7 @@ def _add_train_parser(subparsers):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_unet_options(sub)
+    _add_common_options(sub, overwrite_help=_TRAIN_OVERWRITE_HELP)
     sub.set_defaults(run=_run_train)
 
 
@@ -643,7 +738,10 @@ def _add_fit_options(parser, *, default_epochs, default_batch, default_steps="on
 
 def _add_unet_options(parser):
     data = parser.add_argument_group("data")
-    data.add_argument("--data", required=True, metavar="DIR", help="folder of clean training images")
+    data.add_argument(
+        "--data", required=True, metavar="DIR",
+        help="folder of clean training images (PNG, JPEG, BMP, GIF; sub-folders included)",
+    )  # fmt: skip
     data.add_argument(
         "--validation-data", default=None, metavar="DIR",
         help="folder of clean validation images (noise sigma 25, seeded)",
@@ -688,8 +786,33 @@ def _given(args, **names):
     return {key: getattr(args, option) for key, option in names.items() if getattr(args, option) is not None}
 
 
+def _check_train_out_dir(out_dir, model, overwrite):
+    """Refuses, before training, an unwritable --out or a completed run without --overwrite.
+
+    An unfinished run (its backup/ folder present) is resumed, as documented.
+    """
+    from kerasgen.restoration._atomic import check_writable_folder
+
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise NotADirectoryError(f"--out must be a folder. Received: {out_dir!r} (a file)")
+    existing = os.path.abspath(out_dir)
+    while not os.path.isdir(existing):
+        existing = os.path.dirname(existing)
+    check_writable_folder(existing, what=out_dir)
+    if overwrite or os.path.isdir(os.path.join(out_dir, "backup")):
+        return
+    outputs = {"gan": ("gan.keras",), "vae": ("vae.keras",), "unet": ("best.keras", "last.keras")}[model]
+    done = [name for name in outputs if os.path.exists(os.path.join(out_dir, name))]
+    if done:
+        raise FileExistsError(
+            f"{out_dir!r} holds a completed run ({', '.join(done)}): pass --overwrite to start a new run "
+            "there (its files are replaced), or choose another --out."
+        )
+
+
 def _run_train(args):
     out_dir = args.out or os.path.join("runs", args.model)
+    _check_train_out_dir(out_dir, args.model, args.overwrite)
     common = _given(
         args, epochs="epochs", batch_size="batch_size", steps_per_epoch="steps_per_epoch", seed="seed"
     )

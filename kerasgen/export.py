@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 
 import keras
 import tensorflow as tf
@@ -28,6 +29,9 @@ _SUPPORTED = (
     "(batch, H, W, C) [+ noise_sigma (batch, 1)] -> images of the same shape)"
 )
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_MAX_VERSION = 2**63 - 1  # TF Serving parses version folder names as int64
+# Temporary folders of killed exports older than this are removed.
+_STALE_SECONDS = 3600
 
 
 def export_for_serving(
@@ -79,7 +83,10 @@ def export_for_serving(
 
     The export is written to a temporary folder beside the version folder
     and renamed into place, so a failed export leaves nothing behind and TF
-    Serving never sees a half-written version.
+    Serving never sees a half-written version. A process killed during the
+    export can leave a hidden ``.<version>.tmp-<token>`` folder there: TF
+    Serving ignores it (not numeric), and the next export of that model
+    removes such folders when they are more than an hour old.
 
     Args:
         model: A ``kerasgen.GAN``, a ``kerasgen.VAE``, a generator model or
@@ -90,7 +97,8 @@ def export_for_serving(
             the name TF Serving serves it under (letters, digits, ``_``,
             ``.``, ``-``). Default: ``"generator"``, ``"vae"`` or ``"unet"``
             according to the kind of ``model``.
-        version: Keyword-only. Int >= 1, the version folder name.
+        version: Keyword-only. Int in ``[1, 2**63 - 1]`` (TF Serving reads
+            version numbers as int64), the version folder name.
         overwrite: Keyword-only. Bool; replace an existing version folder.
         uint8_signature: Keyword-only. Bool; add the ``restore_uint8``
             signature to a restorer's export.
@@ -107,6 +115,8 @@ def export_for_serving(
             ``export_dir`` is invalid.
         FileExistsError: If the version folder exists and ``overwrite`` is
             False.
+        PermissionError: If the folder to write into is not writable
+            (checked before anything is computed).
 
     Example:
 
@@ -130,13 +140,7 @@ def export_for_serving(
     export_dir = _check_export_dir(export_dir)
     kind, endpoints, tracked = _endpoints(model, uint8_signature)
     name = DEFAULT_NAMES[kind] if name is None else name
-    target = os.path.join(export_dir, name, str(version))
-    if os.path.lexists(target) and not overwrite:
-        raise FileExistsError(
-            f"The version folder {target!r} exists already. Pass overwrite=True "
-            "to replace it, or export another version. Received: "
-            f"version={version}, overwrite=False"
-        )
+    target = check_export_target(export_dir, name, version, overwrite=overwrite)
 
     archive = keras.export.ExportArchive()
     for sub_model in tracked:
@@ -168,6 +172,50 @@ def export_for_serving(
                 f"{_last_message_line(error)}"
             ) from error
     _write_atomically(archive, target, verbose=verbose)
+    return target
+
+
+def check_export_target(export_dir, name, version, *, overwrite=False):
+    """Checks, before any computation, that an export can be written.
+
+    Args:
+        export_dir: Folder holding one sub-folder per served model.
+        name: Model name (the sub-folder), or None when not known yet: then
+            only the writability of ``export_dir`` is checked.
+        version: Int in ``[1, 2**63 - 1]``.
+        overwrite: Whether an existing version folder may be replaced.
+
+    Returns:
+        The version folder path ``export_dir/name/version`` (None when
+        ``name`` is None).
+
+    Raises:
+        ValueError: If an argument is invalid.
+        FileExistsError: If the version folder exists and not ``overwrite``.
+        PermissionError: If the nearest existing folder on the way to the
+            version folder is not writable (the message names the user's
+            path).
+    """
+    export_dir = _check_export_dir(export_dir)
+    version = _check_version(version)
+    if name is not None:
+        name = _check_name(name)
+    target = os.path.join(export_dir, name, str(version)) if name else None
+    if target is not None and os.path.lexists(target) and not overwrite:
+        raise FileExistsError(
+            f"The version folder {target!r} exists already. Pass overwrite=True "
+            "(--overwrite on the command line) to replace it, or export another "
+            f"version. Received: version={version}, overwrite=False"
+        )
+    wanted = os.path.join(export_dir, name) if name else export_dir
+    existing = os.path.abspath(wanted)
+    while not os.path.isdir(existing):
+        existing = os.path.dirname(existing)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"Cannot export to {target or export_dir!r}: the folder {existing!r} "
+            "is not writable."
+        )
     return target
 
 
@@ -372,11 +420,12 @@ def _check_version(version):
     if (
         isinstance(version, bool)
         or not isinstance(version, numbers.Integral)
-        or version < 1
+        or not 1 <= version <= _MAX_VERSION
     ):
         raise ValueError(
-            "version must be an int >= 1 (TF Serving only loads numeric "
-            f"version folders). Received: version={version!r}"
+            "version must be an int >= 1 and <= 2**63 - 1 (TF Serving only "
+            "loads numeric version folders, read as int64). "
+            f"Received: version={version!r}"
         )
     return int(version)
 
@@ -407,6 +456,7 @@ def _write_atomically(archive, target, verbose):
     """Writes the SavedModel beside ``target`` then renames it into place."""
     model_dir, version = os.path.split(target)
     created = _make_dirs(model_dir)
+    _remove_stale_temporaries(model_dir)
     token = secrets.token_hex(6)
     # Dot-prefixed, non-numeric: TF Serving ignores these folders.
     temp = os.path.join(model_dir, f".{version}.tmp-{token}")
@@ -428,6 +478,25 @@ def _write_atomically(archive, target, verbose):
         shutil.rmtree(old, ignore_errors=True)
     elif os.path.lexists(old):
         os.unlink(old)
+
+
+def _remove_stale_temporaries(model_dir):
+    """Removes ``.N.tmp-*`` / ``.N.old-*`` folders left by killed exports.
+
+    Only those older than an hour: a younger one may belong to an export
+    still running in another process.
+    """
+    now = time.time()
+    for entry in os.scandir(model_dir):
+        if (
+            _TEMP_PATTERN.fullmatch(entry.name)
+            and entry.is_dir(follow_symlinks=False)
+            and now - entry.stat(follow_symlinks=False).st_mtime > _STALE_SECONDS
+        ):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+_TEMP_PATTERN = re.compile(r"\.\d+\.(tmp|old)-[0-9a-f]{12}")
 
 
 def _make_dirs(folder):

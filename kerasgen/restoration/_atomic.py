@@ -6,7 +6,10 @@ import secrets
 
 
 def check_output_path(path):
-    """Checks that `path` can be written: its folder exists and it is not a folder.
+    """Checks that `path` can be written: its folder exists, is writable, and it is not a folder.
+
+    Run before a long computation, so that an unwritable destination is
+    reported at once, naming the user's path (not a temporary file).
 
     Args:
         path: str or path-like output path.
@@ -17,6 +20,7 @@ def check_output_path(path):
     Raises:
         FileNotFoundError: if the parent folder does not exist.
         IsADirectoryError: if `path` is an existing folder.
+        PermissionError: if the parent folder is not writable.
     """
     path = os.fspath(path)
     if not isinstance(path, str):
@@ -26,7 +30,61 @@ def check_output_path(path):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot write to {path!r}: the folder {folder!r} does not exist.")
+    check_writable_folder(folder, what=path)
     return path
+
+
+def check_writable_folder(folder, *, what=None):
+    """Raises `PermissionError` unless files can be created in `folder`.
+
+    Args:
+        folder: an existing folder.
+        what: the user's path named in the message (default: `folder`).
+
+    Raises:
+        PermissionError: naming `what`, if `folder` is not writable.
+    """
+    folder = os.fspath(folder)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"Cannot write to {os.fspath(what or folder)!r}: the folder {folder!r} is not writable."
+        )
+
+
+def check_new_output(path, *, overwrite=False, inputs=()):
+    """Checks an output path of the command line before any computation.
+
+    Args:
+        path: the output file.
+        overwrite: whether an existing `path` may be replaced.
+        inputs: input files that `path` must never be (overwriting one would
+            lose it), whatever `overwrite` says.
+
+    Returns:
+        `path` as a str (see `check_output_path`).
+
+    Raises:
+        ValueError: if `path` is one of `inputs`.
+        FileExistsError: if `path` exists and `overwrite` is False.
+        FileNotFoundError, IsADirectoryError, PermissionError: as
+            `check_output_path`.
+    """
+    path = check_output_path(path)
+    for source in inputs:
+        if source is not None and _same_file(path, os.fspath(source)):
+            raise ValueError(
+                f"The output is the input file {os.fspath(source)!r}: writing it would "
+                f"destroy the input. Choose another output path. Received: output={path!r}"
+            )
+    if os.path.lexists(path) and not overwrite:
+        raise FileExistsError(f"{path!r} exists already: pass --overwrite to replace it, or choose another path.")
+    return path
+
+
+def _same_file(a, b):
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 @contextlib.contextmanager
@@ -47,6 +105,7 @@ def atomic_output(path):
     Raises:
         FileNotFoundError: if the parent folder does not exist.
         IsADirectoryError: if `path` is an existing folder.
+        PermissionError: naming `path`, if the folder is not writable.
 
     Example:
 
@@ -56,7 +115,10 @@ def atomic_output(path):
     path = check_output_path(path)
     folder, base = os.path.split(os.path.abspath(path))
     temp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except PermissionError as error:
+        raise PermissionError(f"Cannot write to {path!r}: {error.strerror}.") from None
     try:
         with os.fdopen(fd, "wb") as file:
             yield file
