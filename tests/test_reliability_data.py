@@ -86,6 +86,14 @@ def test_folder_with_a_decompression_bomb_is_refused(tmp_path, monkeypatch):
         load_dataset(str(tmp_path))
 
 
+def test_restoration_training_folder_refuses_a_decompression_bomb(tmp_path, monkeypatch):
+    write_png(str(tmp_path / "small.png"), 0)
+    write_png(str(tmp_path / "sub" / "big.png"), 0, size=(50, 40))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ValueError, match="big.png.*more than the limit of 1000"):
+        load_clean_images(str(tmp_path))
+
+
 # ------------------------------------------------------------ CIFAR-10
 
 

@@ -62,8 +62,10 @@ def scan_image_folder(directory):
     Raises:
         FileNotFoundError: If `directory` is not an existing folder.
         ValueError: If no image file (``.png``, ``.jpg``, ``.jpeg``, ``.bmp``,
-            ``.gif``) is found; the message says so when there are TIFF files,
-            which are not supported here (convert them to PNG).
+            ``.gif``) is found (the message says so when there are TIFF files,
+            which are not supported here: convert them to PNG), or a file's
+            header declares more pixels than ``PIL.Image.MAX_IMAGE_PIXELS``
+            (a decompression bomb; raise that limit for trusted huge images).
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
@@ -92,6 +94,8 @@ def scan_image_folder(directory):
             f"or its sub-folders.{hint} Received: directory={directory!r}"
         )
     files.sort()
+    for path in files:  # decompression bombs are refused before any decoding
+        _check_header_pixels(path)
     relative = [os.path.relpath(f, directory).split(os.sep) for f in files]
     class_names = sorted({parts[0] for parts in relative if len(parts) > 1})
     if not class_names:
@@ -99,6 +103,18 @@ def scan_image_folder(directory):
     index = {name: i for i, name in enumerate(class_names)}
     labels = tuple(index[parts[0]] if len(parts) > 1 else -1 for parts in relative)
     return ImageFolderInfo(files=tuple(files), class_names=tuple(class_names), labels=labels)
+
+
+def _check_header_pixels(path):
+    """Refuses a file whose header declares more than PIL.Image.MAX_IMAGE_PIXELS."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except Image.DecompressionBombError as err:
+        raise ValueError(f"Cannot read image {path!r}: {err}") from err
+    except (OSError, ValueError):
+        return  # unreadable headers are reported by the decoder
+    check_pixel_count(height, width, path)
 
 
 def infer_image_properties(files, *, require_same_size=True):
