@@ -184,14 +184,17 @@ class GuardMixin:
     def _check_bad_batches(self, nonfinite, out_of_range):
         seen = getattr(self, "_bad_batches_seen", (0, 0))
         self._bad_batches_seen = (nonfinite, out_of_range)
-        step = self._applied_steps() + nonfinite + out_of_range
+        last = self._applied_steps() + nonfinite + out_of_range
+        per_call = getattr(self, "steps_per_execution", 1) or 1
+        step = f"training step {last}" if per_call == 1 else f"one of training steps {max(last - per_call + 1, 1)}-{last}"
+        step += " of this model"
         name = type(self).__name__
         if out_of_range > seen[1]:
             low, high = allowed_range(self.data_range)
             raise ValueError(
                 f"{name}.fit: a training batch has values outside "
                 f"[{low:g}, {high:g}], far outside data_range={self.data_range} "
-                f"(training step {step}); the update was not applied. "
+                f"({step}); the update was not applied. "
                 f"{rescale_hint(self.data_range)} Or pass data_range=None to "
                 f"the {name}. Received: a batch out of range"
             )
@@ -199,7 +202,7 @@ class GuardMixin:
             if self.on_nonfinite == "raise":
                 raise ValueError(
                     f"{name}.fit: NaN or inf in a training batch, its losses or "
-                    f"gradients at training step {step}; the update was not "
+                    f"gradients at {step}; the update was not "
                     "applied, so the weights are still finite. Check the data "
                     "(e.g. with np.isfinite) and the learning rate, or pass "
                     f"on_nonfinite='skip' to the {name} to skip such batches. "
@@ -208,7 +211,7 @@ class GuardMixin:
             if seen[0] == 0:
                 warnings.warn(
                     f"{name}.fit skipped a training batch with NaN or inf "
-                    f"values (training step {step}; on_nonfinite='skip'). "
+                    f"values ({step}; on_nonfinite='skip'). "
                     "Further skipped batches are not reported.",
                     RuntimeWarning,
                     stacklevel=2,
