@@ -235,8 +235,9 @@ methods:
   deblurring:  bm3d_deblur, richardson_lucy, wiener; --psf-std (Gaussian blur
                kernel) and optionally --psf-size, --sigma
   inpainting:  biharmonic; --mask (white = missing pixel)
-  learned:     unet (pretrained U-Net denoiser; imports TensorFlow); --tile,
-               --overlap
+  learned:     unet (shipped grey or colour U-Net denoiser, chosen from the
+               image's channels; imports TensorFlow); --sigma (noise level
+               given to the model, estimated when left out), --tile, --overlap
 
 The output is clipped to [0, 1] and written atomically; its format follows the
 extension (.png, .jpg, .tif). An existing OUTPUT is only replaced with
@@ -316,6 +317,8 @@ def _run_restore(args):
         kwargs["tile"] = args.tile
         if args.overlap is not None:
             kwargs["overlap"] = args.overlap
+        if args.sigma is not None:
+            kwargs["sigma"] = args.sigma / 255
     start = time.perf_counter()
     restored = repair_image(image, args.method, **kwargs)
     seconds = time.perf_counter() - start
@@ -329,7 +332,7 @@ def _check_restore_options(args, task):
         "denoise": {"sigma"},
         "deblur": {"sigma", "psf_std", "psf_size"},
         "inpaint": {"mask"},
-        "learned": {"tile", "overlap"},
+        "learned": {"tile", "overlap", "sigma"},
     }[task]
     for option in ("sigma", "psf_std", "psf_size", "mask", "tile", "overlap"):
         if getattr(args, option) is not None and option not in used:
@@ -767,6 +770,20 @@ def _add_unet_options(parser):
         "--pixel-unshuffle", type=_positive_int, default=None, metavar="N",
         help="FFDNet pixel-unshuffle factor; 2 needs about 4x fewer operations (default: 1, off)",
     )  # fmt: skip
+    net.add_argument(
+        "--noise-level-input", action="store_true",
+        help="give the model the noise sigma of each patch as a second input (FFDNet); "
+        "restore() then takes --sigma or estimates it",
+    )  # fmt: skip
+    net.add_argument(
+        "--block", choices=("plain", "residual"), default=None,
+        help="plain U-Net levels (default) or DRUNet-style residual blocks",
+    )  # fmt: skip
+    net.add_argument(
+        "--precision", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"), default="auto",
+        help="training precision (default auto: mixed_bfloat16 on a CPU with native bfloat16, "
+        "mixed_float16 on a GPU, else float32); the saved models are float32 either way",
+    )  # fmt: skip
     _add_fit_options(parser, default_epochs=50, default_batch=16, default_steps=400, model="unet")
 
 
@@ -866,8 +883,13 @@ def _run_train_unet(args, out_dir, common):
     from kerasgen.recipes import _outputs
     from kerasgen.recipes.unet import BEST_MODEL, HISTORY_CSV, LAST_MODEL, train_unet
 
-    model_kwargs = _given(args, depth="depth", base_filters="base_filters", pixel_unshuffle="pixel_unshuffle")
+    model_kwargs = _given(
+        args, depth="depth", base_filters="base_filters", pixel_unshuffle="pixel_unshuffle", block="block"
+    )
+    if args.noise_level_input:
+        model_kwargs["noise_level_input"] = True
     kwargs = {**common, **_given(args, patch_size="patch_size")}
+    kwargs["precision"] = args.precision
     if args.sigma_max is not None:
         kwargs["sigma_range"] = (0.0, args.sigma_max / 255)
     _, history = train_unet(

@@ -134,3 +134,21 @@ def test_cli_parser_does_not_import_tensorflow():
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
+def test_train_unet_noise_level_input_precision_and_block(tmp_path):
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (32, 32), dtype=np.uint8)).save(folder / f"{i}.png")
+    out = tmp_path / "run"
+    argv = ["train", "unet", "--data", str(folder), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "1"]
+    argv += ["--batch-size", "2", "--patch-size", "16", "--depth", "2", "--base-filters", "4"]
+    argv += ["--noise-level-input", "--block", "residual", "--precision", "mixed_bfloat16"]
+    assert main(argv) == 0
+    model = keras.models.load_model(out / "last.keras")
+    assert [x.name for x in model.inputs] == ["images", "noise_sigma"]
+    assert any(layer.name.endswith("_res0") for layer in model.layers)
+    assert {l.dtype_policy.name for l in model.layers if l.weights} == {"float32"}
