@@ -5,45 +5,61 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 # isort: split
 
 import functools
+import hashlib
 import importlib.resources
+import json
 import os
 import pathlib
 
 import keras
 
-# Name -> description of the models that kerasgen ships (trained by the
-# recipes in ``kerasgen.recipes``).
-PRETRAINED_MODELS = {
-    "dcgan_mnist": (
-        "Unconditional DCGAN (kerasgen.GAN, latent_dim 128) trained on MNIST "
-        "by kerasgen.recipes.train_gan. Use .generate(num_images, seed=...)."
-    ),
-    "cdcgan_mnist": (
-        "Class-conditional DCGAN (kerasgen.GAN, latent_dim 128, 10 classes) "
-        "trained on MNIST by kerasgen.recipes.train_gan. Use "
-        ".generate(num_images, seed=..., labels=...)."
-    ),
-    "vae_mnist": (
-        "Convolutional VAE (kerasgen.VAE, latent_dim 2, Bernoulli likelihood) "
-        "trained on MNIST by kerasgen.recipes.train_vae. Use .sample(...), "
-        ".encode(...), .decode(...)."
-    ),
-    "unet_denoise_gray": (
-        "Grayscale Gaussian denoiser with a noise-level input (sigma 0-75/255; "
-        "estimated when not given): residual U-Net from "
-        "kerasgen.models.build_unet, trained on train400 and grey cbsd432 by "
-        "kerasgen.recipes.train_unet. Use with kerasgen.inference.restore."
-    ),
-    "unet_denoise_color": (
-        "RGB Gaussian denoiser with a noise-level input (sigma 0-75/255; "
-        "estimated when not given): residual U-Net from "
-        "kerasgen.models.build_unet, trained on cbsd432 by "
-        "kerasgen.recipes.train_unet. Use with kerasgen.inference.restore."
-    ),
-}
+# The shipped models are data, not code: ``saved_models/presets.json`` maps
+# each name to its description, file and SHA-256 (checked at load).
+PRESETS_FILE = "presets.json"
+
+
+def _read_presets(directory):
+    """The presets table of one folder (``{}`` if it has none)."""
+    candidate = directory / PRESETS_FILE
+    try:
+        if not candidate.is_file():
+            return {}
+        return json.loads(candidate.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _package_presets():
+    for directory in _search_dirs():
+        presets = _read_presets(directory)
+        if presets:
+            return presets
+    return {}
+
 
 # Channels -> name of the shipped denoiser for them.
 DENOISERS = {1: "unet_denoise_gray", 3: "unet_denoise_color"}
+
+
+def _search_dirs():
+    """Folders searched for ``<name>.keras``, package data first."""
+    dirs = []
+    try:
+        dirs.append(importlib.resources.files("kerasgen.saved_models"))
+    except ModuleNotFoundError:
+        pass
+    source_dir = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models"
+    )
+    if not any(str(d) == source_dir for d in dirs):
+        dirs.append(pathlib.Path(source_dir))
+    return dirs
+
+
+# Name -> {"description", "file", "sha256", "bytes"} of the shipped models.
+PRESETS = _package_presets()
+# Name -> description (kept for compatibility).
+PRETRAINED_MODELS = {name: preset["description"] for name, preset in PRESETS.items()}
 
 
 def list_pretrained():
@@ -77,7 +93,10 @@ def load_pretrained(name, *, compile=False):
     Looks for ``<name>.keras`` in the installed package data
     ``kerasgen.saved_models`` (``importlib.resources``), then in the
     ``saved_models/`` folder next to the ``kerasgen`` source package (source
-    checkout), and loads it with ``keras.saving.load_model``.
+    checkout), checks its SHA-256 against the ``presets.json`` table beside
+    it (shipped files are listed there; a ``.keras`` file you add yourself
+    is loaded unchecked), and loads it with ``keras.saving.load_model``.
+    The shipped files are inference-only (no optimizer state).
 
     Args:
         name: A name from :func:`list_pretrained`, e.g.
@@ -92,6 +111,8 @@ def load_pretrained(name, *, compile=False):
         ValueError: If ``name`` is not a known name (the message lists them).
         FileNotFoundError: If ``name`` is known but its file is not
             installed (e.g. weights not trained yet in this checkout).
+        OSError: If a shipped file is corrupt (its SHA-256 differs from the
+            one in ``presets.json``).
 
     Example:
 
@@ -110,6 +131,7 @@ def load_pretrained(name, *, compile=False):
         candidate = directory / f"{name}.keras"
         searched.append(str(candidate))
         if candidate.is_file():
+            _verify(candidate, _read_presets(directory).get(name))
             _register_custom_objects()
             with importlib.resources.as_file(candidate) as path:
                 return keras.saving.load_model(path, compile=compile)
@@ -159,19 +181,61 @@ def _load_denoiser_cached(name):
     return load_pretrained(name)
 
 
-def _search_dirs():
-    """Folders searched for ``<name>.keras``, package data first."""
-    dirs = []
-    try:
-        dirs.append(importlib.resources.files("kerasgen.saved_models"))
-    except ModuleNotFoundError:
-        pass
-    source_dir = os.path.join(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models"
+def file_sha256(path):
+    """Returns the hex SHA-256 of a file (read in 1 MiB chunks).
+
+    Args:
+        path: A file path (str, ``os.PathLike`` or an
+            ``importlib.resources`` traversable).
+
+    Returns:
+        The 64-character lowercase hex digest.
+    """
+    digest = hashlib.sha256()
+    with (path.open("rb") if hasattr(path, "open") else open(path, "rb")) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verify(candidate, preset):
+    if not preset or not preset.get("sha256"):
+        return
+    actual = file_sha256(candidate)
+    if actual != preset["sha256"]:
+        raise OSError(
+            f"The shipped model file {str(candidate)!r} is corrupt or was "
+            f"modified: expected SHA-256 {preset['sha256']}. Received: SHA-256 "
+            f"{actual}. Reinstall kerasgen (pip install --force-reinstall) to "
+            "restore it."
+        )
+
+
+def export_pretrained(name, export_dir="saved_models", *, version=1, overwrite=False):
+    """Exports a shipped model for TensorFlow Serving (a SavedModel).
+
+    The shipped files are ``.keras`` files only; this writes the serving
+    SavedModel on demand with :func:`kerasgen.export.export_for_serving`
+    (``export_dir/<name>/<version>/``; signatures as documented there).
+
+    Args:
+        name: A name from :func:`list_pretrained`.
+        export_dir: Folder holding one sub-folder per served model.
+        version: Int >= 1, the version sub-folder.
+        overwrite: Bool, replace an existing version folder.
+
+    Returns:
+        The path of the written version folder.
+
+    Example:
+
+    >>> path = export_pretrained("unet_denoise_gray", "/tmp/serving")  # doctest: +SKIP
+    """
+    from kerasgen.export import export_for_serving
+
+    return export_for_serving(
+        load_pretrained(name), export_dir, name=name, version=version, overwrite=overwrite
     )
-    if not any(str(d) == source_dir for d in dirs):
-        dirs.append(pathlib.Path(source_dir))
-    return dirs
 
 
 def _register_custom_objects():

@@ -1,5 +1,6 @@
 """Tests of kerasgen.pretrained (loading logic with temporary files)."""
 
+import json
 import re
 
 import numpy as np
@@ -50,3 +51,45 @@ def test_default_search_dirs_include_the_package_data():
     dirs = [str(d) for d in pretrained._search_dirs()]
     assert any(d.endswith("saved_models") for d in dirs)
     assert "unet_denoise_gray" in pretrained.list_pretrained()
+
+
+def test_shipped_files_match_their_registered_sha256():
+    presets = pretrained.PRESETS
+    assert {"unet_denoise_gray", "dcgan_mnist", "vae_mnist"} <= set(presets)
+    for name, preset in presets.items():
+        if "sha256" not in preset:
+            continue
+        path = next(d / preset["file"] for d in pretrained._search_dirs() if (d / preset["file"]).is_file())
+        assert pretrained.file_sha256(path) == preset["sha256"], name
+        assert path.stat().st_size == preset["bytes"]
+
+
+def test_a_corrupt_shipped_file_is_refused(tmp_path, monkeypatch):
+    import json
+
+    model = build_unet(depth=1, base_filters=2)
+    model.save(tmp_path / "unet_denoise_gray.keras")
+    (tmp_path / "presets.json").write_text(
+        json.dumps({"unet_denoise_gray": {"description": "x", "file": "unet_denoise_gray.keras", "sha256": "0" * 64}})
+    )
+    monkeypatch.setattr(pretrained, "_search_dirs", lambda: [tmp_path])
+    with pytest.raises(OSError, match=r"is corrupt or was modified: expected SHA-256 0{64}. Received: SHA-256 [0-9a-f]{64}"):
+        pretrained.load_pretrained("unet_denoise_gray")
+    # The right digest loads.
+    digest = pretrained.file_sha256(tmp_path / "unet_denoise_gray.keras")
+    (tmp_path / "presets.json").write_text(
+        json.dumps({"unet_denoise_gray": {"description": "x", "file": "unet_denoise_gray.keras", "sha256": digest}})
+    )
+    assert pretrained.load_pretrained("unet_denoise_gray").count_params() == model.count_params()
+
+
+def test_shipped_files_are_inference_only():
+    import zipfile
+
+    for name, preset in pretrained.PRESETS.items():
+        path = next((d / preset["file"] for d in pretrained._search_dirs() if (d / preset["file"]).is_file()), None)
+        if path is None:
+            continue
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+        assert not config.get("compile_config"), name
