@@ -18,18 +18,20 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 # isort: split
 
 import contextlib
-import csv
-import math
 import os
 import secrets
 
 import keras
 
 from kerasgen.callbacks import SampleGrid
-from kerasgen.restoration.comparison import save_figure
+from kerasgen.recipes.history import (  # noqa: F401  (re-exported for the recipes)
+    HISTORY_CSV,
+    LOSS_CURVES_PNG,
+    read_history_csv,
+    save_loss_curves,
+    save_run_loss_curves,
+)
 
-HISTORY_CSV = "history.csv"
-LOSS_CURVES_PNG = "loss_curves.png"
 SAMPLES_DIR = "samples"
 BACKUP_DIR = "backup"
 
@@ -151,104 +153,6 @@ def check_callbacks(callbacks):
     return list(callbacks)
 
 
-def read_history_csv(path):
-    """Reads a ``keras.callbacks.CSVLogger`` file.
-
-    Args:
-        path: The CSV file.
-
-    Returns:
-        A dict ``{column: list of floats}`` with an ``"epoch"`` column of
-        0-based epoch indices (as written by ``CSVLogger``); rows with the
-        same epoch (a run restarted from scratch into the same file) keep
-        the last one. Columns with no value (``CSVLogger`` writes ``NA``
-        ``val_*`` columns when there is no validation) are left out.
-    """
-    rows = {}
-    with open(path, newline="") as file:
-        for row in csv.DictReader(file):
-            try:
-                rows[int(row["epoch"])] = row
-            except (KeyError, TypeError, ValueError):
-                continue
-    columns = {"epoch": sorted(rows)}
-    names = [] if not rows else [k for k in rows[columns["epoch"][0]] if k != "epoch"]
-    for name in names:
-        values = [_to_float(rows[epoch].get(name)) for epoch in columns["epoch"]]
-        if not all(math.isnan(v) for v in values):  # CSVLogger's "NA" val_ columns
-            columns[name] = values
-    return columns
-
-
-def _to_float(text):
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def save_loss_curves(path, history, *, title=None):
-    """Draws the loss curves of a training run into a PNG, atomically.
-
-    One panel per metric, the validation curve (``val_<name>``) drawn with
-    its training curve; the x axis is the 1-based epoch.
-
-    Args:
-        path: Output file (``.png``); its folder must exist.
-        history: A ``keras.callbacks.History`` or a dict ``{name: list of
-            values}`` (e.g. from :func:`read_history_csv`), with an optional
-            ``"epoch"`` list of 0-based epochs.
-        title: Optional figure title.
-
-    Returns:
-        The path written, as a str.
-
-    Raises:
-        ValueError: If ``history`` holds no metric.
-    """
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    if isinstance(history, keras.callbacks.History):
-        values = dict(history.history)
-        epochs = list(history.epoch)
-    else:
-        values = dict(history)
-        epochs = list(values.pop("epoch", []))
-    names = [name for name in values if not name.startswith("val_")]
-    names += [
-        name[4:]
-        for name in values
-        if name.startswith("val_") and name[4:] not in values
-    ]
-    names.sort(key=lambda name: name != "loss")  # the total loss first
-    if not names:
-        raise ValueError(
-            f"history holds no metric to plot. Received: keys {sorted(values)}"
-        )
-    length = max(len(v) for v in values.values())
-    if len(epochs) != length:
-        epochs = list(range(length))
-    x = [epoch + 1 for epoch in epochs]
-
-    figure = Figure(figsize=(4.0 * len(names), 3.2), layout="constrained")
-    for index, name in enumerate(names):
-        axes = figure.add_subplot(1, len(names), index + 1)
-        for key, label in ((name, "train"), ("val_" + name, "validation")):
-            if key in values:
-                axes.plot(x[: len(values[key])], values[key], marker=".", label=label)
-        axes.set_title(name)
-        axes.set_xlabel("epoch")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.ticklabel_format(axis="y", useOffset=False)
-        axes.grid(alpha=0.3)
-        if "val_" + name in values:
-            axes.legend()
-    if title:
-        figure.suptitle(title)
-    return save_figure(path, figure)
-
-
 def finish_run(model, out_dir, model_file, title):
     """Saves the final model and the loss curves of the whole run.
 
@@ -266,11 +170,7 @@ def finish_run(model, out_dir, model_file, title):
         when no epoch was logged).
     """
     paths = {"model": save_model_atomically(model, os.path.join(out_dir, model_file))}
-    csv_path = os.path.join(out_dir, HISTORY_CSV)
-    if os.path.exists(csv_path):
-        history = read_history_csv(csv_path)
-        if history["epoch"]:
-            paths["loss_curves"] = save_loss_curves(
-                os.path.join(out_dir, LOSS_CURVES_PNG), history, title=title
-            )
+    loss_curves = save_run_loss_curves(out_dir, title=title)
+    if loss_curves is not None:
+        paths["loss_curves"] = loss_curves
     return paths

@@ -43,15 +43,17 @@ from kerasgen.restoration.denoising import (
     estimate_noise_sigma,
 )
 from kerasgen.restoration.inpainting import INPAINT_METHODS, inpaint
-from kerasgen.restoration.io import read_image, save_image
+from kerasgen.restoration.io import read_image, read_mask, save_image
 from kerasgen.restoration.metrics import psnr, ssim
 from kerasgen.restoration.repair import REPAIR_METHODS, repair_image
+from kerasgen.restoration.samples import SAMPLE_IMAGES, load_sample
 
 __all__ = [
     "DEBLUR_METHODS",
     "DENOISE_METHODS",
     "INPAINT_METHODS",
     "REPAIR_METHODS",
+    "SAMPLE_IMAGES",
     "ComparisonRow",
     "add_gaussian_noise",
     "add_poisson_noise",
@@ -68,9 +70,11 @@ __all__ = [
     "gaussian_psf",
     "inpaint",
     "jpeg_compress",
+    "load_sample",
     "psnr",
     "random_mask",
     "read_image",
+    "read_mask",
     "repair_image",
     "save_figure",
     "save_image",

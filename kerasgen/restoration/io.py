@@ -220,6 +220,36 @@ def _to_float_image(array, alpha):
     return np.ascontiguousarray(color, dtype=np.float32)
 
 
+def read_mask(path, shape=None, *, threshold=0.5):
+    """Reads a missing-pixel mask from an image file (white = missing).
+
+    Args:
+        path: str or path-like file path of a grey or colour image (colour
+            masks are averaged over their channels; alpha is dropped).
+        shape: the expected (H, W) of the mask, e.g. `image.shape[:2]` of
+            the image to inpaint, or None for any size.
+        threshold: pixels brighter than this (in [0, 1]) are missing.
+
+    Returns:
+        bool array (H, W), True = missing pixel, as `inpaint` expects.
+
+    Raises:
+        ValueError: the mask does not have the expected shape, or the file
+            is not a readable image.
+
+    Example:
+
+    >>> mask = read_mask("mask.png", image.shape[:2])  # doctest: +SKIP
+    >>> filled = inpaint(image, mask)  # doctest: +SKIP
+    """
+    mask = read_image(path, alpha="drop")
+    if mask.ndim == 3:
+        mask = mask.mean(axis=-1)
+    if shape is not None and mask.shape != tuple(shape):
+        raise ValueError(f"the mask {path!r} must have the image's size {tuple(shape)}. Received: {mask.shape}")
+    return mask > threshold
+
+
 def check_save_path(path, *, bit_depth=8):
     """Checks, without writing anything, that `save_image` can write `path`.
 

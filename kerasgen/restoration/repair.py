@@ -26,6 +26,14 @@ DENOISE_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if t
 DEBLUR_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "deblur")
 INPAINT_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "inpaint")
 
+# Task -> the `repair_image` keyword arguments its methods use.
+_TASK_ARGUMENTS = {
+    "denoise": ("sigma",),
+    "deblur": ("sigma", "psf"),
+    "inpaint": ("mask",),
+    "learned": ("model", "tile", "overlap", "sigma"),
+}
+
 
 def method_task(method):
     """Says which task a `repair_image` method performs.
@@ -41,6 +49,23 @@ def method_task(method):
     """
     check_choice(method, "method", REPAIR_METHODS)
     return _METHODS[method][0]
+
+
+def method_arguments(method):
+    """Says which keyword arguments of `repair_image` a method uses.
+
+    Args:
+        method: one of `REPAIR_METHODS`.
+
+    Returns:
+        Tuple of argument names, e.g. `("sigma", "psf")` for "wiener".
+        Giving any other of `sigma`, `psf`, `mask`, `model`, `tile` raises
+        a ValueError in `repair_image`.
+
+    Raises:
+        ValueError: unknown method, listing the valid ones.
+    """
+    return _TASK_ARGUMENTS[method_task(method)]
 
 
 def repair_image(
@@ -115,12 +140,7 @@ def repair_image(
 
 
 def _check_unused(method, task, **arguments):
-    used = {
-        "denoise": ("sigma",),
-        "deblur": ("sigma", "psf"),
-        "inpaint": ("mask",),
-        "learned": ("model", "tile", "sigma"),
-    }[task]
+    used = _TASK_ARGUMENTS[task]
     for argument, value in arguments.items():
         if value is not None and argument not in used:
             raise ValueError(

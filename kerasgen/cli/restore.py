@@ -1,0 +1,142 @@
+"""`kerasgen restore`: restore an image file with any `repair_image` method."""
+
+import math
+import time
+
+from kerasgen.cli import _args
+
+EPILOG = """\
+methods:
+  denoising:   bm3d (best, needs `pip install "kerasgen[bm3d]"`), nl_means, tv,
+               wavelet, bilateral; --sigma (estimated when left out)
+  deblurring:  bm3d_deblur, richardson_lucy, wiener; --psf-std (Gaussian blur
+               kernel) and optionally --psf-size, --sigma
+  inpainting:  biharmonic; --mask (white = missing pixel)
+  learned:     unet (shipped grey or colour U-Net denoiser, chosen from the
+               image's channels; imports TensorFlow); --sigma (noise level
+               given to the model, estimated when left out), --tile, --overlap
+
+The output is clipped to [0, 1] and written atomically; its format follows the
+extension (.png, .jpg, .tif). An existing OUTPUT is only replaced with
+--overwrite, and OUTPUT may never be INPUT.
+
+examples:
+  kerasgen restore noisy.png denoised.png --method bm3d --sigma 25
+  kerasgen restore noisy.png denoised.png --method nl_means
+  kerasgen restore blurred.png sharp.png --method bm3d_deblur --psf-std 1.6 --sigma 2
+  kerasgen restore holes.png filled.png --method biharmonic --mask mask.png"""
+
+# Method option (argparse dest) -> the `repair_image` argument it feeds. An
+# option whose argument the method does not use (`method_arguments`) is refused.
+OPTION_ARGUMENTS = {
+    "sigma": "sigma",
+    "psf_std": "psf",
+    "psf_size": "psf",
+    "mask": "mask",
+    "tile": "tile",
+    "overlap": "overlap",
+}
+
+
+def add_parser(subparsers):
+    """Declares `kerasgen restore` and its options."""
+    from kerasgen.restoration.repair import REPAIR_METHODS
+
+    parser = _args.add_command_parser(
+        subparsers,
+        "restore",
+        help="denoise, deblur or inpaint an image file",
+        description="Restore an image file with a classical method (or the U-Net) and save the result.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("input", metavar="INPUT", help="image to restore (PNG, JPEG, TIFF, ...)")
+    parser.add_argument("output", metavar="OUTPUT", help="where to write the result (.png, .jpg or .tif)")
+    parser.add_argument(
+        "--method", default="bm3d", choices=REPAIR_METHODS, metavar="METHOD",
+        help="restoration method (default: bm3d); one of: " + ", ".join(REPAIR_METHODS),
+    )  # fmt: skip
+    parser.add_argument(
+        "--sigma", type=_args.grey_levels, default=None,
+        help="noise standard deviation in 8-bit grey levels (0-255), e.g. 25; default: estimated from the image",
+    )  # fmt: skip
+    parser.add_argument(
+        "--psf-std", type=_args.positive_float, default=None,
+        help="deblurring: standard deviation in pixels of the Gaussian blur kernel (required)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--psf-size", type=_args.positive_int, default=None,
+        help="deblurring: odd side of the blur kernel in pixels (default: 2 * ceil(3 * psf-std) + 1)",
+    )  # fmt: skip
+    parser.add_argument("--mask", default=None, metavar="PATH", help="inpainting: mask image, white = missing pixel")
+    parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="output bit depth (default: 8)")
+    parser.add_argument("--tile", type=_args.positive_int, default=None, help="unet: tile size in pixels")
+    parser.add_argument("--overlap", type=_args.non_negative_int, default=None, help="unet: tile overlap (default 32)")
+    _args.add_common_options(parser, overwrite_help="replace OUTPUT if it exists (never allowed when OUTPUT is INPUT)")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args):
+    """Runs `kerasgen restore`; returns the exit status."""
+    import numpy as np
+
+    from kerasgen.restoration._atomic import check_new_output
+    from kerasgen.restoration.degradations import gaussian_psf
+    from kerasgen.restoration.denoising import estimate_noise_sigma
+    from kerasgen.restoration.io import (
+        check_save_path,
+        read_image,
+        read_mask,
+        save_image,
+    )
+    from kerasgen.restoration.repair import method_task, repair_image
+
+    task = method_task(args.method)
+    check_options(args, task)
+    check_save_path(args.output, bit_depth=args.bit_depth)
+    check_new_output(args.output, overwrite=args.overwrite, inputs=(args.input, args.mask))
+    image = read_image(args.input)
+    kwargs = {}
+    if task in ("denoise", "deblur"):
+        if args.sigma is None:
+            sigma = estimate_noise_sigma(image)
+            print(f"estimated noise sigma: {sigma * 255:.1f} grey levels")
+        else:
+            sigma = args.sigma / 255
+        kwargs["sigma"] = sigma
+    if task == "deblur":
+        size = args.psf_size or 2 * math.ceil(3 * args.psf_std) + 1
+        kwargs["psf"] = gaussian_psf(size, args.psf_std)
+    if task == "inpaint":
+        kwargs["mask"] = read_mask(args.mask, image.shape[:2])
+    if task == "learned":
+        kwargs["tile"] = args.tile
+        if args.overlap is not None:
+            kwargs["overlap"] = args.overlap
+        if args.sigma is not None:
+            kwargs["sigma"] = args.sigma / 255
+    start = time.perf_counter()
+    restored = repair_image(image, args.method, **kwargs)
+    seconds = time.perf_counter() - start
+    path = save_image(args.output, np.clip(restored, 0, 1), bit_depth=args.bit_depth)
+    print(f"wrote {path} ({args.method}, {seconds:.1f} s)")
+    return 0
+
+
+def check_options(args, task):
+    """Refuses an option the method does not use, or a missing required one.
+
+    The options a method accepts follow `repair_image`'s own table
+    (`kerasgen.restoration.repair.method_arguments`).
+    """
+    from kerasgen.restoration.repair import method_arguments
+
+    used = method_arguments(args.method)
+    for option, argument in OPTION_ARGUMENTS.items():
+        if getattr(args, option) is not None and argument not in used:
+            flag = "--" + option.replace("_", "-")
+            raise ValueError(f"{flag} is not used by --method {args.method} ({task}).")
+    if task == "deblur" and args.psf_std is None:
+        raise ValueError(f"--method {args.method} needs the blur kernel: give --psf-std (e.g. --psf-std 1.6).")
+    if task == "inpaint" and args.mask is None:
+        raise ValueError(f"--method {args.method} needs --mask PATH (an image, white = missing pixel).")
