@@ -41,6 +41,19 @@ _LAZY_ATTRIBUTES = {
     "range_check_enabled": "kerasgen._checks",
 }
 
+# The methods of ``kerasgen.restoration.repair_image`` implemented on the Keras
+# side, registered (name -> register_method arguments) as soon as
+# ``kerasgen.restoration.repair`` is imported: the numpy layer never imports
+# the rest of kerasgen, and registering imports nothing (the target is
+# imported on first use).
+_REPAIR_METHODS = {
+    "unet": {
+        "target": "kerasgen.learned_repair:repair_unet",
+        "task": "learned",
+        "arguments": ("model", "tile", "overlap", "sigma"),
+    },
+}
+
 # Modules whose import registers kerasgen's serializable Keras objects.
 _SERIALIZABLE_MODULES = (
     "kerasgen.layers",
@@ -115,32 +128,44 @@ def _register_quietly():
         )
 
 
-class _RegisterAfterKerasImport(importlib.abc.MetaPathFinder):
-    """Import hook: registers kerasgen's Keras objects after ``import keras``."""
+def _register_repair_methods(repair):
+    for name, spec in _REPAIR_METHODS.items():
+        repair.register_method(name, **spec)
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Import hook: calls ``callback(module)`` right after ``fullname`` is imported."""
+
+    def __init__(self, fullname, callback):
+        self.fullname = fullname
+        self.callback = callback
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
+        if fullname != self.fullname:
             return None
         sys.meta_path.remove(self)  # one shot; also avoids recursion below
-        spec = importlib.util.find_spec("keras")
+        spec = importlib.util.find_spec(fullname)
         loader = getattr(spec, "loader", None)
         if loader is None or not hasattr(loader, "exec_module"):
             return spec
         exec_module = loader.exec_module
+        callback = self.callback
 
-        def exec_then_register(module):
+        def exec_then_call(module):
             exec_module(module)
-            _register_quietly()
+            callback(module)
 
-        loader.exec_module = exec_then_register
+        loader.exec_module = exec_then_call
         return spec
 
 
-def _install_registration():
-    if "keras" in sys.modules:
-        _register_quietly()
-    elif not any(isinstance(f, _RegisterAfterKerasImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _RegisterAfterKerasImport())
+def _after_import(fullname, callback):
+    """Runs ``callback(module)`` once ``fullname`` is imported (at once if it is)."""
+    if fullname in sys.modules:
+        callback(sys.modules[fullname])
+    elif not any(isinstance(f, _AfterImport) and f.fullname == fullname for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport(fullname, callback))
 
 
-_install_registration()
+_after_import("keras", lambda module: _register_quietly())
+_after_import("kerasgen.restoration.repair", _register_repair_methods)

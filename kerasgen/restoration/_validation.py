@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from kerasgen._checks import check_data_range, check_int
+from kerasgen.restoration._checks import check_data_range, check_int
 
 _IMAGE_SHAPES = "(H, W) gray, (H, W, 1) gray or (H, W, 3) RGB"
 _CONVERT_HINT = (

@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 
-from kerasgen._checks import check_int
+from kerasgen.restoration._checks import check_int
 from kerasgen.restoration._validation import (
     check_choice,
     check_image,

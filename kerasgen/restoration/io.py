@@ -7,8 +7,12 @@ import warnings
 
 import numpy as np
 
-from kerasgen._checks import check_int, check_pixel_count, resolve_max_pixels
 from kerasgen.restoration._atomic import atomic_output, check_output_path
+from kerasgen.restoration._checks import (
+    check_int,
+    check_pixel_count,
+    resolve_max_pixels,
+)
 from kerasgen.restoration._validation import check_choice, check_image
 
 ALPHA_MODES = ("composite", "drop")

@@ -1,11 +1,21 @@
-"""`repair_image`: one entry point for every restoration method, by name."""
+"""`repair_image`: one entry point for every restoration method, by name.
 
-from kerasgen.restoration._validation import check_choice, check_image
+The classical methods are built in. Methods implemented elsewhere (the
+learned U-Net denoiser of the Keras side) are registered by name with
+`register_method` and a lazily imported target, so that this package never
+names a module outside itself: `import kerasgen` registers "unet", whose
+implementation (`kerasgen.learned_repair`) is imported on first use.
+"""
+
+import dataclasses
+import importlib
+
+from kerasgen.restoration._validation import check_choice
 from kerasgen.restoration.deblurring import deblur
 from kerasgen.restoration.denoising import denoise
 from kerasgen.restoration.inpainting import inpaint
 
-# Method name -> (task, name of the method in that task's function).
+# Built-in method name -> (task, name of the method in that task's function).
 _METHODS = {
     "bm3d": ("denoise", "bm3d"),
     "nl_means": ("denoise", "nl_means"),
@@ -16,23 +26,96 @@ _METHODS = {
     "richardson_lucy": ("deblur", "richardson_lucy"),
     "wiener": ("deblur", "wiener"),
     "biharmonic": ("inpaint", "biharmonic"),
-    "unet": ("learned", "unet"),
 }
 
+# Task -> the `repair_image` keyword arguments its built-in methods use.
+_TASK_ARGUMENTS = {
+    "denoise": ("sigma",),
+    "deblur": ("sigma", "psf"),
+    "inpaint": ("mask",),
+}
+
+# The `repair_image` keyword arguments a registered method may use.
+METHOD_ARGUMENTS = ("sigma", "psf", "mask", "model", "tile", "overlap")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Registered:
+    task: str
+    target: object  # "module:function" (imported on first use) or a callable
+    arguments: tuple
+
+
+_REGISTERED = {}
+
 REPAIR_METHODS = tuple(_METHODS)
-"""Names accepted by `repair_image(method=...)`."""
+"""Names accepted by `repair_image(method=...)`: the built-in methods, then the
+registered ones ("unet" once `kerasgen` is imported). `repair_methods()` gives
+the current list when methods are registered later."""
 
 DENOISE_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "denoise")
 DEBLUR_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "deblur")
 INPAINT_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "inpaint")
 
-# Task -> the `repair_image` keyword arguments its methods use.
-_TASK_ARGUMENTS = {
-    "denoise": ("sigma",),
-    "deblur": ("sigma", "psf"),
-    "inpaint": ("mask",),
-    "learned": ("model", "tile", "overlap", "sigma"),
-}
+
+def register_method(name, target, *, task="learned", arguments=("sigma",)):
+    """Registers a restoration method implemented outside `kerasgen.restoration`.
+
+    `repair_image(image, name, ...)` then calls the target as
+    `target(image, channel_axis=channel_axis, **arguments, **method_kwargs)`,
+    where `arguments` holds the `repair_image` arguments the method uses
+    (given or default). Registering a name again replaces the entry.
+
+    Args:
+        name: the method name, a str that is not a built-in method.
+        target: `"package.module:function"`, imported on the first call
+            (so that registering costs no import), or a callable.
+        task: what the method does, a short str reported by `method_task`
+            (default "learned").
+        arguments: the `repair_image` keyword arguments the method uses,
+            among `METHOD_ARGUMENTS`; any other one given to `repair_image`
+            is refused.
+
+    Returns:
+        None.
+
+    Raises:
+        TypeError: `name` or `task` not a str, `target` neither a str nor a
+            callable.
+        ValueError: `name` is a built-in method, `target` is not of the form
+            "module:function", or an unknown argument name.
+
+    Example:
+
+    >>> register_method("unet", "kerasgen.learned_repair:repair_unet",
+    ...                 arguments=("model", "tile", "overlap", "sigma"))  # doctest: +SKIP
+    """
+    global REPAIR_METHODS
+    for argument, value in (("name", name), ("task", task)):
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"{argument} must be a non-empty str. Received: {argument}={value!r}")
+    if name in _METHODS:
+        raise ValueError(f"name must not be a built-in method ({', '.join(_METHODS)}). Received: name={name!r}")
+    if isinstance(target, str):
+        module, _, function = target.partition(":")
+        if not (module and function):
+            raise ValueError(f"target must be 'module:function' or a callable. Received: target={target!r}")
+    elif not callable(target):
+        raise TypeError(f"target must be 'module:function' or a callable. Received: target={target!r}")
+    arguments = tuple(arguments)
+    for argument in arguments:
+        check_choice(argument, "arguments", METHOD_ARGUMENTS)
+    _REGISTERED[name] = _Registered(task, target, arguments)
+    REPAIR_METHODS = tuple(_METHODS) + tuple(_REGISTERED)
+
+
+def repair_methods():
+    """The names `repair_image` accepts now (built-in, then registered).
+
+    Returns:
+        Tuple of method names.
+    """
+    return REPAIR_METHODS
 
 
 def method_task(method):
@@ -42,12 +125,15 @@ def method_task(method):
         method: one of `REPAIR_METHODS`.
 
     Returns:
-        "denoise", "deblur", "inpaint" or "learned".
+        "denoise", "deblur", "inpaint", or the task of a registered method
+        ("learned" for "unet").
 
     Raises:
         ValueError: unknown method, listing the valid ones.
     """
     check_choice(method, "method", REPAIR_METHODS)
+    if method in _REGISTERED:
+        return _REGISTERED[method].task
     return _METHODS[method][0]
 
 
@@ -65,7 +151,10 @@ def method_arguments(method):
     Raises:
         ValueError: unknown method, listing the valid ones.
     """
-    return _TASK_ARGUMENTS[method_task(method)]
+    task = method_task(method)
+    if method in _REGISTERED:
+        return _REGISTERED[method].arguments
+    return _TASK_ARGUMENTS[task]
 
 
 def repair_image(
@@ -88,7 +177,9 @@ def repair_image(
     - Deblurring (`deblur`, need `psf=`): "bm3d_deblur",
       "richardson_lucy", "wiener"; use `sigma`.
     - Inpainting (`inpaint`, needs `mask=`): "biharmonic".
-    - Learned (`kerasgen.inference.restore`): "unet", a U-Net denoiser
+    - Registered methods, e.g. "unet" (registered by `import kerasgen`,
+      implemented by `kerasgen.learned_repair` with
+      `kerasgen.inference.restore`): a U-Net denoiser
       (`model=`, default the shipped noise-level-aware denoiser for the
       image's channels, "unet_denoise_gray" or "unet_denoise_color";
       `sigma=` sets the noise level, None estimates it; `tile=`, `overlap=`
@@ -124,23 +215,24 @@ def repair_image(
     >>> sharp = repair_image(blurred, "wiener", psf=gaussian_psf(9, 1.6))  # doctest: +SKIP
     """
     task = method_task(method)
-    name = _METHODS[method][1]
     _check_unused(method, task, psf=psf, mask=mask, sigma=sigma, model=model, tile=tile)
+    if method in _REGISTERED:
+        given = {"sigma": sigma, "psf": psf, "mask": mask, "model": model, "tile": tile, "overlap": overlap}
+        return _call_registered(method, image, channel_axis, given, method_kwargs)
+    name = _METHODS[method][1]
     if task == "denoise":
         return denoise(image, name, sigma, channel_axis=channel_axis, **method_kwargs)
     if task == "deblur":
         if psf is None:
             raise ValueError(f"method={method!r} needs the blur kernel: pass psf=, e.g. psf=gaussian_psf(9, 1.6).")
         return deblur(image, psf, name, sigma, channel_axis=channel_axis, **method_kwargs)
-    if task == "inpaint":
-        if mask is None:
-            raise ValueError(f"method={method!r} needs mask= (bool (H, W) array, True = missing pixel).")
-        return inpaint(image, mask, name, channel_axis=channel_axis, **method_kwargs)
-    return _repair_unet(image, channel_axis, model, tile, overlap, sigma, method_kwargs)
+    if mask is None:  # inpainting, the last built-in task
+        raise ValueError(f"method={method!r} needs mask= (bool (H, W) array, True = missing pixel).")
+    return inpaint(image, mask, name, channel_axis=channel_axis, **method_kwargs)
 
 
 def _check_unused(method, task, **arguments):
-    used = _TASK_ARGUMENTS[task]
+    used = method_arguments(method)
     for argument, value in arguments.items():
         if value is not None and argument not in used:
             raise ValueError(
@@ -148,14 +240,11 @@ def _check_unused(method, task, **arguments):
             )
 
 
-def _repair_unet(image, channel_axis, model, tile, overlap, sigma, method_kwargs):
-    if method_kwargs:
-        raise ValueError(f"method='unet' takes no extra keyword arguments. Received: {sorted(method_kwargs)}")
-    if channel_axis is not None:
-        raise ValueError("method='unet' expects channels-last images; use channel_axis=None.")
-    check_image(image)
-    # Imported here only: these modules need TensorFlow.
-    from kerasgen.inference import restore
-
-    # model=None: restore() picks the shipped denoiser for the image's channels.
-    return restore(image, model, tile=tile, overlap=overlap, sigma=sigma)
+def _call_registered(method, image, channel_axis, given, method_kwargs):
+    entry = _REGISTERED[method]
+    function = entry.target
+    if isinstance(function, str):
+        module, _, attribute = function.partition(":")
+        function = getattr(importlib.import_module(module), attribute)
+    arguments = {name: given[name] for name in entry.arguments}
+    return function(image, channel_axis=channel_axis, **arguments, **method_kwargs)

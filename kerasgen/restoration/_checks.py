@@ -1,0 +1,265 @@
+"""Argument checks shared by every kerasgen module (pure Python and numpy).
+
+The one implementation of kerasgen's validation layer. It lives inside
+``kerasgen.restoration`` because that package imports nothing from the rest
+of kerasgen; the Keras side imports these checks through ``kerasgen._checks``,
+which re-exports them and adds the checks that only the Keras side needs.
+
+Each check raises with the message convention of kerasgen (and Keras): what
+was expected, then ``Received: name=value``.
+"""
+
+import math
+import numbers
+import os
+
+import numpy as np
+
+
+def check_int(name, value, *, minimum=None):
+    """Checks that `value` is an int (not a bool), optionally >= `minimum`.
+
+    Args:
+        name: Argument name used in the error message.
+        value: The value to check (Python or numpy integer).
+        minimum: Optional smallest allowed value.
+
+    Returns:
+        `value` as a Python int.
+
+    Raises:
+        TypeError: If `value` is not an integer.
+        ValueError: If `value < minimum`.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer. Received: {name}={value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_seed(seed):
+    """Checks that `seed` is None or an int.
+
+    Args:
+        seed: The value to check.
+
+    Returns:
+        `seed` (None or a Python int).
+
+    Raises:
+        TypeError: If `seed` is neither None nor an int.
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int or None. Received: seed={seed!r}")
+    return int(seed)
+
+
+def check_value_range(value_range, name="value_range"):
+    """Checks that `value_range` is a pair ``(lo, hi)`` of finite numbers, lo < hi.
+
+    Args:
+        value_range: The value to check, e.g. ``(-1, 1)``.
+        name: Argument name used in the error message.
+
+    Returns:
+        The pair ``(lo, hi)`` as Python floats.
+
+    Raises:
+        ValueError: If `value_range` is not such a pair.
+    """
+    lo = hi = math.nan
+    if isinstance(value_range, (tuple, list)) and len(value_range) == 2:
+        try:
+            lo, hi = float(value_range[0]), float(value_range[1])
+        except (TypeError, ValueError):
+            pass
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(
+            f"{name} must be a pair (lo, hi) of finite numbers with lo < hi, "
+            f"e.g. (-1, 1). Received: {name}={value_range!r}"
+        )
+    return lo, hi
+
+
+# --------------------------------------------------------------------------
+# Value-range check of image data, shared by restoration, inference and the
+# trainers' fit path.
+
+RANGE_CHECK_ENV = "KERASGEN_RANGE_CHECK"
+_range_check_enabled = [True]
+
+
+def set_range_check(enabled):
+    """Turns kerasgen's value-range check of image data on or off.
+
+    kerasgen refuses images whose values are clearly outside the range a
+    function documents (e.g. a photo on the 0-255 scale given where [0, 1]
+    is expected), because such inputs otherwise give silently wrong results
+    (an all-white restoration, an unchanged "denoised" image, a negative
+    VAE loss). Turn the check off only for data that really lies outside
+    the range on purpose. The environment variable
+    ``KERASGEN_RANGE_CHECK=0`` turns it off for a whole process too.
+
+    Args:
+        enabled: Bool, whether the check runs.
+
+    Returns:
+        The previous setting (a bool).
+
+    Raises:
+        TypeError: If `enabled` is not a bool.
+
+    Example:
+
+    >>> import kerasgen
+    >>> previous = kerasgen.set_range_check(False)
+    >>> kerasgen.set_range_check(previous)
+    False
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be a bool. Received: enabled={enabled!r}")
+    previous = range_check_enabled()
+    _range_check_enabled[0] = enabled
+    return previous
+
+
+def range_check_enabled():
+    """Whether the value-range check runs (see `set_range_check`).
+
+    Returns:
+        False when turned off by `set_range_check(False)` or by the
+        environment variable ``KERASGEN_RANGE_CHECK=0``, else True.
+    """
+    value = os.environ.get(RANGE_CHECK_ENV, "").strip().lower()
+    if value in ("0", "false", "no", "off"):
+        return False
+    return _range_check_enabled[0]
+
+
+def allowed_range(value_range, margin=1.0):
+    """Widened bounds outside which values are "clearly" out of range.
+
+    Args:
+        value_range: Documented pair ``(lo, hi)``.
+        margin: Tolerance as a fraction of ``hi - lo`` on either side: noisy
+            images legitimately go a bit below ``lo`` and above ``hi``.
+
+    Returns:
+        The pair ``(lo - margin * span, hi + margin * span)`` of floats.
+    """
+    lo, hi = check_value_range(value_range)
+    span = hi - lo
+    return lo - margin * span, hi + margin * span
+
+
+def rescale_hint(value_range):
+    """A sentence telling how to bring 0-255 data to `value_range`."""
+    lo, hi = check_value_range(value_range)
+    if (lo, hi) == (0.0, 1.0):
+        how = "divide 8-bit data by 255 (image / 255.0) or 16-bit data by 65535"
+    elif (lo, hi) == (-1.0, 1.0):
+        how = "map 8-bit data with image / 127.5 - 1"
+    else:
+        how = f"map 8-bit data with image / 255 * {hi - lo:g} + {lo:g}"
+    return (
+        f"Values are expected in [{lo:g}, {hi:g}]: {how}. If the values are "
+        "meant to be this far out of range, turn the check off with "
+        "kerasgen.set_range_check(False) (or KERASGEN_RANGE_CHECK=0)."
+    )
+
+
+def check_data_range(array, name="image", value_range=(0.0, 1.0), *, margin=1.0):
+    """Raises when `array` lies clearly outside its documented value range.
+
+    Pure numpy (no TensorFlow). Values slightly out of range are accepted
+    (noisy images are): only values beyond ``margin * (hi - lo)`` outside
+    ``value_range`` are refused, e.g. for [0, 1] anything below -1 or above
+    2, which catches images on the 0-255 scale. NaN and inf are not checked
+    here. Does nothing when the check is off (`set_range_check`).
+
+    Args:
+        array: Array-like of numbers (not empty).
+        name: Argument name used in the error message.
+        value_range: Documented pair ``(lo, hi)``.
+        margin: Tolerance as a fraction of ``hi - lo`` (see `allowed_range`).
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: If a value is clearly outside `value_range`; the
+            message says how to rescale and how to turn the check off.
+    """
+    if not range_check_enabled():
+        return
+    array = np.asarray(array)
+    if array.size == 0 or not np.issubdtype(array.dtype, np.number):
+        return
+    low_ok, high_ok = allowed_range(value_range, margin)
+    finite = array[np.isfinite(array)] if np.issubdtype(array.dtype, np.floating) else array
+    if finite.size == 0:
+        return
+    low, high = float(finite.min()), float(finite.max())
+    if low < low_ok or high > high_ok:
+        raise ValueError(
+            f"{name} has values far outside the expected range. "
+            f"{rescale_hint(value_range)} Received: {name} with min={low:g}, max={high:g}"
+        )
+
+
+# --------------------------------------------------------------------------
+# Pixel-count limit of the image readers (decompression bombs).
+
+
+def resolve_max_pixels(max_pixels=None):
+    """The pixel-count limit of kerasgen's image readers.
+
+    Args:
+        max_pixels: An int >= 1, or None for Pillow's limit
+            ``PIL.Image.MAX_IMAGE_PIXELS`` (about 89.5 million pixels by
+            default; setting it to None there turns the limit off everywhere).
+
+    Returns:
+        The limit (an int), or None for no limit.
+
+    Raises:
+        TypeError: If `max_pixels` is not an int or None.
+        ValueError: If `max_pixels` < 1.
+    """
+    if max_pixels is not None:
+        return check_int("max_pixels", max_pixels, minimum=1)
+    from PIL import Image
+
+    return Image.MAX_IMAGE_PIXELS
+
+
+def check_pixel_count(height, width, path, max_pixels=None):
+    """Refuses an image whose header declares more pixels than the limit.
+
+    Called before decoding, so that a small file declaring a huge image
+    (a "decompression bomb") is refused without allocating its memory.
+
+    Args:
+        height: Declared height in pixels.
+        width: Declared width in pixels.
+        path: The file, named in the error message.
+        max_pixels: The limit, as for `resolve_max_pixels`.
+
+    Raises:
+        ValueError: If ``height * width`` exceeds the limit; the message says
+            how to raise it.
+    """
+    limit = resolve_max_pixels(max_pixels)
+    pixels = int(height) * int(width)
+    if limit is not None and pixels > limit:
+        raise ValueError(
+            f"Cannot read image {os.fspath(path)!r}: it declares {int(height)} x "
+            f"{int(width)} = {pixels} pixels, more than the limit of {limit} "
+            "(protection against decompression bombs). If the file is "
+            "trusted, pass a larger max_pixels= to read_image, or raise the "
+            "limit for every reader with PIL.Image.MAX_IMAGE_PIXELS = N (None "
+            f"turns it off). Received: max_pixels={max_pixels!r}"
+        )
