@@ -20,8 +20,12 @@ signatures:
   restorer (U-Net): serving_default (images of any size [+ noise_sigma] ->
                     restored, clipped to [0, 1]), restore_uint8
 
+The shipped models are .keras files only: --pretrained NAME exports one of
+them (NAME from kerasgen.pretrained.list_pretrained(); --name defaults to NAME).
+
 examples:
   kerasgen export unet.keras --out saved_models --name unet --version 1
+  kerasgen export --pretrained unet_denoise_color --out serving
   kerasgen export gan.keras --name mnist_gan --version 2 --overwrite
   docker run -p 8501:8501 -v "$PWD/saved_models/unet:/models/unet" \\
       -e MODEL_NAME=unet tensorflow/serving"""
@@ -36,7 +40,11 @@ def add_parser(subparsers):
         description="Export a GAN, VAE, generator or U-Net (.keras file) for TensorFlow Serving.",
         epilog=EPILOG,
     )
-    parser.add_argument("model", metavar="MODEL", help="the .keras file to export")
+    parser.add_argument("model", metavar="MODEL", nargs="?", default=None, help="the .keras file to export")
+    parser.add_argument(
+        "--pretrained", default=None, metavar="NAME",
+        help="export a shipped model instead of a file (e.g. unet_denoise_gray)",
+    )  # fmt: skip
     parser.add_argument(
         "--out", default="saved_models", metavar="DIR",
         help="folder holding one sub-folder per served model (default: saved_models)",
@@ -63,6 +71,13 @@ def run(args):
     """Runs `kerasgen export`; returns the exit status."""
     import zipfile
 
+    if (args.model is None) == (args.pretrained is None):
+        raise ValueError(
+            "give either MODEL (a .keras file) or --pretrained NAME. "
+            f"Received: MODEL={args.model!r}, --pretrained={args.pretrained!r}"
+        )
+    if args.pretrained is not None:
+        return _run_pretrained(args)
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"MODEL must be a .keras file. Received: {args.model!r} (not found)")
     if not zipfile.is_zipfile(args.model):
@@ -78,7 +93,7 @@ def run(args):
     # Registers kerasgen's custom objects (GAN, VAE, layers) for load_model.
     import kerasgen.models
     import kerasgen.trainers  # noqa: F401
-    from kerasgen.export import export_for_serving, serving_signatures
+    from kerasgen.export import export_for_serving
 
     try:
         model = keras.saving.load_model(args.model, compile=False)
@@ -88,13 +103,35 @@ def run(args):
         path = export_for_serving(model, args.out, name=args.name, version=args.version, overwrite=args.overwrite)
     except TypeError as error:  # an unsupported object: the user's input
         raise ValueError(str(error)) from error
+    _print_export(path, model)
+    return 0
+
+
+def _run_pretrained(args):
+    from kerasgen.export import check_export_target
+    from kerasgen.pretrained import list_pretrained, load_pretrained
+
+    if args.pretrained not in list_pretrained():
+        raise ValueError(f"unknown pretrained model. Expected one of {list_pretrained()}. Received: {args.pretrained!r}")
+    name = args.name or args.pretrained
+    check_export_target(args.out, name, args.version, overwrite=args.overwrite)
+    from kerasgen.export import export_for_serving
+
+    model = load_pretrained(args.pretrained)
+    path = export_for_serving(model, args.out, name=name, version=args.version, overwrite=args.overwrite)
+    _print_export(path, model)
+    return 0
+
+
+def _print_export(path, model):
+    from kerasgen.export import serving_signatures
+
     print(f"wrote {path} ({type(model).__name__} {model.name!r})")
     print("signatures:")
     for signature, tensors in serving_signatures(path).items():
         inputs = ", ".join(describe_spec(n, s) for n, s in tensors["inputs"].items())
         outputs = ", ".join(describe_spec(n, s) for n, s in tensors["outputs"].items())
         print(f"  {signature}: {inputs} -> {outputs}")
-    return 0
 
 
 def describe_spec(name, spec):

@@ -7,8 +7,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 import keras
 import numpy as np
 
-from kerasgen._checks import check_int, check_jit_compile, check_seed
-from kerasgen.models._validation import check_positive_int
+from kerasgen._checks import check_int, check_jit_compile, check_positive_int, check_seed
 from kerasgen.models.dcgan import build_discriminator, build_generator
 from kerasgen.recipes import _inputs, _outputs
 from kerasgen.trainers import GAN

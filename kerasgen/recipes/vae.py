@@ -9,8 +9,7 @@ import warnings
 import keras
 import tensorflow as tf
 
-from kerasgen._checks import check_jit_compile, check_seed
-from kerasgen.models._validation import check_positive_int
+from kerasgen._checks import check_jit_compile, check_positive_int, check_seed
 from kerasgen.models.vae import build_decoder, build_encoder
 from kerasgen.recipes import _inputs, _outputs
 from kerasgen.trainers import VAE

@@ -3,12 +3,8 @@
 import numpy as np
 
 from kerasgen.restoration import _bm3d_compat
-from kerasgen.restoration._validation import (
-    check_choice,
-    check_image,
-    check_psf,
-    check_sigma,
-)
+from kerasgen.restoration._checks import check_choice
+from kerasgen.restoration._validation import check_image, check_psf, check_sigma
 from kerasgen.restoration.degradations import BLUR_MODES
 from kerasgen.restoration.denoising import _estimate
 
