@@ -5,10 +5,8 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 # isort: split
 
 import contextlib
-import numbers
 import os
 import re
-import secrets
 import shutil
 import time
 
@@ -16,7 +14,9 @@ import keras
 import tensorflow as tf
 
 from kerasgen import _serving_signatures
+from kerasgen._checks import check_bool, check_int
 from kerasgen.inference import size_multiple
+from kerasgen.restoration._atomic import atomic_path
 from kerasgen.trainers import GAN, VAE
 
 # Default model name (the folder under export_dir) per kind.
@@ -134,9 +134,9 @@ def export_for_serving(
     if name is not None:
         name = _check_name(name)
     version = _check_version(version)
-    overwrite = _check_bool("overwrite", overwrite)
-    uint8_signature = _check_bool("uint8_signature", uint8_signature)
-    verbose = _check_bool("verbose", verbose)
+    overwrite = check_bool("overwrite", overwrite)
+    uint8_signature = check_bool("uint8_signature", uint8_signature)
+    verbose = check_bool("verbose", verbose)
     export_dir = _check_export_dir(export_dir)
     kind, endpoints, tracked = _endpoints(model, uint8_signature)
     name = DEFAULT_NAMES[kind] if name is None else name
@@ -400,12 +400,6 @@ def _is_int(tensor):
 # ----------------------------------------------------------- argument checks
 
 
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool. Received: {name}={value!r}")
-    return value
-
-
 def _check_name(name):
     if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
         raise ValueError(
@@ -417,17 +411,10 @@ def _check_name(name):
 
 
 def _check_version(version):
-    if (
-        isinstance(version, bool)
-        or not isinstance(version, numbers.Integral)
-        or not 1 <= version <= _MAX_VERSION
-    ):
-        raise ValueError(
-            "version must be an int >= 1 and <= 2**63 - 1 (TF Serving only "
-            "loads numeric version folders, read as int64). "
-            f"Received: version={version!r}"
-        )
-    return int(version)
+    return check_int(
+        "version", version, minimum=1, maximum=_MAX_VERSION,
+        expected="an int >= 1 and <= 2**63 - 1 (TF Serving only loads numeric version folders, read as int64)",
+    )  # fmt: skip
 
 
 def _check_export_dir(export_dir):
@@ -454,30 +441,18 @@ def _check_export_dir(export_dir):
 
 def _write_atomically(archive, target, verbose):
     """Writes the SavedModel beside ``target`` then renames it into place."""
-    model_dir, version = os.path.split(target)
+    model_dir = os.path.dirname(target)
     created = _make_dirs(model_dir)
     _remove_stale_temporaries(model_dir)
-    token = secrets.token_hex(6)
-    # Dot-prefixed, non-numeric: TF Serving ignores these folders.
-    temp = os.path.join(model_dir, f".{version}.tmp-{token}")
-    old = os.path.join(model_dir, f".{version}.old-{token}")
     try:
-        archive.write_out(temp, verbose=verbose)
-        if os.path.lexists(target):
-            os.replace(target, old)
-        os.replace(temp, target)
+        # Dot-prefixed, non-numeric: TF Serving ignores these folders.
+        with atomic_path(target, name_format=".{base}.{kind}-{token}") as temp:
+            archive.write_out(temp, verbose=verbose)
     except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        if os.path.lexists(old) and not os.path.lexists(target):
-            os.replace(old, target)  # put the previous version back
         for folder in reversed(created):
             with contextlib.suppress(OSError):
                 os.rmdir(folder)  # only if still empty
         raise
-    if os.path.isdir(old) and not os.path.islink(old):
-        shutil.rmtree(old, ignore_errors=True)
-    elif os.path.lexists(old):
-        os.unlink(old)
 
 
 def _remove_stale_temporaries(model_dir):

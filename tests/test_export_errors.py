@@ -50,9 +50,12 @@ def test_rejects_a_restorer_that_is_not_fully_convolutional(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("version", [0, -1, 1.0, "1", True, None])
-def test_rejects_invalid_versions(tmp_path, unet, version):
-    with pytest.raises(ValueError, match=r"version must be an int >= 1 .*Received: version="):
+@pytest.mark.parametrize(
+    "version, error", [(0, ValueError), (-1, ValueError), (1.0, TypeError), ("1", TypeError), (True, TypeError), (None, TypeError)]
+)
+def test_rejects_invalid_versions(tmp_path, unet, version, error):
+    # The validation layer's convention: TypeError for a wrong type, ValueError for a bad value.
+    with pytest.raises(error, match=r"version must be an int >= 1 .*Received: version="):
         export_for_serving(unet, tmp_path, version=version)
 
 

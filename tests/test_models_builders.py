@@ -319,8 +319,15 @@ def test_encoder_save_load_round_trip(tmp_path):
     ],
 )
 def test_invalid_arguments_raise(builder, kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    # TypeError for a wrong type (2.5, True, None), ValueError for a bad value.
+    with pytest.raises((TypeError, ValueError), match=match):
         builder(**kwargs)
+
+
+@pytest.mark.parametrize("value, error", [("8", TypeError), (2.5, TypeError), (True, TypeError), (0, ValueError)])
+def test_one_convention_for_wrong_types_and_bad_values(value, error):
+    with pytest.raises(error, match=r"latent_dim must be a positive int\. Received: latent_dim="):
+        build_generator(latent_dim=value)
 
 
 def test_numpy_ints_are_accepted():

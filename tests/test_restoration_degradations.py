@@ -150,7 +150,7 @@ def test_noise_argument_errors(image, kwargs, match):
 
 
 def test_argument_type_errors(image):
-    with pytest.raises(TypeError, match="sigma must be a real number. Received: sigma='0.1'"):
+    with pytest.raises(TypeError, match=r"sigma must be a float \(a real number\)\. Received: sigma='0.1'"):
         add_gaussian_noise(image, "0.1")
     with pytest.raises(TypeError, match="seed must be an integer. Received: seed=1.5"):
         add_gaussian_noise(image, 0.1, seed=1.5)

@@ -20,7 +20,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kerasgen._checks import check_int, check_seed, check_value_range
+from kerasgen._checks import check_bool, check_int, check_seed, check_value_range
 from kerasgen.data import image_folder, local_files
 from kerasgen.data.splits import parse_split
 
@@ -157,8 +157,7 @@ def load_dataset(
         ("download", download),
         ("drop_remainder", drop_remainder),
     ):
-        if not isinstance(value, bool):
-            raise TypeError(f"{flag} must be a bool. Received: {flag}={value!r}")
+        check_bool(flag, value)
     spec = parse_split(split)
     pipeline = {
         "batch_size": batch_size,

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kerasgen._checks import check_int, check_seed
+from kerasgen._checks import check_bool, check_int, check_seed
 from kerasgen.data.image_folder import scan_image_folder
 
 DEGRADATIONS = ("gaussian", "blur", "inpaint", "jpeg", "downsample")
@@ -186,8 +186,7 @@ def make_restoration_dataset(
         ("shuffle", shuffle),
         ("with_noise_level", with_noise_level),
     ):
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be a bool. Received: {name}={value!r}")
+        check_bool(name, value)
     seed = check_seed(seed)
     if not callable(degradation) and degradation not in DEGRADATIONS:
         raise ValueError(

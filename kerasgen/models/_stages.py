@@ -5,7 +5,7 @@ rule, so a generator and a discriminator (or an encoder and a decoder) built
 for the same ``image_shape`` mirror each other.
 """
 
-from kerasgen.models._validation import check_image_shape
+from kerasgen._checks import check_image_shape
 
 # The coarsest grid a model starts from (generator/decoder) or ends at
 # (discriminator/encoder) is at least this many pixels on each side.

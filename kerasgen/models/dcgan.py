@@ -7,14 +7,14 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 import keras
 from keras import layers
 
-from kerasgen.models._stages import resolution_stages, stage_filters
-from kerasgen.models._validation import (
+from kerasgen._checks import (
     check_image_shape,
     check_name,
     check_num_classes,
     check_positive_int,
     check_rate,
 )
+from kerasgen.models._stages import resolution_stages, stage_filters
 
 _NORMS = ("layer", "batch", None)
 

@@ -9,13 +9,13 @@ import numbers
 import keras
 from keras import layers
 
-from kerasgen.layers import Sampling
-from kerasgen.models._stages import resolution_stages, stage_filters
-from kerasgen.models._validation import (
+from kerasgen._checks import (
     check_image_shape,
     check_name,
     check_positive_int,
 )
+from kerasgen.layers import Sampling
+from kerasgen.models._stages import resolution_stages, stage_filters
 
 
 def build_encoder(

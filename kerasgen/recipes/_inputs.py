@@ -16,10 +16,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from kerasgen._checks import check_image_shape
 from kerasgen.data.datasets import DATASET_NAMES, load_dataset
 from kerasgen.data.image_folder import scan_image_folder
 from kerasgen.data.splits import parse_split
-from kerasgen.models._validation import check_image_shape
 
 # MNIST, Fashion-MNIST and CIFAR-10 all have 10 classes.
 NAMED_NUM_CLASSES = 10

@@ -17,9 +17,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
-import contextlib
 import os
-import secrets
 
 import keras
 
@@ -31,6 +29,7 @@ from kerasgen.recipes.history import (  # noqa: F401  (re-exported for the recip
     save_loss_curves,
     save_run_loss_curves,
 )
+from kerasgen.restoration._atomic import atomic_path
 
 SAMPLES_DIR = "samples"
 BACKUP_DIR = "backup"
@@ -75,15 +74,8 @@ def save_model_atomically(model, path):
         ``path`` as a str.
     """
     path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.partial.keras")
-    try:
+    with atomic_path(path, name_format=".{base}.{token}.partial.keras") as temp:
         model.save(temp)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
     return path
 
 

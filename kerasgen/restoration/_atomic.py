@@ -3,6 +3,7 @@
 import contextlib
 import os
 import secrets
+import shutil
 
 
 def check_output_path(path):
@@ -88,6 +89,55 @@ def _same_file(a, b):
 
 
 @contextlib.contextmanager
+def atomic_path(path, *, name_format=".{base}.{token}.{kind}"):
+    """Yields a temporary path beside `path`, renamed onto `path` on success.
+
+    The one atomic writer of kerasgen, for files and folders alike: the block
+    writes a file or a folder at the temporary path (in the same folder, so
+    the rename is atomic); on success it replaces `path` (an existing folder
+    is first moved aside, then removed), on failure the temporary file or
+    folder is removed and an existing `path` is left (or put back) as it was.
+
+    Args:
+        path: str or path-like destination; its folder must exist.
+        name_format: name of the temporary entries, formatted with `base`
+            (the name of `path`), `token` (12 random hex digits) and `kind`
+            ("tmp" for the one being written, "old" for a folder moved aside).
+
+    Yields:
+        The temporary path, a str.
+
+    Example:
+
+    >>> with atomic_path("model.keras", name_format=".{base}.{token}.partial.keras") as temp:  # doctest: +SKIP
+    ...     model.save(temp)
+    """
+    path = os.fspath(path)
+    folder, base = os.path.split(os.path.abspath(path))
+    token = secrets.token_hex(6)
+    temp = os.path.join(folder, name_format.format(base=base, token=token, kind="tmp"))
+    old = os.path.join(folder, name_format.format(base=base, token=token, kind="old"))
+    moved_aside = False
+    try:
+        yield temp
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.replace(path, old)  # os.replace cannot overwrite a non-empty folder
+            moved_aside = True
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.isdir(temp) and not os.path.islink(temp):
+            shutil.rmtree(temp, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        if moved_aside and not os.path.lexists(path):
+            os.replace(old, path)  # put the previous version back
+        raise
+    if moved_aside:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def atomic_output(path):
     """Opens a binary temporary file that replaces `path` on success.
 
@@ -113,19 +163,12 @@ def atomic_output(path):
     ...     f.write(b"method,psnr\\n")
     """
     path = check_output_path(path)
-    folder, base = os.path.split(os.path.abspath(path))
-    temp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    except PermissionError as error:
-        raise PermissionError(f"Cannot write to {path!r}: {error.strerror}.") from None
-    try:
+    with atomic_path(path) as temp:
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except PermissionError as error:
+            raise PermissionError(f"Cannot write to {path!r}: {error.strerror}.") from None
         with os.fdopen(fd, "wb") as file:
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise

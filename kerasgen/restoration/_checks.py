@@ -16,26 +16,171 @@ import os
 import numpy as np
 
 
-def check_int(name, value, *, minimum=None):
-    """Checks that `value` is an int (not a bool), optionally >= `minimum`.
+def check_int(name, value, *, minimum=None, maximum=None, allow_none=False, expected=None):
+    """Checks that `value` is an int (not a bool) within optional bounds.
 
     Args:
         name: Argument name used in the error message.
         value: The value to check (Python or numpy integer).
         minimum: Optional smallest allowed value.
+        maximum: Optional largest allowed value.
+        allow_none: Whether None is accepted (and returned).
+        expected: Optional wording of what is expected, used in both errors
+            (e.g. "a positive int"); default "an integer" for a wrong type
+            and ">= minimum" / "<= maximum" for a value out of bounds.
 
     Returns:
-        `value` as a Python int.
+        `value` as a Python int (or None).
 
     Raises:
         TypeError: If `value` is not an integer.
-        ValueError: If `value < minimum`.
+        ValueError: If `value` is out of bounds.
+
+    Example:
+
+    >>> check_int("batch_size", 8, minimum=1)
+    8
+    >>> check_int("batch_size", "8")
+    Traceback (most recent call last):
+    ...
+    TypeError: batch_size must be an integer. Received: batch_size='8'
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer. Received: {name}={value!r}")
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {expected or 'an integer'}. Received: {name}={value!r}")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value!r}")
+        raise ValueError(f"{name} must be {expected or f'>= {minimum}'}. Received: {name}={value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be {expected or f'<= {maximum}'}. Received: {name}={value!r}")
     return int(value)
+
+
+def check_positive_int(name, value):
+    """Checks that `value` is an int >= 1 (`check_int` with that wording).
+
+    Raises:
+        TypeError: If `value` is not an integer.
+        ValueError: If `value < 1`.
+    """
+    return check_int(name, value, minimum=1, expected="a positive int")
+
+
+def check_float(
+    name,
+    value,
+    *,
+    minimum=None,
+    maximum=None,
+    open_minimum=False,
+    open_maximum=False,
+    allow_none=False,
+    hint="",
+    expected=None,
+):
+    """Checks a finite real number within optional bounds.
+
+    Args:
+        name: Argument name used in the error message.
+        value: The value to check (Python or numpy real; not a bool).
+        minimum: Optional lower bound (included unless `open_minimum`).
+        maximum: Optional upper bound (included unless `open_maximum`).
+        open_minimum: Whether `value == minimum` is refused.
+        open_maximum: Whether `value == maximum` is refused.
+        allow_none: Whether None is accepted (and returned).
+        hint: Sentence added to the message of an out-of-range error.
+        expected: Optional wording of what is expected, used in every
+            error (e.g. "a float in [0, 1)").
+
+    Returns:
+        `value` as a Python float (or None).
+
+    Raises:
+        TypeError: If `value` is not a real number.
+        ValueError: If it is not finite or out of bounds.
+
+    Example:
+
+    >>> check_float("rate", 0.5, minimum=0, maximum=1, open_maximum=True)
+    0.5
+    >>> check_float("rate", 1, minimum=0, maximum=1, open_maximum=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: rate must be < 1. Received: rate=1.0
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected or 'a float (a real number)'}. Received: {name}={value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be {expected or 'finite'}. Received: {name}={value!r}")
+    too_low = minimum is not None and (value <= minimum if open_minimum else value < minimum)
+    too_high = maximum is not None and (value >= maximum if open_maximum else value > maximum)
+    if too_low or too_high:
+        if expected is None and too_low:
+            expected = f"{'>' if open_minimum else '>='} {minimum:g}"
+        elif expected is None:
+            expected = f"{'<' if open_maximum else '<='} {maximum:g}"
+        raise ValueError(f"{name} must be {expected}.{hint} Received: {name}={value!r}")
+    return value
+
+
+def check_bool(name, value):
+    """Checks that `value` is a bool (Python or numpy).
+
+    Returns:
+        `value` as a Python bool.
+
+    Raises:
+        TypeError: If `value` is not a bool (1 and 0 are refused too).
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool. Received: {name}={value!r}")
+    return bool(value)
+
+
+def check_str(name, value):
+    """Checks that `value` is a non-empty str.
+
+    Returns:
+        `value`.
+
+    Raises:
+        TypeError: If `value` is not a str.
+        ValueError: If it is empty.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a non-empty str. Received: {name}={value!r}")
+    if not value:
+        raise ValueError(f"{name} must be a non-empty str. Received: {name}={value!r}")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Checks that `value` is one of `choices`.
+
+    Args:
+        name: Argument name used in the error message.
+        value: The value to check.
+        choices: The valid values (strings).
+
+    Returns:
+        `value`.
+
+    Raises:
+        ValueError: Listing the valid choices (a wrong type is an unknown
+            choice too).
+
+    Example:
+
+    >>> check_choice("mode", "wrap", ("wrap", "reflect"))
+    'wrap'
+    """
+    if not isinstance(value, str) or value not in choices:
+        valid = ", ".join(repr(choice) for choice in choices)
+        raise ValueError(f"Unknown {name} {value!r}. Expected one of: {valid}. Received: {name}={value!r}")
+    return value
 
 
 def check_seed(seed):

@@ -12,7 +12,8 @@ import warnings
 
 import numpy as np
 
-from kerasgen.restoration._checks import check_data_range, check_int
+from kerasgen.restoration import _checks
+from kerasgen.restoration._checks import check_data_range, check_float, check_int
 
 _IMAGE_SHAPES = "(H, W) gray, (H, W, 1) gray or (H, W, 3) RGB"
 _CONVERT_HINT = (
@@ -176,41 +177,6 @@ def _normalize_axis(axis, ndim):
     return axis % ndim
 
 
-def check_number(value, name, *, minimum=None, maximum=None, strict_minimum=False, allow_none=False,
-                 hint=""):
-    """Validates a finite real number and returns it as a Python float.
-
-    Args:
-        value: the value to check.
-        name: the argument name used in error messages.
-        minimum: lower bound (inclusive unless `strict_minimum`), or None.
-        maximum: inclusive upper bound, or None.
-        strict_minimum: whether `value` must be strictly above `minimum`.
-        allow_none: whether `None` is accepted (and returned).
-        hint: sentence appended to the error message of a range error.
-
-    Returns:
-        `float(value)`, or None.
-
-    Raises:
-        TypeError: if `value` is not a real number.
-        ValueError: if `value` is not finite or out of range.
-    """
-    if value is None and allow_none:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number. Received: {name}={value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite. Received: {name}={value}")
-    if minimum is not None and (value <= minimum if strict_minimum else value < minimum):
-        relation = ">" if strict_minimum else ">="
-        raise ValueError(f"{name} must be {relation} {minimum:g}.{hint} Received: {name}={value:g}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be <= {maximum:g}.{hint} Received: {name}={value:g}")
-    return value
-
-
 def check_sigma(sigma, *, name="sigma", allow_none=True):
     """Validates a noise standard deviation given in image units ([0, 1] scale).
 
@@ -226,31 +192,21 @@ def check_sigma(sigma, *, name="sigma", allow_none=True):
         TypeError: if sigma is not a number.
         ValueError: if sigma is negative, non-finite or above 1.
     """
-    return check_number(
-        sigma, name, minimum=0.0, maximum=1.0, allow_none=allow_none,
+    return check_float(
+        name, sigma, minimum=0.0, maximum=1.0, allow_none=allow_none,
         hint=" It is in image units ([0, 1] scale): for a sigma in 8-bit grey "
         "levels divide by 255 (e.g. 25 -> 25 / 255 = 0.098).",
     )
 
 
+# Old argument order (value, name), kept only until kerasgen.plug_and_play is
+# converted: both call the one implementation in _checks.
 def check_choice(value, name, choices):
-    """Checks that `value` is one of `choices`.
+    return _checks.check_choice(name, value, choices)
 
-    Args:
-        value: the value to check.
-        name: the argument name used in error messages.
-        choices: the valid values (strings).
 
-    Returns:
-        `value`.
-
-    Raises:
-        ValueError: listing the valid choices.
-    """
-    if not isinstance(value, str) or value not in choices:
-        valid = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"Unknown {name} {value!r}. Expected one of: {valid}. Received: {name}={value!r}")
-    return value
+def check_number(value, name, *, strict_minimum=False, **kwargs):
+    return _checks.check_float(name, value, open_minimum=strict_minimum, **kwargs)
 
 
 def check_rng(seed=None, rng=None):

@@ -8,11 +8,9 @@ import io
 
 import numpy as np
 
-from kerasgen.restoration._checks import check_int
+from kerasgen.restoration._checks import check_choice, check_float, check_int
 from kerasgen.restoration._validation import (
-    check_choice,
     check_image,
-    check_number,
     check_psf,
     check_rng,
     check_sigma,
@@ -81,7 +79,7 @@ def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_a
         ValueError: invalid image (or values outside [0, 1]), peak, seed or rng.
     """
     array, layout = check_image(image, channel_axis=channel_axis)
-    peak = check_number(peak, "peak", minimum=0.0, strict_minimum=True)
+    peak = check_float("peak", peak, minimum=0.0, open_minimum=True)
     _check_in_unit_range(array, "add_poisson_noise")
     generator = check_rng(seed, rng)
     noisy = generator.poisson(array.astype(np.float64) * peak) / peak
@@ -112,8 +110,8 @@ def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=Non
         ValueError: invalid image, amount, salt_vs_pepper, seed or rng.
     """
     array, layout = check_image(image, channel_axis=channel_axis)
-    amount = check_number(amount, "amount", minimum=0.0, maximum=1.0)
-    salt_vs_pepper = check_number(salt_vs_pepper, "salt_vs_pepper", minimum=0.0, maximum=1.0)
+    amount = check_float("amount", amount, minimum=0.0, maximum=1.0)
+    salt_vs_pepper = check_float("salt_vs_pepper", salt_vs_pepper, minimum=0.0, maximum=1.0)
     generator = check_rng(seed, rng)
     height, width = array.shape[:2]
     hit = generator.random((height, width)) < amount
@@ -146,7 +144,7 @@ def gaussian_psf(size, std):
     size = check_int("size", size, minimum=1)
     if size % 2 == 0:
         raise ValueError(f"size must be odd so that the PSF has a centre pixel. Received: size={size}")
-    std = check_number(std, "std", minimum=0.0, strict_minimum=True)
+    std = check_float("std", std, minimum=0.0, open_minimum=True)
     offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
     profile = np.exp(-0.5 * (offsets / std) ** 2)
     psf = np.outer(profile, profile)
@@ -178,7 +176,7 @@ def blur(image, psf, *, mode="wrap", channel_axis=None):
 
     array, layout = check_image(image, channel_axis=channel_axis)
     psf = check_psf(psf, array.shape)
-    check_choice(mode, "mode", BLUR_MODES)
+    check_choice("mode", mode, BLUR_MODES)
     kernel = psf.astype(array.dtype)
     if array.ndim == 2:
         blurred = ndimage.convolve(array, kernel, mode=mode)
@@ -219,7 +217,7 @@ def random_mask(shape, fraction, *, seed=None, rng=None):
         raise ValueError(f"shape must be a tuple (H, W) or (H, W, C). Received: shape={shape!r}") from None
     if len(dims) not in (2, 3):
         raise ValueError(f"shape must be a tuple (H, W) or (H, W, C). Received: shape={shape!r}")
-    fraction = check_number(fraction, "fraction", minimum=0.0, maximum=1.0)
+    fraction = check_float("fraction", fraction, minimum=0.0, maximum=1.0)
     generator = check_rng(seed, rng)
     height, width = dims[:2]
     count = round(fraction * height * width)

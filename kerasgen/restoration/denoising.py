@@ -1,7 +1,8 @@
 """Classical denoising: BM3D, non-local means, total variation, wavelets, bilateral."""
 
 from kerasgen.restoration import _bm3d_compat
-from kerasgen.restoration._validation import check_choice, check_image, check_sigma
+from kerasgen.restoration._checks import check_choice
+from kerasgen.restoration._validation import check_image, check_sigma
 
 DENOISE_METHODS = ("bm3d", "nl_means", "tv", "wavelet", "bilateral")
 
@@ -98,7 +99,7 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=
     >>> restored = denoise(noisy, "nl_means", sigma=25 / 255)  # doctest: +SKIP
     """
     array, layout = check_image(image, channel_axis=channel_axis, check_range=check_range)
-    check_choice(method, "method", DENOISE_METHODS)
+    check_choice("method", method, DENOISE_METHODS)
     sigma = check_sigma(sigma)
     if sigma is None:
         sigma = _estimate(array)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from kerasgen.restoration._validation import check_choice, check_image
+from kerasgen.restoration._checks import check_choice
+from kerasgen.restoration._validation import check_image
 
 INPAINT_METHODS = ("biharmonic",)
 
@@ -75,7 +76,7 @@ def inpaint(image, mask, method="biharmonic", *, channel_axis=None, check_range=
     >>> filled = inpaint(np.where(mask, 0, clean), mask)  # doctest: +SKIP
     """
     array, layout = check_image(image, channel_axis=channel_axis, check_range=check_range)
-    check_choice(method, "method", INPAINT_METHODS)
+    check_choice("method", method, INPAINT_METHODS)
     mask = check_mask(mask, array.shape[:2])
     if mask.all():
         raise ValueError("mask marks every pixel as missing: there is nothing to inpaint from.")

@@ -9,11 +9,12 @@ import numpy as np
 
 from kerasgen.restoration._atomic import atomic_output, check_output_path
 from kerasgen.restoration._checks import (
+    check_choice,
     check_int,
     check_pixel_count,
     resolve_max_pixels,
 )
-from kerasgen.restoration._validation import check_choice, check_image
+from kerasgen.restoration._validation import check_image
 
 ALPHA_MODES = ("composite", "drop")
 
@@ -70,7 +71,7 @@ def read_image(path, *, alpha="composite", max_pixels=None):
     >>> image.dtype, image.min() >= 0, image.max() <= 1  # doctest: +SKIP
     (dtype('float32'), True, True)
     """
-    check_choice(alpha, "alpha", ALPHA_MODES)
+    check_choice("alpha", alpha, ALPHA_MODES)
     max_pixels = resolve_max_pixels(max_pixels)
     path = os.fspath(path)
     if not os.path.exists(path):

@@ -10,7 +10,7 @@ implementation (`kerasgen.learned_repair`) is imported on first use.
 import dataclasses
 import importlib
 
-from kerasgen.restoration._validation import check_choice
+from kerasgen.restoration._checks import check_choice
 from kerasgen.restoration.deblurring import deblur
 from kerasgen.restoration.denoising import denoise
 from kerasgen.restoration.inpainting import inpaint
@@ -104,7 +104,7 @@ def register_method(name, target, *, task="learned", arguments=("sigma",)):
         raise TypeError(f"target must be 'module:function' or a callable. Received: target={target!r}")
     arguments = tuple(arguments)
     for argument in arguments:
-        check_choice(argument, "arguments", METHOD_ARGUMENTS)
+        check_choice("arguments", argument, METHOD_ARGUMENTS)
     _REGISTERED[name] = _Registered(task, target, arguments)
     REPAIR_METHODS = tuple(_METHODS) + tuple(_REGISTERED)
 
@@ -131,7 +131,7 @@ def method_task(method):
     Raises:
         ValueError: unknown method, listing the valid ones.
     """
-    check_choice(method, "method", REPAIR_METHODS)
+    check_choice("method", method, REPAIR_METHODS)
     if method in _REGISTERED:
         return _REGISTERED[method].task
     return _METHODS[method][0]

@@ -12,6 +12,8 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 import keras
 
+from kerasgen._checks import check_bool
+
 # Keyword arguments of keras.Model.compile that the trainers pass through.
 # Everything else (loss=, metrics=, ...) is owned by the trainer itself.
 PASSTHROUGH_COMPILE_ARGS = ("run_eagerly", "jit_compile", "steps_per_execution")
@@ -28,12 +30,7 @@ def split_compile_kwargs(kwargs, owner):
             f"accepts the extra keyword arguments {list(PASSTHROUGH_COMPILE_ARGS)}"
             f" and 'auto_scale_loss'. Received unsupported: {unknown}"
         )
-    if not isinstance(auto_scale_loss, bool):
-        raise TypeError(
-            "auto_scale_loss must be a bool. "
-            f"Received: auto_scale_loss={auto_scale_loss!r}"
-        )
-    return kwargs, auto_scale_loss
+    return kwargs, check_bool("auto_scale_loss", auto_scale_loss)
 
 
 def resolve(optimizer, default_factory, name):

@@ -10,11 +10,16 @@ import tensorflow as tf
 from keras import ops
 
 from kerasgen import losses
-from kerasgen._checks import check_int, check_seed
+from kerasgen._checks import (
+    check_float,
+    check_int,
+    check_model,
+    check_seed,
+    input_shapes,
+)
 from kerasgen._distribute import replica_random
 from kerasgen.trainers import _guards, _optimizers, _replica
 from kerasgen.trainers._inference import predict_in_batches
-from kerasgen.trainers._validation import check_float, check_model, input_shapes
 
 _LOSSES = ("non_saturating", "hinge", "wgan_gp")
 # Keys of the noise generators' states in the saved weights.
@@ -121,8 +126,8 @@ class GAN(_guards.GuardMixin, keras.Model):
         on_nonfinite="raise",
         **kwargs,
     ):
-        check_model(generator, "generator")
-        check_model(discriminator, "discriminator")
+        check_model("generator", generator)
+        check_model("discriminator", discriminator)
         seed = check_seed(seed)
         data_range = _guards.check_data_range_arg(data_range)
         on_nonfinite = _guards.check_on_nonfinite(on_nonfinite)

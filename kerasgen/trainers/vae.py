@@ -10,15 +10,16 @@ import tensorflow as tf
 from keras import ops
 
 from kerasgen import losses
-from kerasgen._checks import check_int, check_seed
-from kerasgen.trainers import _guards, _optimizers, _replica
-from kerasgen.trainers._inference import predict_in_batches
-from kerasgen.trainers._validation import (
+from kerasgen._checks import (
     check_float,
+    check_int,
     check_model,
+    check_seed,
     input_shapes,
     output_shapes,
 )
+from kerasgen.trainers import _guards, _optimizers, _replica
+from kerasgen.trainers._inference import predict_in_batches
 
 _LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -105,8 +106,8 @@ class VAE(_guards.GuardMixin, keras.Model):
         on_nonfinite="raise",
         **kwargs,
     ):
-        check_model(encoder, "encoder")
-        check_model(decoder, "decoder")
+        check_model("encoder", encoder)
+        check_model("decoder", decoder)
         beta = check_float("beta", beta, minimum=0)
         if likelihood not in _LIKELIHOODS:
             raise ValueError(
