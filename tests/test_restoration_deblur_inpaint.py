@@ -53,6 +53,59 @@ def test_reflect_boundary_is_padded(gray, psf):
         assert psnr(gray, sharp) > psnr(gray, blurred) + 1
 
 
+def arc_psf(size=21):
+    """A camera-shake-like kernel: an arc drawn with bilinear weights, centred."""
+    t = np.linspace(0.2, 2.4, 400)
+    rows = (size - 1) / 2 + 7 * (np.sin(t) - np.sin(t).mean())
+    cols = (size - 1) / 2 + 7 * (np.cos(t) - np.cos(t).mean())
+    psf = np.zeros((size, size))
+    for row, col in zip(rows, cols):
+        r, c = int(row), int(col)
+        fr, fc = row - r, col - c
+        psf[r : r + 2, c : c + 2] += np.outer([1 - fr, fr], [1 - fc, fc])
+    return psf / psf.sum()
+
+
+@pytest.mark.parametrize("method", ["wiener", "bm3d"])
+def test_reflect_boundary_periodic_methods_long_motion_kernel(method):
+    # A plain np.pad left a jump at the wrap-around: with this kernel BM3D
+    # gave 12 dB and Wiener 17 dB, against 22 dB for the blurred input.
+    if method == "bm3d":
+        pytest.importorskip("bm3d")
+    clean = img_as_float(data.astronaut())[100:164, 150:214]
+    psf = arc_psf()
+    blurred = add_gaussian_noise(blur(clean, psf, mode="reflect"), NOISE, seed=0)
+    sharp = deblur(blurred, psf, method, NOISE, mode="reflect")
+    assert sharp.shape == clean.shape
+    assert psnr(clean, sharp) > psnr(clean, blurred) + 4
+
+
+def test_blurred_extension_keeps_image_and_follows_the_blur(gray):
+    from kerasgen.restoration._periodic import (
+        _otf,
+        blurred_extension,
+        periodic_extension,
+    )
+
+    psf = arc_psf()
+    image = blur(gray, psf, mode="reflect")
+    outside = np.ones((128, 106), bool)
+    outside[32 - 21 : 32 + 64 + 21, 21 - 21 : 21 + 64 + 21] = False
+    mismatch = []
+    for extend in (periodic_extension, lambda *args: blurred_extension(image, psf, *args[1:])):
+        extended, (top, left) = extend(image, (64, 42), "symmetric")
+        assert extended.shape == (128, 106) and (top, left) == (32, 21)
+        np.testing.assert_allclose(extended[top : top + 64, left : left + 64], image)
+        # seen as periodic, no jump between the last and the first row / column
+        for axis in (0, 1):
+            steps = np.abs(np.diff(extended, axis=axis, append=np.take(extended, [0], axis=axis)))
+            assert steps.max() < np.abs(np.diff(image, axis=axis)).max() + 0.05
+        # away from the image: how far the extension is from its own circular blur
+        reblurred = np.fft.ifft2(np.fft.fft2(extended) * _otf(psf, extended.shape)).real
+        mismatch.append(np.abs(reblurred - extended)[outside].max())
+    assert mismatch[1] < 0.4 * mismatch[0]
+
+
 def test_bm3d_deblurring_leaves_numpy_and_bm4d_alone(gray, psf):
     pytest.importorskip("bm3d")
     import bm4d

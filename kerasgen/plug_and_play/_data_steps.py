@@ -19,14 +19,18 @@ Images are ``(H, W)`` or ``(H, W, C)``; every channel goes through the same
 operator. Also here: the operators themselves (used by the tests to check
 the steps against dense solves), the transfer function of a PSF as
 ``scipy.ndimage.convolve`` applies it, the kernel equivalent to
-``kerasgen.restoration.downsample``, and the smooth periodic extension that
-lets the FFT steps handle non-periodic photos.
+``kerasgen.restoration.downsample``, and (re-exported from
+``kerasgen.restoration._periodic``) the smooth periodic extension that lets
+the FFT steps handle non-periodic photos.
 """
 
 import math
 
 import numpy as np
 from scipy import fft
+
+# Shared with kerasgen.restoration.deblur (Wiener, BM3D); re-exported here.
+from kerasgen.restoration._periodic import periodic_extension  # noqa: F401
 
 
 def psf_otf(psf, shape):
@@ -182,45 +186,6 @@ def inpainting_step(z, y, known, alpha):
     """
     weight = _expand(known, z)
     return (weight * y + alpha * z) / (weight + alpha)
-
-
-def periodic_extension(image, extra, mode):
-    """Extends an image so that it continues smoothly across the wrap-around.
-
-    Along each axis, ``extra`` samples are appended after the image: the
-    image extended past its last row by ``np.pad(mode)`` cross-fades (raised
-    cosine) into the image extended before its first row, so that the result,
-    seen as periodic, has no jump between last and first row. The result is
-    then rolled by ``extra // 2`` so that the original sits in the middle.
-
-    Args:
-        image: ``(H, W)`` or ``(H, W, C)`` array.
-        extra: ``(rows, cols)`` of samples to add (0 for none).
-        mode: ``np.pad`` mode used to extend the image at each border
-            ("symmetric", "reflect", "edge", "constant" or "wrap").
-
-    Returns:
-        Tuple ``(extended, offset)``: the extended array and the
-        ``(row, col)`` of the original's top-left pixel in it.
-    """
-    result = np.asarray(image, np.float64)
-    for axis, count in enumerate(extra):
-        if count:
-            result = _extend_axis(result, count, axis, mode)
-    offset = (extra[0] // 2, extra[1] // 2)
-    return np.roll(result, offset, axis=(0, 1)), offset
-
-
-def _extend_axis(array, count, axis, mode):
-    size = array.shape[axis]
-    widths = [(0, 0)] * array.ndim
-    widths[axis] = (count, count)
-    padded = np.pad(array, widths, mode=mode)
-    after = np.take(padded, np.arange(count + size, 2 * count + size), axis=axis)
-    before = np.take(padded, np.arange(count), axis=axis)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(count) + 0.5) / count)
-    ramp = ramp.reshape([-1 if a == axis else 1 for a in range(array.ndim)])
-    return np.concatenate([array, (1 - ramp) * after + ramp * before], axis=axis)
 
 
 def _fft(image):

@@ -9,7 +9,7 @@ import numpy as np
 
 from kerasgen._checks import check_int
 from kerasgen.inference import size_multiple
-from kerasgen.restoration._validation import check_number
+from kerasgen.restoration._checks import check_float
 
 # Noise level below which the data-step weight stops shrinking: about the
 # quantisation noise of an 8-bit image (as kerasgen.restoration.deblur; DPIR
@@ -68,11 +68,9 @@ def run(x, data_step, denoise, sigmas, alphas):
 def check_schedule(iterations, sigma_start, sigma_end, prior_weight):
     """Validates the schedule arguments (see the public functions)."""
     iterations = check_int("iterations", iterations, minimum=1)
-    sigma_start = check_number(sigma_start, "sigma_start", minimum=0.0, maximum=1.0, strict_minimum=True)
-    sigma_end = check_number(
-        sigma_end, "sigma_end", minimum=0.0, maximum=1.0, strict_minimum=True, allow_none=True
-    )
-    prior_weight = check_number(prior_weight, "prior_weight", minimum=0.0, strict_minimum=True)
+    sigma_start = check_float("sigma_start", sigma_start, minimum=0.0, maximum=1.0, open_minimum=True)
+    sigma_end = check_float("sigma_end", sigma_end, minimum=0.0, maximum=1.0, open_minimum=True, allow_none=True)
+    prior_weight = check_float("prior_weight", prior_weight, minimum=0.0, open_minimum=True)
     return iterations, sigma_start, sigma_end, prior_weight
 
 

@@ -18,8 +18,9 @@ from scipy import fft, ndimage
 
 from kerasgen._checks import check_int
 from kerasgen.plug_and_play import _data_steps, _hqs
+from kerasgen.restoration._checks import check_choice
+from kerasgen.restoration._periodic import blurred_extension
 from kerasgen.restoration._validation import (
-    check_choice,
     check_image,
     check_psf,
     check_sigma,
@@ -44,9 +45,10 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     Data step: ``(H^T H + alpha I) x = H^T y + alpha z`` solved by FFT
     (circular convolution). Unless ``mode="wrap"``, the image is first
     extended (``np.pad`` in `mode`, cross-faded so that it wraps around
-    smoothly, see `_data_steps.periodic_extension`) by at least 3 PSF widths,
-    so that real, non-periodic photos show no ringing at their borders; the
-    result is cropped back.
+    smoothly and made to look circularly blurred, see
+    `kerasgen.restoration._periodic.blurred_extension`) by at least 3 PSF
+    widths, so that real, non-periodic photos show no ringing at their
+    borders; the result is cropped back.
 
     Args:
         image: blurred (and noisy) float image in [0, 1], (H, W), (H, W, 1)
@@ -92,12 +94,12 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     array, layout, work = _check_input(image, channel_axis)
     psf = _check_psf(psf, array.shape)
     sigma = check_sigma(sigma, allow_none=False)
-    check_choice(mode, "mode", BLUR_MODES)
+    check_choice("mode", mode, BLUR_MODES)
     schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=0.0)
     denoise = _hqs.make_denoiser(model, work.shape[-1])
 
     extra = (0, 0) if mode == "wrap" else _extensions(work.shape[:2], 3 * max(psf.shape), 1)
-    observed, offset = _data_steps.periodic_extension(work, extra, _PAD_MODES[mode])
+    observed, offset = blurred_extension(work, psf, extra, _PAD_MODES[mode])
     otf = _data_steps.psf_otf(psf, observed.shape[:2])
     otf_conj_y = np.conj(otf)[..., np.newaxis] * fft.fft2(observed, axes=(0, 1))
     power = np.abs(otf) ** 2
@@ -170,7 +172,7 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=8
         kernel = _check_psf(psf, large_shape)
         origin = (kernel.shape[0] // 2, kernel.shape[1] // 2)
     sigma = check_sigma(sigma, allow_none=False)
-    check_choice(mode, "mode", BLUR_MODES)
+    check_choice("mode", mode, BLUR_MODES)
     schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=1 / 255)
     if init is not None:
         init = _check_init(init, large_shape + work.shape[2:], channel_axis)

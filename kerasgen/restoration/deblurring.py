@@ -4,6 +4,7 @@ import numpy as np
 
 from kerasgen.restoration import _bm3d_compat
 from kerasgen.restoration._checks import check_choice
+from kerasgen.restoration._periodic import blurred_extension
 from kerasgen.restoration._validation import check_image, check_psf, check_sigma
 from kerasgen.restoration.degradations import BLUR_MODES
 from kerasgen.restoration.denoising import _estimate
@@ -18,6 +19,10 @@ _MIN_SIGMA = 1e-3
 _PAD_MODES = {"wrap": "wrap", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "constant": "constant"}
 # Boundary each method models natively (no padding needed).
 _NATIVE_MODES = {"bm3d": "wrap", "wiener": "wrap", "richardson_lucy": "constant"}
+# Extension in PSF widths: per axis (smooth periodic, for BM3D and Wiener),
+# per side (np.pad, for Richardson-Lucy).
+_PERIODIC_WIDTHS = 3
+_PAD_WIDTHS = 2
 
 
 def deblur(
@@ -39,10 +44,15 @@ def deblur(
       amplify noise). Negative input values are clipped to 0, as the method
       models photon counts.
 
-    `mode` is the boundary model of the blur (as in `blur`). The image is
-    padded accordingly (`np.pad`) before methods whose own model differs
-    (BM3D and Wiener are periodic, Richardson-Lucy zero-padded), then the
-    result is cropped back, which avoids strong artefacts at the borders.
+    `mode` is the boundary model of the blur (as in `blur`). Unless it is
+    the method's own model, the image is extended accordingly before the
+    method runs and the result is cropped back, which avoids strong
+    artefacts: for the periodic methods (BM3D, Wiener; any `mode` but
+    "wrap") by a smooth periodic extension (`np.pad` in `mode`, cross-faded
+    so that the image wraps around without a jump, then made to look
+    circularly blurred by `psf`, as MATLAB's ``edgetaper``; 3 PSF widths per
+    axis), for Richardson-Lucy (zero-padded; any `mode` but "constant") by
+    `np.pad` in `mode`, 2 PSF widths per side.
 
     Args:
         image: blurred (and noisy) float image, (H, W), (H, W, 1) or
@@ -78,19 +88,28 @@ def deblur(
     """
     array, layout = check_image(image, channel_axis=channel_axis, check_range=check_range)
     psf = check_psf(psf, array.shape, normalize=True)
-    check_choice(method, "method", DEBLUR_METHODS)
-    check_choice(mode, "mode", BLUR_MODES)
+    check_choice("method", method, DEBLUR_METHODS)
+    check_choice("mode", mode, BLUR_MODES)
     sigma = check_sigma(sigma)
     if sigma is None:
         sigma = _estimate(array)
-    pad = 0 if mode == _NATIVE_MODES[method] else 2 * max(psf.shape)
-    if pad:
-        widths = [(pad, pad), (pad, pad)] + [(0, 0)] * (array.ndim - 2)
+    native = _NATIVE_MODES[method]
+    if mode == native:
+        return layout.restore(_DEBLURRERS[method](array, psf, sigma, **method_kwargs))
+    height, width = array.shape[:2]
+    if native == "wrap":
+        # A plain pad would leave a jump at the wrap-around, which the
+        # circular inverse turns into ringing over the whole image (worse
+        # than the blurred input for large motion kernels).
+        extra = _PERIODIC_WIDTHS * max(psf.shape)
+        extended, (top, left) = blurred_extension(array, psf, (extra, extra), _PAD_MODES[mode])
+        array = extended.astype(array.dtype, copy=False)
+    else:
+        top = left = _PAD_WIDTHS * max(psf.shape)
+        widths = [(top, top), (left, left)] + [(0, 0)] * (array.ndim - 2)
         array = np.pad(array, widths, mode=_PAD_MODES[mode])
     result = _DEBLURRERS[method](array, psf, sigma, **method_kwargs)
-    if pad:
-        result = result[pad:-pad, pad:-pad]
-    return layout.restore(result)
+    return layout.restore(result[top : top + height, left : left + width])
 
 
 def _per_channel(function, array):
