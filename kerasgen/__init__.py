@@ -18,28 +18,44 @@ import importlib.util
 import sys
 import warnings
 
+import lazy_loader
+
 __version__ = "0.1.0"
 
-# Public name -> module that defines it. Resolved lazily (PEP 562) so that
-# ``import kerasgen.restoration`` stays free of TensorFlow.
-_LAZY_ATTRIBUTES = {
-    "GAN": "kerasgen.trainers",
-    "VAE": "kerasgen.trainers",
-    "build_generator": "kerasgen.models",
-    "build_discriminator": "kerasgen.models",
-    "build_encoder": "kerasgen.models",
-    "build_decoder": "kerasgen.models",
-    "build_unet": "kerasgen.models",
-    "restore": "kerasgen.inference",
-    "load_pretrained": "kerasgen.pretrained",
-    "export_for_serving": "kerasgen.export",
-    "load_dataset": "kerasgen.data",
-    "train_gan": "kerasgen.recipes",
-    "train_vae": "kerasgen.recipes",
-    "train_unet": "kerasgen.recipes",
-    "set_range_check": "kerasgen._checks",
-    "range_check_enabled": "kerasgen._checks",
-}
+# Sub-packages and public names, resolved lazily by ``lazy_loader`` (as
+# scikit-image does) so that ``import kerasgen`` and ``import
+# kerasgen.restoration`` stay free of TensorFlow: ``kerasgen.GAN`` imports
+# ``kerasgen.trainers`` on first use, ``kerasgen.restoration`` works without
+# importing it first.
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submodules=[
+        "callbacks",
+        "data",
+        "export",
+        "inference",
+        "layers",
+        "losses",
+        "metrics",
+        "models",
+        "plug_and_play",
+        "precision",
+        "pretrained",
+        "recipes",
+        "restoration",
+        "trainers",
+    ],
+    submod_attrs={
+        "trainers": ["GAN", "VAE"],
+        "models": ["build_generator", "build_discriminator", "build_encoder", "build_decoder", "build_unet"],
+        "inference": ["restore"],
+        "pretrained": ["load_pretrained"],
+        "export": ["export_for_serving"],
+        "data": ["load_dataset"],
+        "recipes": ["train_gan", "train_vae", "train_unet"],
+        "_checks": ["set_range_check", "range_check_enabled"],
+    },
+)
 
 # The methods of ``kerasgen.restoration.repair_image`` implemented on the Keras
 # side, registered (name -> register_method arguments) as soon as
@@ -83,19 +99,6 @@ __all__ = [
     "train_unet",
     "train_vae",
 ]
-
-
-def __getattr__(name):
-    module_name = _LAZY_ATTRIBUTES.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'kerasgen' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY_ATTRIBUTES))
 
 
 def register_keras_objects():

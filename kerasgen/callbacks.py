@@ -13,6 +13,7 @@ import os
 import keras
 import numpy as np
 from PIL import Image
+from skimage.util import montage
 
 from kerasgen._checks import check_int, check_value_range
 from kerasgen.restoration._atomic import atomic_output
@@ -72,18 +73,10 @@ def make_grid(images, ncols=None, value_range=(-1, 1), *, padding=0):
 
     scaled = (np.clip(images.astype(np.float64), lo, hi) - lo) * (255.0 / (hi - lo))
     scaled = np.rint(scaled).astype(np.uint8)
-    grid = np.zeros(
-        (
-            nrows * height + (nrows - 1) * padding,
-            ncols * width + (ncols - 1) * padding,
-            channels,
-        ),
-        dtype=np.uint8,
-    )
-    for index, image in enumerate(scaled):
-        row, col = divmod(index, ncols)
-        top, left = row * (height + padding), col * (width + padding)
-        grid[top : top + height, left : left + width] = image
+    # montage also pads the outer border: cropped off below.
+    grid = montage(scaled, fill=(0,) * channels, grid_shape=(nrows, ncols), padding_width=padding, channel_axis=-1)
+    if padding:
+        grid = grid[padding:-padding, padding:-padding]
     return grid
 
 

@@ -73,7 +73,7 @@ def test_bad_images_are_rejected_clearly(function, image, match):
         (lambda: repair_image(GOOD, "tv", psf=np.ones((3, 3))), ValueError, "psf= is not used by method='tv'"),
         (lambda: repair_image(GOOD, "biharmonic", mask=GOOD > 0, sigma=0.1), ValueError, "sigma= is not used"),
         (lambda: psnr(GOOD, np.zeros((16, 17))), ValueError, r"same shape.*\(16, 16\).*\(16, 17\)"),
-        (lambda: ssim(np.zeros((5, 5)), np.zeros((5, 5))), ValueError, "at least 7 x 7"),
+        (lambda: ssim(np.zeros((5, 5)), np.zeros((5, 5))), ValueError, "at least 11 x 11"),
         (lambda: psnr(GOOD, np.full((16, 16), np.nan)), ValueError, "restored must contain only finite"),
     ],
 )

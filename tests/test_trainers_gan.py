@@ -323,7 +323,7 @@ def test_mixed_precision_wraps_both_optimizers_and_unscales(images):
         ({"gp_weight": "10"}, TypeError, "gp_weight must be a float"),
         ({"d_steps": 0}, ValueError, "d_steps must be >= 1"),
         ({"d_steps": 1.5}, TypeError, "d_steps must be an int"),
-        ({"label_smoothing": 1.0}, ValueError, r"label_smoothing must be in \[0, 1\)"),
+        ({"label_smoothing": 1.0}, ValueError, r"label_smoothing must be < 1\. Received: label_smoothing=1\.0"),
         ({"loss": "hinge", "label_smoothing": 0.1}, ValueError, "label_smoothing only applies"),
         ({"metrics": ["mae"]}, ValueError, r"Received unsupported: \['metrics'\]"),
         ({"d_optimizer": 3}, TypeError, "d_optimizer must be a keras.optimizers.Optimizer"),

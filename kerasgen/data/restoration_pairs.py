@@ -111,7 +111,9 @@ def make_restoration_dataset(
       drawn uniformly in ``sigma_range`` for each patch (blind denoising).
       The noisy values are not clipped to ``[0, 1]``.
     * ``"blur"``: convolution with an isotropic Gaussian PSF of standard
-      deviation drawn in ``blur_std_range`` (pixels; reflect borders), plus
+      deviation drawn in ``blur_std_range`` (pixels; mirror borders, TF's
+      ``"REFLECT"`` padding: ``kerasgen.restoration.blur(..., mode="mirror")``
+      with ``gaussian_psf(2 * ceil(3 * max std) + 1, std)``), plus
       Gaussian noise of standard deviation drawn in
       ``[0, blur_noise_sigma]``.
     * ``"inpaint"``: a random fraction (drawn in ``mask_fraction_range``) of

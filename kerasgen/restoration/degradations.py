@@ -157,7 +157,10 @@ def blur(image, psf, *, mode="wrap", channel_axis=None):
     The default boundary mode `"wrap"` (periodic) is the image model that
     the FFT-based deblurring methods (`deblur(method="bm3d")` and
     `"wiener"`) assume, so synthetic experiments are consistent; use
-    `"reflect"` for a more natural edge.
+    `"reflect"` or `"mirror"` for a more natural edge. The "blur"
+    degradation of the training pipeline
+    (`kerasgen.data.make_restoration_dataset`) is `mode="mirror"` (TF's
+    "REFLECT" padding: the edge pixel is not repeated).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).

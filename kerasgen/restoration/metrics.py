@@ -4,7 +4,9 @@ import numpy as np
 
 from kerasgen.restoration._validation import check_image
 
-_SSIM_WINDOW = 7
+# Gaussian window of sigma 1.5 truncated at 3.5 sigma: 11 x 11, as tf.image.ssim.
+_SSIM_SIGMA = 1.5
+_SSIM_WINDOW = 11
 
 
 def _check_pair(clean, restored, channel_axis):
@@ -55,13 +57,16 @@ def psnr(clean, restored, *, channel_axis=None):
 def ssim(clean, restored, *, channel_axis=None):
     """Structural similarity index, for images on the [0, 1] scale.
 
-    `skimage.metrics.structural_similarity` with `data_range=1.0`, its
-    default 7 x 7 uniform window, and `channel_axis=-1` for RGB (the mean
-    over the channels).
+    `skimage.metrics.structural_similarity` with `data_range=1.0` and the
+    parameters of Wang et al. (2004) that `tf.image.ssim` and
+    `kerasgen.metrics.ssim` use too: an 11 x 11 Gaussian window of sigma
+    1.5 (`gaussian_weights=True, sigma=1.5, use_sample_covariance=False`),
+    `k1=0.01`, `k2=0.03`; `channel_axis=-1` for RGB (the mean over the
+    channels). Both functions give the same value for the same images.
 
     Args:
         clean: reference float image, (H, W), (H, W, 1) or (H, W, 3), at
-            least 7 x 7 pixels.
+            least 11 x 11 pixels.
         restored: float image of the same shape.
         channel_axis: keyword-only; see `denoise`.
 
@@ -70,7 +75,7 @@ def ssim(clean, restored, *, channel_axis=None):
 
     Raises:
         ValueError: invalid images, different shapes, or images smaller than
-            7 x 7.
+            11 x 11.
 
     Example:
 
@@ -93,6 +98,9 @@ def ssim(clean, restored, *, channel_axis=None):
             clean_array,
             restored_array,
             data_range=1.0,
+            gaussian_weights=True,
+            sigma=_SSIM_SIGMA,
+            use_sample_covariance=False,
             channel_axis=-1 if clean_array.ndim == 3 else None,
         )
     )
