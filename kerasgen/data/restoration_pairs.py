@@ -260,13 +260,26 @@ def make_restoration_dataset(
             return (degraded, tf.reshape(sigma, (1,))), clean
         return degraded, clean
 
-    dataset = tf.data.Dataset.range(num_images * patches_per_image)
+    count = num_images * patches_per_image
     if shuffle:
-        dataset = dataset.shuffle(
-            num_images * patches_per_image, seed=seed, reshuffle_each_iteration=True
-        )
-    if repeat:
-        dataset = dataset.repeat()
+        # Pass p is a stateless permutation seeded by (seed, -1 - p): the
+        # stream depends on the seed only, not on how many iterators were
+        # made before (Dataset.shuffle's reshuffling does, and fit makes an
+        # extra one under a distribution strategy). Negative counters never
+        # collide with the per-element seeds (seed, element position >= 0).
+        def one_pass(pass_index):
+            keys = tf.random.stateless_uniform(
+                [count], seed=tf.stack([tf.constant(seed, tf.int64), -1 - pass_index])
+            )
+            order = tf.cast(tf.argsort(keys, stable=True), tf.int64)
+            return tf.data.Dataset.from_tensor_slices(order)
+
+        passes = tf.data.Dataset.counter() if repeat else tf.data.Dataset.range(1)
+        dataset = passes.flat_map(one_pass)
+    else:
+        dataset = tf.data.Dataset.range(count)
+        if repeat:
+            dataset = dataset.repeat()
     dataset = dataset.enumerate().map(
         make_pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )

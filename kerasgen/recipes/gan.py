@@ -7,7 +7,18 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 import keras
 import numpy as np
 
-from kerasgen._checks import check_int, check_jit_compile, check_positive_int, check_seed
+from kerasgen._checks import (
+    check_int,
+    check_jit_compile,
+    check_positive_int,
+    check_seed,
+)
+from kerasgen.distribution import (
+    get_strategy,
+    run_folder,
+    shard_by_data,
+    synchronize_batch_norm,
+)
 from kerasgen.models.dcgan import build_discriminator, build_generator
 from kerasgen.recipes import _inputs, _outputs
 from kerasgen.trainers import GAN
@@ -34,6 +45,7 @@ def train_gan(
     num_samples=64,
     steps_per_epoch=None,
     jit_compile="auto",
+    strategy=None,
     callbacks=None,
     verbose="auto",
 ):
@@ -99,6 +111,11 @@ def train_gan(
         steps_per_epoch: Optional int >= 1, batches per epoch (the data is
             then repeated as needed). Required for an infinite dataset.
         jit_compile: Passed to ``compile`` (``"auto"``, True, False).
+        strategy: ``None`` (the strategy in scope), ``"mirrored"``,
+            ``"multi_worker"`` (cluster from ``TF_CONFIG``; only the chief
+            writes into ``out_dir``) or a ``tf.distribute.Strategy``; see
+            :func:`kerasgen.distribution.get_strategy`. ``batch_size`` is the
+            global batch, split over the replicas.
         callbacks: Optional list of extra ``keras.callbacks.Callback``s, run
             after the ones above.
         verbose: Passed to ``fit`` (``"auto"``: a progress bar).
@@ -145,6 +162,7 @@ def train_gan(
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)
+    strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -163,34 +181,38 @@ def train_gan(
         download=download,
     )
     train_data = _inputs.repeat_if_needed(data.dataset, steps_per_epoch)
-    generator = build_generator(
-        latent_dim=latent_dim,
-        image_shape=data.image_shape,
-        base_filters=base_filters,
-        num_classes=data.num_classes,
-    )
-    discriminator = build_discriminator(
-        image_shape=data.image_shape,
-        base_filters=base_filters,
-        num_classes=data.num_classes,
-    )
-    gan = GAN(generator, discriminator, seed=seed)
-    gan.compile(loss=loss, jit_compile=jit_compile)
+    train_data = shard_by_data(train_data, strategy)
+    with strategy.scope():
+        generator = build_generator(
+            latent_dim=latent_dim,
+            image_shape=data.image_shape,
+            base_filters=base_filters,
+            num_classes=data.num_classes,
+        )
+        discriminator = build_discriminator(
+            image_shape=data.image_shape,
+            base_filters=base_filters,
+            num_classes=data.num_classes,
+        )
+        synchronize_batch_norm(generator, discriminator, strategy=strategy)
+        gan = GAN(generator, discriminator, seed=seed)
+        gan.compile(loss=loss, jit_compile=jit_compile)
 
     sample_grid = {"num_images": num_samples, "seed": 0 if seed is None else seed}
     if data.num_classes is not None:
         sample_grid["labels"] = np.arange(num_samples) % data.num_classes
         sample_grid["ncols"] = min(data.num_classes, num_samples)
-    all_callbacks, _ = _outputs.training_callbacks(
-        out_dir, MODEL_FILE, sample_grid, extra_callbacks
-    )
-    history = gan.fit(
-        train_data,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        callbacks=all_callbacks,
-        verbose=verbose,
-        shuffle=False,  # the dataset shuffles itself
-    )
-    _outputs.finish_run(gan, out_dir, MODEL_FILE, title=f"GAN ({loss})")
+    with run_folder(out_dir, strategy) as run_dir:  # out_dir on the chief
+        all_callbacks, _ = _outputs.training_callbacks(
+            run_dir, MODEL_FILE, sample_grid, extra_callbacks
+        )
+        history = gan.fit(
+            train_data,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=all_callbacks,
+            verbose=verbose,
+            shuffle=False,  # the dataset shuffles itself
+        )
+        _outputs.finish_run(gan, run_dir, MODEL_FILE, title=f"GAN ({loss})")
     return gan, history

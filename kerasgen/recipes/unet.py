@@ -17,6 +17,12 @@ import tensorflow as tf
 
 from kerasgen._checks import check_jit_compile, check_seed
 from kerasgen.data.restoration_pairs import load_clean_images, make_restoration_dataset
+from kerasgen.distribution import (
+    get_strategy,
+    remove_worker_dir,
+    shard_by_data,
+    worker_out_dir,
+)
 from kerasgen.inference import size_multiple
 from kerasgen.metrics import psnr
 from kerasgen.models._validation import check_positive_int
@@ -54,6 +60,7 @@ def train_unet(
     seed=0,
     jit_compile="auto",
     precision="auto",
+    strategy=None,
     callbacks=None,
     verbose="auto",
 ):
@@ -135,6 +142,12 @@ def train_unet(
             XLA only when TensorFlow sees a GPU (on CPU, XLA measured slower
             than the default oneDNN kernels for these models, see
             ``benchmarks/unet_throughput.py``).
+        strategy: ``None`` (the strategy in scope), ``"mirrored"``,
+            ``"multi_worker"`` (cluster from ``TF_CONFIG``; only the chief
+            writes into ``out_dir``) or a ``tf.distribute.Strategy``; see
+            :func:`kerasgen.distribution.get_strategy`. ``batch_size`` is the
+            global batch, split over the replicas. A given ``model`` must
+            have been built inside ``strategy.scope()``.
         callbacks: Optional list of extra ``keras.callbacks.Callback``s, run
             after the ones above.
         verbose: Passed to ``model.fit``.
@@ -177,12 +190,13 @@ def train_unet(
             f"out_dir must be a folder. Received: out_dir={out_dir!r} (a file)"
         )
 
+    strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
     policy = resolve_precision(precision)
     model_given = model is not None
     if model is None:
-        with precision_scope(policy):
+        with strategy.scope(), precision_scope(policy):
             model = build_unet(
                 **{"image_shape": (None, None, channels), **(model_kwargs or {})}
             )
@@ -232,6 +246,7 @@ def train_unet(
         channels=channels,
         with_noise_level=with_noise_level,
     )
+    dataset = shard_by_data(dataset, strategy)
     validation = None
     if validation_data is not None:
         validation = _validation_pairs(
@@ -248,12 +263,16 @@ def train_unet(
 
     if check_jit_compile(jit_compile) == "auto":
         jit_compile = bool(tf.config.list_physical_devices("GPU"))
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=schedule),
-        loss=loss,
-        metrics=[psnr],
-        jit_compile=jit_compile,
-    )
+    if validation is not None:
+        validation = shard_by_data(validation, strategy)
+    with strategy.scope():
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=schedule),
+            loss=loss,
+            metrics=[psnr],
+            jit_compile=jit_compile,
+        )
+    chief_dir, out_dir = out_dir, worker_out_dir(out_dir, strategy)  # same on the chief
     os.makedirs(out_dir, exist_ok=True)
     backup_dir = os.path.join(out_dir, BACKUP_DIR)
     monitor, mode = ("val_psnr", "max") if validation is not None else ("loss", "min")
@@ -286,15 +305,18 @@ def train_unet(
             stacklevel=2,
         )
     all_callbacks.extend(callbacks or [])
-    history = model.fit(
-        dataset,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=validation,
-        callbacks=all_callbacks,
-        verbose=verbose,
-        shuffle=False,  # the dataset shuffles itself
-    )
+    try:
+        history = model.fit(
+            dataset,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            validation_data=validation,
+            callbacks=all_callbacks,
+            verbose=verbose,
+            shuffle=False,  # the dataset shuffles itself
+        )
+    finally:
+        remove_worker_dir(out_dir, chief_dir)
     return model, history
 
 

@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from kerasgen._checks import check_jit_compile, check_positive_int, check_seed
+from kerasgen.distribution import get_strategy, run_folder, shard_by_data
 from kerasgen.models.vae import build_decoder, build_encoder
 from kerasgen.recipes import _inputs, _outputs
 from kerasgen.trainers import VAE
@@ -37,6 +38,7 @@ def train_vae(
     num_samples=64,
     steps_per_epoch=None,
     jit_compile="auto",
+    strategy=None,
     callbacks=None,
     verbose="auto",
 ):
@@ -101,6 +103,11 @@ def train_vae(
         steps_per_epoch: Optional int >= 1, batches per epoch (the data is
             then repeated as needed). Required for an infinite dataset.
         jit_compile: Passed to ``compile`` (``"auto"``, True, False).
+        strategy: ``None`` (the strategy in scope), ``"mirrored"``,
+            ``"multi_worker"`` (cluster from ``TF_CONFIG``; only the chief
+            writes into ``out_dir``) or a ``tf.distribute.Strategy``; see
+            :func:`kerasgen.distribution.get_strategy`. ``batch_size`` is the
+            global batch, split over the replicas.
         callbacks: Optional list of extra ``keras.callbacks.Callback``s, run
             after the ones above.
         verbose: Passed to ``fit`` (``"auto"``: a progress bar).
@@ -161,6 +168,7 @@ def train_vae(
     out_dir = _outputs.check_out_dir(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)
     _inputs.check_source(dataset)
+    strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -205,33 +213,40 @@ def train_vae(
                 stacklevel=2,
             )
     train_data = _inputs.repeat_if_needed(data.dataset, steps_per_epoch)
+    train_data = shard_by_data(train_data, strategy)
+    if validation is not None:
+        validation = shard_by_data(validation, strategy)
 
-    encoder = build_encoder(
-        image_shape=data.image_shape,
-        latent_dim=latent_dim,
-        base_filters=base_filters,
-        seed=seed,
-    )
-    decoder = build_decoder(
-        latent_dim=latent_dim, image_shape=data.image_shape, base_filters=base_filters
-    )
-    vae = VAE(encoder, decoder, beta=beta, likelihood=likelihood)
-    vae.compile(jit_compile=jit_compile)
+    with strategy.scope():
+        encoder = build_encoder(
+            image_shape=data.image_shape,
+            latent_dim=latent_dim,
+            base_filters=base_filters,
+            seed=seed,
+        )
+        decoder = build_decoder(
+            latent_dim=latent_dim,
+            image_shape=data.image_shape,
+            base_filters=base_filters,
+        )
+        vae = VAE(encoder, decoder, beta=beta, likelihood=likelihood)
+        vae.compile(jit_compile=jit_compile)
 
     sample_grid = {"num_images": num_samples, "seed": 0 if seed is None else seed}
-    all_callbacks, _ = _outputs.training_callbacks(
-        out_dir, MODEL_FILE, sample_grid, extra_callbacks
-    )
-    history = vae.fit(
-        train_data,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=validation,
-        callbacks=all_callbacks,
-        verbose=verbose,
-        shuffle=False,  # the dataset shuffles itself
-    )
-    _outputs.finish_run(
-        vae, out_dir, MODEL_FILE, title=f"VAE ({likelihood}, beta={beta:g})"
-    )
+    with run_folder(out_dir, strategy) as run_dir:  # out_dir on the chief
+        all_callbacks, _ = _outputs.training_callbacks(
+            run_dir, MODEL_FILE, sample_grid, extra_callbacks
+        )
+        history = vae.fit(
+            train_data,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            validation_data=validation,
+            callbacks=all_callbacks,
+            verbose=verbose,
+            shuffle=False,  # the dataset shuffles itself
+        )
+        _outputs.finish_run(
+            vae, run_dir, MODEL_FILE, title=f"VAE ({likelihood}, beta={beta:g})"
+        )
     return vae, history
