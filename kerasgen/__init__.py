@@ -68,6 +68,11 @@ _REPAIR_METHODS = {
         "task": "learned",
         "arguments": ("model", "tile", "overlap", "sigma"),
     },
+    "pnp": {
+        "target": "kerasgen.learned_repair:repair_pnp",
+        "task": "learned",
+        "arguments": ("psf", "mask", "scale", "sigma", "model"),
+    },
 }
 
 # Modules whose import registers kerasgen's serializable Keras objects.

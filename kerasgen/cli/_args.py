@@ -43,6 +43,14 @@ def non_negative_float(text):
     return value
 
 
+def fraction(text):
+    """argparse type: a number strictly between 0 and 1."""
+    value = _float_or_nan(text)
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1 (e.g. 0.5). Received: {text!r}")
+    return value
+
+
 def positive_int(text):
     """argparse type: an integer >= 1."""
     try:

@@ -12,9 +12,15 @@ methods:
   deblurring:  bm3d_deblur, richardson_lucy, wiener; --psf-std (Gaussian blur
                kernel) and optionally --psf-size, --sigma
   inpainting:  biharmonic; --mask (white = missing pixel)
+  upscaling:   bilinear, bicubic; --scale (the output is SCALE times larger)
   learned:     unet (shipped grey or colour U-Net denoiser, chosen from the
                image's channels; imports TensorFlow); --sigma (noise level
                given to the model, estimated when left out), --tile, --overlap
+               pnp (plug-and-play with that denoiser as the prior; imports
+               TensorFlow): the option given chooses the task, exactly one of
+               --psf-std (deblurring, boundary "reflect"), --mask (inpainting)
+               or --scale (super-resolution); --sigma (noise of the image;
+               estimated when deblurring, else 0 when left out)
 
 The output is clipped to [0, 1] and written atomically; its format follows the
 extension (.png, .jpg, .tif). An existing OUTPUT is only replaced with
@@ -24,7 +30,10 @@ examples:
   kerasgen restore noisy.png denoised.png --method bm3d --sigma 25
   kerasgen restore noisy.png denoised.png --method nl_means
   kerasgen restore blurred.png sharp.png --method bm3d_deblur --psf-std 1.6 --sigma 2
-  kerasgen restore holes.png filled.png --method biharmonic --mask mask.png"""
+  kerasgen restore holes.png filled.png --method biharmonic --mask mask.png
+  kerasgen restore blurred.png sharp.png --method pnp --psf-std 1.6 --sigma 2.55
+  kerasgen restore holes.png filled.png --method pnp --mask mask.png
+  kerasgen restore small.png large.png --method pnp --scale 4"""
 
 # Method option (argparse dest) -> the `repair_image` argument it feeds. An
 # option whose argument the method does not use (`method_arguments`) is refused.
@@ -33,6 +42,7 @@ OPTION_ARGUMENTS = {
     "psf_std": "psf",
     "psf_size": "psf",
     "mask": "mask",
+    "scale": "scale",
     "tile": "tile",
     "overlap": "overlap",
 }
@@ -45,8 +55,8 @@ def add_parser(subparsers):
     parser = _args.add_command_parser(
         subparsers,
         "restore",
-        help="denoise, deblur or inpaint an image file",
-        description="Restore an image file with a classical method (or the U-Net) and save the result.",
+        help="denoise, deblur, inpaint or upscale an image file",
+        description="Restore an image file with a classical or a learned method and save the result.",
         epilog=EPILOG,
     )
     parser.add_argument("input", metavar="INPUT", help="image to restore (PNG, JPEG, TIFF, ...)")
@@ -68,6 +78,10 @@ def add_parser(subparsers):
         help="deblurring: odd side of the blur kernel in pixels (default: 2 * ceil(3 * psf-std) + 1)",
     )  # fmt: skip
     parser.add_argument("--mask", default=None, metavar="PATH", help="inpainting: mask image, white = missing pixel")
+    parser.add_argument(
+        "--scale", type=_args.positive_int, default=None,
+        help="upscaling: integer factor (the output is SCALE times larger; pnp needs >= 2)",
+    )  # fmt: skip
     parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="output bit depth (default: 8)")
     parser.add_argument("--tile", type=_args.positive_int, default=None, help="unet: tile size in pixels")
     parser.add_argument("--overlap", type=_args.non_negative_int, default=None, help="unet: tile overlap (default 32)")
@@ -104,17 +118,19 @@ def run(args):
         else:
             sigma = args.sigma / 255
         kwargs["sigma"] = sigma
-    if task == "deblur":
+    elif args.sigma is not None:  # learned methods: estimated (or 0) by the method when left out
+        kwargs["sigma"] = args.sigma / 255
+    if args.psf_std is not None:
         size = args.psf_size or 2 * math.ceil(3 * args.psf_std) + 1
         kwargs["psf"] = gaussian_psf(size, args.psf_std)
-    if task == "inpaint":
+    if args.mask is not None:
         kwargs["mask"] = read_mask(args.mask, image.shape[:2])
-    if task == "learned":
+    if args.scale is not None:
+        kwargs["scale"] = args.scale
+    if args.tile is not None:
         kwargs["tile"] = args.tile
-        if args.overlap is not None:
-            kwargs["overlap"] = args.overlap
-        if args.sigma is not None:
-            kwargs["sigma"] = args.sigma / 255
+    if args.overlap is not None:
+        kwargs["overlap"] = args.overlap
     start = time.perf_counter()
     restored = repair_image(image, args.method, **kwargs)
     seconds = time.perf_counter() - start
@@ -140,3 +156,14 @@ def check_options(args, task):
         raise ValueError(f"--method {args.method} needs the blur kernel: give --psf-std (e.g. --psf-std 1.6).")
     if task == "inpaint" and args.mask is None:
         raise ValueError(f"--method {args.method} needs --mask PATH (an image, white = missing pixel).")
+    if task == "upscale" and args.scale is None:
+        raise ValueError(f"--method {args.method} needs --scale (e.g. --scale 2).")
+    if args.psf_size is not None and args.psf_std is None:
+        raise ValueError("--psf-size needs --psf-std (the blur kernel is Gaussian).")
+    degradations = [f"--{name}" for name in ("psf_std", "mask", "scale") if getattr(args, name) is not None]
+    if args.method == "pnp" and len(degradations) != 1:
+        received = " and ".join(degradations) if degradations else "none"
+        raise ValueError(
+            "--method pnp needs exactly one of --psf-std (deblurring), --mask (inpainting) or --scale "
+            f"(super-resolution). Received: {received.replace('_', '-')}"
+        )

@@ -12,12 +12,16 @@ import numpy as np
 
 from kerasgen.restoration._atomic import atomic_output, check_output_path
 from kerasgen.restoration._bm3d_compat import INSTALL_HINT, bm3d_available
+from kerasgen.restoration._checks import check_int
 from kerasgen.restoration._validation import check_image
+from kerasgen.restoration.degradations import upsample
 from kerasgen.restoration.metrics import psnr, ssim
 from kerasgen.restoration.repair import (
     DEBLUR_REPAIR_METHODS,
     DENOISE_REPAIR_METHODS,
     INPAINT_REPAIR_METHODS,
+    UPSCALE_REPAIR_METHODS,
+    method_arguments,
     method_task,
     repair_image,
 )
@@ -45,21 +49,25 @@ class ComparisonRow:
     seconds: float
 
 
-def default_methods(*, psf=None, mask=None, warn=True):
-    """The methods `compare` runs when none are given.
+def default_methods(*, psf=None, mask=None, scale=None, warn=True):
+    """The classical methods `compare` runs when none are given.
 
     Denoising methods; the deblurring ones if `psf` is given; inpainting if
-    `mask` is given. BM3D methods are skipped (with a warning) when the
-    optional `bm3d` package is missing.
+    `mask` is given; upscaling if `scale` is given. BM3D methods are skipped
+    (with a warning) when the optional `bm3d` package is missing. The
+    learned methods ("unet", "pnp") are never defaults: name them.
 
     Args:
         psf: the blur kernel of the experiment, or None.
         mask: the missing-pixel mask of the experiment, or None.
+        scale: the upscaling factor of the experiment, or None.
         warn: whether to warn when BM3D is skipped.
 
     Returns:
         Tuple of method names.
     """
+    if scale is not None:
+        return UPSCALE_REPAIR_METHODS
     if mask is not None:
         return INPAINT_REPAIR_METHODS
     methods = DEBLUR_REPAIR_METHODS if psf is not None else DENOISE_REPAIR_METHODS
@@ -80,6 +88,7 @@ def compare(
     sigma=None,
     psf=None,
     mask=None,
+    scale=None,
     channel_axis=None,
     method_kwargs=None,
     figure=True,
@@ -89,17 +98,25 @@ def compare(
 
     Each method goes through `repair_image` and is timed; PSNR and SSIM are
     measured against `clean` on the unclipped outputs. The first row scores
-    the degraded input itself.
+    the degraded input itself (for upscaling: enlarged by repeating each
+    pixel). Each method is given those of `sigma`, `psf`, `mask` and `scale`
+    that it uses (`repair.method_arguments`), so learned methods compare on
+    the same footing: e.g. "pnp" deblurs when `psf` is given, inpaints when
+    `mask` is, upscales when `scale` is.
 
     Args:
         clean: the reference float image, (H, W), (H, W, 1) or (H, W, 3).
-        degraded: the degraded version of `clean`, same shape.
+        degraded: the degraded version of `clean`, same shape; with `scale`,
+            the low-resolution image, `scale` times smaller (`clean`'s
+            height and width must be multiples of `scale`).
         methods: sequence of `REPAIR_METHODS` names, or None for
-            `default_methods(psf=psf, mask=mask)`.
+            `default_methods(psf=psf, mask=mask, scale=scale)`.
         sigma: noise standard deviation in image units, passed to the
-            denoising / deblurring methods (None: each estimates it).
+            methods using it: denoising, deblurring, "unet", "pnp" (None:
+            each estimates it, or assumes none).
         psf: blur kernel, passed to the deblurring methods.
         mask: missing-pixel mask, passed to the inpainting methods.
+        scale: integer upscaling factor, passed to the upscaling methods.
         channel_axis: keyword-only; see `denoise`.
         method_kwargs: optional dict mapping a method name to a dict of extra
             keyword arguments for it, e.g. `{"richardson_lucy": {"num_iter": 30}}`.
@@ -113,8 +130,9 @@ def compare(
         with PSNR / SSIM / time in the titles (None if `figure=False`).
 
     Raises:
-        ValueError: invalid images, different shapes, an unknown method, or
-            an empty method list.
+        ValueError: invalid images, different shapes (with `scale`: a
+            `degraded` that is not `clean` shrunk `scale` times), an unknown
+            method, or an empty method list.
         ImportError: a BM3D method requested without the `bm3d` package.
 
     Example:
@@ -123,25 +141,25 @@ def compare(
     >>> print(format_table(rows))  # doctest: +SKIP
     """
     clean_array, _ = check_image(clean, name="clean", channel_axis=channel_axis)
-    psnr(clean, degraded, channel_axis=channel_axis)  # validates degraded and the shapes
-    methods = default_methods(psf=psf, mask=mask) if methods is None else tuple(methods)
+    shown = degraded
+    if scale is not None:
+        shown = _enlarge(clean_array, degraded, scale, channel_axis)
+    psnr(clean, shown, channel_axis=channel_axis)  # validates degraded and the shapes
+    methods = default_methods(psf=psf, mask=mask, scale=scale) if methods is None else tuple(methods)
     if not methods:
         raise ValueError("methods must name at least one method. Received: methods=()")
     for method in methods:
         method_task(method)  # fail before running anything
     method_kwargs = dict(method_kwargs or {})
-    rows = [_score(clean, degraded, DEGRADED, 0.0, channel_axis)]
-    images = [check_image(degraded, channel_axis=channel_axis)[0]]
+    experiment = {"sigma": sigma, "psf": psf, "mask": mask, "scale": scale}
+    rows = [_score(clean, shown, DEGRADED, 0.0, channel_axis)]
+    images = [check_image(shown, channel_axis=channel_axis)[0]]
     for method in methods:
-        task = method_task(method)
         kwargs = dict(method_kwargs.get(method, {}))
         kwargs["channel_axis"] = channel_axis
-        if task in ("denoise", "deblur"):
-            kwargs["sigma"] = sigma
-        if task == "deblur":
-            kwargs["psf"] = psf
-        if task == "inpaint":
-            kwargs["mask"] = mask
+        for argument in method_arguments(method):
+            if argument in experiment and (argument == "sigma" or experiment[argument] is not None):
+                kwargs[argument] = experiment[argument]
         start = time.perf_counter()
         restored = repair_image(degraded, method, **kwargs)
         seconds = time.perf_counter() - start
@@ -149,6 +167,19 @@ def compare(
         images.append(check_image(restored, channel_axis=channel_axis)[0])
     fig = _draw(clean_array, images, rows, title) if figure else None
     return rows, fig
+
+
+def _enlarge(clean, degraded, scale, channel_axis):
+    """The low-resolution input repeated `scale` times along each axis, checked against `clean`."""
+    scale = check_int("scale", scale, minimum=1)
+    small, _ = check_image(degraded, name="degraded", channel_axis=channel_axis)
+    height, width = clean.shape[:2]
+    if height % scale or width % scale or small.shape != (height // scale, width // scale) + clean.shape[2:]:
+        raise ValueError(
+            f"With scale={scale}, expected clean's height and width to be multiples of {scale} and degraded "
+            f"to be clean shrunk {scale} times. Received: clean.shape={clean.shape}, degraded.shape={small.shape}"
+        )
+    return upsample(degraded, scale, order=0, channel_axis=channel_axis)
 
 
 def _score(clean, image, method, seconds, channel_axis):

@@ -1,10 +1,11 @@
 """`repair_image`: one entry point for every restoration method, by name.
 
 The classical methods are built in. Methods implemented elsewhere (the
-learned U-Net denoiser of the Keras side) are registered by name with
-`register_method` and a lazily imported target, so that this package never
-names a module outside itself: `import kerasgen` registers "unet", whose
-implementation (`kerasgen.learned_repair`) is imported on first use.
+learned U-Net denoiser and plug-and-play restoration of the Keras side) are
+registered by name with `register_method` and a lazily imported target, so
+that this package never names a module outside itself: `import kerasgen`
+registers "unet" and "pnp", whose implementation (`kerasgen.learned_repair`)
+is imported on first use.
 """
 
 import dataclasses
@@ -12,6 +13,7 @@ import importlib
 
 from kerasgen.restoration._checks import check_choice
 from kerasgen.restoration.deblurring import deblur
+from kerasgen.restoration.degradations import upsample
 from kerasgen.restoration.denoising import denoise
 from kerasgen.restoration.inpainting import inpaint
 
@@ -26,6 +28,8 @@ _METHODS = {
     "richardson_lucy": ("deblur", "richardson_lucy"),
     "wiener": ("deblur", "wiener"),
     "biharmonic": ("inpaint", "biharmonic"),
+    "bilinear": ("upscale", 1),  # spline order of `upsample`
+    "bicubic": ("upscale", 3),
 }
 
 # Task -> the `repair_image` keyword arguments its built-in methods use.
@@ -33,10 +37,11 @@ _TASK_ARGUMENTS = {
     "denoise": ("sigma",),
     "deblur": ("sigma", "psf"),
     "inpaint": ("mask",),
+    "upscale": ("scale",),
 }
 
 # The `repair_image` keyword arguments a registered method may use.
-METHOD_ARGUMENTS = ("sigma", "psf", "mask", "model", "tile", "overlap")
+METHOD_ARGUMENTS = ("sigma", "psf", "mask", "scale", "model", "tile", "overlap")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,12 +55,13 @@ _REGISTERED = {}
 
 REPAIR_METHODS = tuple(_METHODS)
 """Names accepted by `repair_image(method=...)`: the built-in methods, then the
-registered ones ("unet" once `kerasgen` is imported). `repair_methods()` gives
-the current list when methods are registered later."""
+registered ones ("unet" and "pnp" once `kerasgen` is imported).
+`repair_methods()` gives the current list when methods are registered later."""
 
 DENOISE_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "denoise")
 DEBLUR_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "deblur")
 INPAINT_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "inpaint")
+UPSCALE_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "upscale")
 
 
 def register_method(name, target, *, task="learned", arguments=("sigma",)):
@@ -125,8 +131,8 @@ def method_task(method):
         method: one of `REPAIR_METHODS`.
 
     Returns:
-        "denoise", "deblur", "inpaint", or the task of a registered method
-        ("learned" for "unet").
+        "denoise", "deblur", "inpaint", "upscale", or the task of a
+        registered method ("learned" for "unet" and "pnp").
 
     Raises:
         ValueError: unknown method, listing the valid ones.
@@ -145,8 +151,8 @@ def method_arguments(method):
 
     Returns:
         Tuple of argument names, e.g. `("sigma", "psf")` for "wiener".
-        Giving any other of `sigma`, `psf`, `mask`, `model`, `tile` raises
-        a ValueError in `repair_image`.
+        Giving any other of `sigma`, `psf`, `mask`, `scale`, `model`,
+        `tile` raises a ValueError in `repair_image`.
 
     Raises:
         ValueError: unknown method, listing the valid ones.
@@ -164,6 +170,7 @@ def repair_image(
     sigma=None,
     psf=None,
     mask=None,
+    scale=None,
     channel_axis=None,
     model=None,
     tile=None,
@@ -177,13 +184,19 @@ def repair_image(
     - Deblurring (`deblur`, need `psf=`): "bm3d_deblur",
       "richardson_lucy", "wiener"; use `sigma`.
     - Inpainting (`inpaint`, needs `mask=`): "biharmonic".
-    - Registered methods, e.g. "unet" (registered by `import kerasgen`,
-      implemented by `kerasgen.learned_repair` with
-      `kerasgen.inference.restore`): a U-Net denoiser
-      (`model=`, default the shipped noise-level-aware denoiser for the
-      image's channels, "unet_denoise_gray" or "unet_denoise_color";
-      `sigma=` sets the noise level, None estimates it; `tile=`, `overlap=`
-      for large images). Imports TensorFlow, on use only.
+    - Upscaling (`upsample`, needs `scale=`; the result is `scale` times
+      larger): "bilinear", "bicubic".
+    - Registered methods (registered by `import kerasgen`, implemented by
+      `kerasgen.learned_repair`; they import TensorFlow, on use only):
+      "unet", a U-Net denoiser (`kerasgen.inference.restore`; `model=`,
+      default the shipped noise-level-aware denoiser for the image's
+      channels, "unet_denoise_gray" or "unet_denoise_color"; `sigma=` sets
+      the noise level, None estimates it; `tile=`, `overlap=` for large
+      images), and "pnp", plug-and-play restoration with that denoiser as
+      the prior (`kerasgen.plug_and_play`): deblurring with `psf=`,
+      inpainting with `mask=` or super-resolution with `scale=`, exactly one
+      of them; `sigma=` is the noise level of the image (None: estimated
+      for deblurring, 0 otherwise).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3); values may lie
@@ -193,8 +206,10 @@ def repair_image(
             None to estimate it (denoising, deblurring and "unet").
         psf: point-spread function, for the deblurring methods only.
         mask: bool (H, W) mask of missing pixels, for inpainting only.
+        scale: integer upscaling factor >= 2, for upscaling only.
         channel_axis: keyword-only; see `denoise`.
-        model: Keras model for "unet" (default: the pretrained one).
+        model: Keras model for "unet" and "pnp" (default: the pretrained
+            one).
         tile: tile size for "unet", or None for the whole image at once.
         overlap: tile overlap in pixels for "unet".
         **method_kwargs: passed to the underlying method (e.g.
@@ -205,19 +220,24 @@ def repair_image(
 
     Raises:
         ValueError: unknown method (the message lists the valid ones), a
-            missing `psf` / `mask`, an argument the method does not use, or
-            an invalid input.
+            missing `psf` / `mask` / `scale`, an argument the method does not
+            use, or an invalid input.
         ImportError: a BM3D method without the `bm3d` package.
 
     Example:
 
     >>> restored = repair_image(noisy, "nl_means", sigma=25 / 255)  # doctest: +SKIP
     >>> sharp = repair_image(blurred, "wiener", psf=gaussian_psf(9, 1.6))  # doctest: +SKIP
+    >>> sharp = repair_image(blurred, "pnp", psf=gaussian_psf(9, 1.6), sigma=0.01)  # doctest: +SKIP
+    >>> large = repair_image(small, "pnp", scale=4)  # doctest: +SKIP
     """
     task = method_task(method)
-    _check_unused(method, task, psf=psf, mask=mask, sigma=sigma, model=model, tile=tile)
+    _check_unused(method, task, psf=psf, mask=mask, scale=scale, sigma=sigma, model=model, tile=tile)
     if method in _REGISTERED:
-        given = {"sigma": sigma, "psf": psf, "mask": mask, "model": model, "tile": tile, "overlap": overlap}
+        given = {
+            "sigma": sigma, "psf": psf, "mask": mask, "scale": scale, "model": model, "tile": tile,
+            "overlap": overlap,
+        }  # fmt: skip
         return _call_registered(method, image, channel_axis, given, method_kwargs)
     name = _METHODS[method][1]
     if task == "denoise":
@@ -226,9 +246,13 @@ def repair_image(
         if psf is None:
             raise ValueError(f"method={method!r} needs the blur kernel: pass psf=, e.g. psf=gaussian_psf(9, 1.6).")
         return deblur(image, psf, name, sigma, channel_axis=channel_axis, **method_kwargs)
-    if mask is None:  # inpainting, the last built-in task
-        raise ValueError(f"method={method!r} needs mask= (bool (H, W) array, True = missing pixel).")
-    return inpaint(image, mask, name, channel_axis=channel_axis, **method_kwargs)
+    if task == "inpaint":
+        if mask is None:
+            raise ValueError(f"method={method!r} needs mask= (bool (H, W) array, True = missing pixel).")
+        return inpaint(image, mask, name, channel_axis=channel_axis, **method_kwargs)
+    if scale is None:  # upscaling, the last built-in task
+        raise ValueError(f"method={method!r} needs the upscaling factor: pass scale=, e.g. scale=2.")
+    return upsample(image, scale, order=name, channel_axis=channel_axis, **method_kwargs)
 
 
 def _check_unused(method, task, **arguments):
