@@ -18,18 +18,15 @@ from kerasgen import _backend  # noqa: F401, I001  (backend guard first)
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from kerasgen._checks import check_bool, check_int, check_seed, check_value_range
-from kerasgen.data import image_folder, local_files
+from kerasgen.data.named_datasets import DATA_DIR_ENV, load_named_arrays  # noqa: F401  (DATA_DIR_ENV re-exported)
+from kerasgen.data.pipelines import _COLOR_MODES, array_pipeline, folder_pipeline
 from kerasgen.data.splits import parse_split
 
 DATASET_NAMES = ("mnist", "fashion_mnist", "cifar10")
-DATA_DIR_ENV = "KERASGEN_DATA_DIR"
 _NAMED_SPLITS = ("train", "test")
 _FOLDER_SPLITS = ("train", "all")
-_FOLDER_SHUFFLE_BUFFER = 10_000
-_COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
 
 
 def load_dataset(
@@ -181,10 +178,10 @@ def load_dataset(
                 f"channels=4 (RGBA) is only for folders of images. "
                 f"Received: channels=4 for {name_or_path!r}"
             )
-        images, labels = _load_named_arrays(
+        images, labels = load_named_arrays(
             name_or_path, split, spec, data_dir=data_dir, download=download
         )
-        return _array_pipeline(images, labels, **pipeline)
+        return array_pipeline(images, labels, **pipeline)
 
     folder = _resolve_folder(name_or_path)
     if spec.name not in _FOLDER_SPLITS:
@@ -192,7 +189,7 @@ def load_dataset(
             f"A folder of images has the single split 'train' (alias 'all'), "
             f"which may be sliced, e.g. 'train[:90%]'. Received: split={split!r}"
         )
-    return _folder_pipeline(folder, spec, cache=cache, **pipeline)
+    return folder_pipeline(folder, spec, cache=cache, **pipeline)
 
 
 # --------------------------------------------------------------------------
@@ -245,273 +242,3 @@ def _resolve_folder(name_or_path):
         f"Unknown dataset name. Expected one of {DATASET_NAMES} or the path "
         f"of a folder of images. Received: name_or_path={path!r}"
     )
-
-
-# --------------------------------------------------------------------------
-# Named datasets: local files, else tfds, else one clear error.
-
-
-def _load_named_arrays(name, split, spec, *, data_dir, download):
-    data_dir = os.fspath(data_dir) if data_dir is not None else None
-    root = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
-    local = local_files.available_splits(name, root)
-    if spec.name in local:
-        images, labels = local_files.load_local_split(name, spec.name, root)
-        start, stop = spec.bounds(len(images))
-        return images[start:stop], labels[start:stop]
-    if not local:
-        local_files.refuse_pickled_copy(name, root)
-    try:
-        # Only an explicit data_dir is tfds' data_dir: $KERASGEN_DATA_DIR may
-        # be a read-only shared copy, tfds then uses its own default folder.
-        return _load_tfds_arrays(name, split, data_dir, download)
-    except Exception as err:  # tfds raises many types; all mean "not loadable"
-        raise FileNotFoundError(
-            _not_available_message(name, split, spec, root, local, download, err)
-        ) from err
-
-
-def _load_tfds_arrays(name, split, root, download):
-    import tensorflow_datasets as tfds  # slow import, only when needed
-
-    builder = tfds.builder(name, data_dir=root)
-    if not builder.is_prepared():
-        if not download:
-            raise FileNotFoundError(f"{name!r} is not prepared under {builder.data_dir!r}")
-        # tfds retries a failing download for minutes: fail fast offline.
-        host = _unreachable_download_host()
-        if host is not None:
-            raise ConnectionError(f"no network connection (cannot reach {host} within {_PROBE_SECONDS} s)")
-    dataset = tfds.load(
-        name,
-        split=split,
-        as_supervised=True,
-        batch_size=-1,
-        data_dir=root,
-        download=download,
-        shuffle_files=False,
-    )
-    images, labels = tfds.as_numpy(dataset)
-    return np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int32)
-
-
-_PROBE_SECONDS = 3.0
-# Where tfds downloads from (datasets and their metadata), as host:port.
-_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
-
-
-def _unreachable_download_host():
-    """Returns the host that cannot be reached within seconds, or None if online.
-
-    Probes TCP port 443 of the download server (or the configured HTTPS
-    proxy) in a daemon thread, so that a hanging DNS lookup cannot block.
-    """
-    import socket
-    import threading
-    import urllib.parse
-
-    proxy = next(
-        (os.environ[k] for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy") if os.environ.get(k)),
-        None,
-    )
-    host, port = _DOWNLOAD_HOST
-    if proxy:
-        parsed = urllib.parse.urlsplit(proxy if "://" in proxy else "http://" + proxy)
-        host, port = parsed.hostname or host, parsed.port or 80
-    reached = []
-
-    def probe():
-        try:
-            with socket.create_connection((host, port), timeout=_PROBE_SECONDS):
-                reached.append(True)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(_PROBE_SECONDS + 0.5)
-    return None if reached else f"{host}:{port}"
-
-
-def _not_available_message(name, split, spec, root, local, download, err):
-    example_root = root or "/path/to/data"
-    files = local_files.expected_files(name, example_root)
-    lines = [f"Could not load dataset {name!r} with split={split!r}."]
-    if local:
-        have = sorted(local)
-        lines.append(
-            f"The local copy under {root!r} has only the {have} split(s), "
-            f"not {spec.name!r}."
-        )
-        if have == ["test"]:
-            lines.append(
-                "Train on a slice of the test split instead, e.g. "
-                "split='test[:8000]', and evaluate on split='test[8000:]'."
-            )
-    elif root:
-        lines.append(f"No local copy found under {root!r}.")
-    else:
-        lines.append(f"No local copy: data_dir is None and ${DATA_DIR_ENV} is not set.")
-    lines.append(
-        f"To work offline, put the original files at {DATA_DIR_ENV}={example_root} "
-        f"(or pass data_dir=): {', '.join(files)}."
-    )
-    reason = (
-        "download=False and it is not prepared"
-        if not download
-        else "it could not download it (offline?)"
-    )
-    first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
-    lines.append(
-        f"tensorflow_datasets could not load it: {reason}. "
-        f"{type(err).__name__}: {first_line}"
-    )
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------
-# Pipelines.
-
-
-def _array_pipeline(
-    images,
-    labels,
-    *,
-    batch_size,
-    image_size,
-    value_range,
-    channels,
-    with_labels,
-    shuffle,
-    seed,
-    drop_remainder,
-):
-    num_examples = len(images)
-    images = tf.constant(images)
-    labels = tf.constant(labels, dtype=tf.int32)
-    # Shuffle and batch indices, then gather: a full shuffle without copying
-    # images through a shuffle buffer.
-    dataset = tf.data.Dataset.range(num_examples)
-    if shuffle:
-        dataset = dataset.shuffle(
-            num_examples, seed=seed, reshuffle_each_iteration=True
-        )
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    preprocess = _make_preprocess(image_size, value_range, channels)
-
-    def gather(indices):
-        batch = preprocess(tf.gather(images, indices))
-        if with_labels:
-            return batch, tf.gather(labels, indices)
-        return batch
-
-    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def _folder_pipeline(
-    folder,
-    spec,
-    *,
-    cache,
-    batch_size,
-    image_size,
-    value_range,
-    channels,
-    with_labels,
-    shuffle,
-    seed,
-    drop_remainder,
-):
-    info = image_folder.scan_image_folder(folder)
-    if with_labels and info.class_names is None:
-        raise ValueError(
-            "with_labels=True needs one sub-folder per class in the image "
-            f"folder; it has none. Received: name_or_path={folder!r}"
-        )
-    if with_labels and info.top_level_files:
-        raise ValueError(
-            "with_labels=True labels each image by its class sub-folder, but "
-            f"{len(info.top_level_files)} image(s) lie directly in the folder, "
-            "outside any class: move them into a class sub-folder, or pass "
-            f"with_labels=False. Received: {info.top_level_files[0]!r}"
-        )
-    # Reads every header: also refuses decompression bombs before decoding.
-    native_size, native_channels = image_folder.infer_image_properties(
-        info.files, require_same_size=image_size is None
-    )
-    image_size = image_size or native_size
-    channels = channels or native_channels
-    start, stop = spec.bounds(len(info.files))
-    dataset = _decode_files(
-        info.files[start:stop],
-        info.labels[start:stop] if with_labels else None,
-        image_size,
-        channels,
-    )
-    if cache:
-        dataset = dataset.cache() if cache is True else dataset.cache(cache)
-    if shuffle:
-        dataset = dataset.shuffle(
-            min(stop - start, _FOLDER_SHUFFLE_BUFFER),
-            seed=seed,
-            reshuffle_each_iteration=True,
-        )
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    # Images are already resized and have the requested channels.
-    preprocess = _make_preprocess(None, value_range, None)
-    if with_labels:
-        dataset = dataset.map(
-            lambda images, labels: (preprocess(images), tf.cast(labels, tf.int32)),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    else:
-        dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def _decode_files(files, labels, image_size, channels):
-    """Dataset of decoded, resized images (and labels), as Keras' folder loader.
-
-    Decodes with ``tf.io.decode_image`` to `channels` channels and resizes
-    bilinearly to `image_size`, like
-    ``keras.utils.image_dataset_from_directory``, but over the exact list of
-    files found by `image_folder.scan_image_folder` (recursive, top level
-    included).
-    """
-    height, width = image_size
-
-    def load(path):
-        image = tf.io.decode_image(
-            tf.io.read_file(path), channels=channels, expand_animations=False
-        )
-        image = tf.image.resize(image, (height, width), method="bilinear")
-        image.set_shape((height, width, channels))
-        return image
-
-    paths = tf.data.Dataset.from_tensor_slices(list(files))
-    if labels is None:
-        return paths.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    pairs = tf.data.Dataset.zip(
-        paths, tf.data.Dataset.from_tensor_slices(tf.constant(labels, tf.int32))
-    )
-    return pairs.map(lambda p, y: (load(p), y), num_parallel_calls=tf.data.AUTOTUNE)
-
-
-def _make_preprocess(image_size, value_range, channels):
-    """Returns a function mapping a [0, 255] image batch to float32 `value_range`."""
-    lo, hi = value_range
-
-    def preprocess(images):
-        images = tf.cast(images, tf.float32)
-        if image_size is not None and tuple(images.shape[1:3]) != image_size:
-            images = tf.image.resize(images, image_size, antialias=True)
-        if channels is not None and images.shape[-1] != channels:
-            if channels == 3:
-                images = tf.image.grayscale_to_rgb(images)
-            else:
-                images = tf.image.rgb_to_grayscale(images)
-        images = tf.clip_by_value(images, 0.0, 255.0)
-        return images * ((hi - lo) / 255.0) + lo
-
-    return preprocess

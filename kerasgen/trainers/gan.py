@@ -5,23 +5,21 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 # isort: split
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from kerasgen import losses
 from kerasgen._checks import (
-    check_float,
     check_int,
     check_model,
     check_seed,
     input_shapes,
 )
 from kerasgen._distribute import replica_random
-from kerasgen.trainers import _guards, _optimizers, _replica
-from kerasgen.trainers._inference import predict_in_batches
+from kerasgen.trainers import _guards, _replica
+from kerasgen.trainers._gan_compile import GANCompileMixin
+from kerasgen.trainers._gan_sampling import GANSamplingMixin
 
-_LOSSES = ("non_saturating", "hinge", "wgan_gp")
 # Keys of the noise generators' states in the saved weights.
 _SEED_STATE_KEYS = {
     "noise_seed_state": "seed_generator",
@@ -29,18 +27,8 @@ _SEED_STATE_KEYS = {
 }
 
 
-def _radford_adam():
-    # DCGAN defaults (Radford et al., 2016).
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
-
-
-def _wgan_gp_adam():
-    # WGAN-GP defaults (Gulrajani et al., 2017, Algorithm 1).
-    return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
-
-
 @keras.saving.register_keras_serializable(package="kerasgen")
-class GAN(_guards.GuardMixin, keras.Model):
+class GAN(GANCompileMixin, GANSamplingMixin, _guards.GuardMixin, keras.Model):
     """Generative adversarial network trained with plain ``model.fit``.
 
     Wraps any generator and discriminator ``keras.Model``: each batch runs
@@ -222,108 +210,6 @@ class GAN(_guards.GuardMixin, keras.Model):
             metrics.append(self.gp_tracker)
         return metrics
 
-    def compile(
-        self,
-        d_optimizer=None,
-        g_optimizer=None,
-        loss="non_saturating",
-        gp_weight=10.0,
-        d_steps=1,
-        label_smoothing=0.0,
-        **kwargs,
-    ):
-        """Configures the GAN for training.
-
-        Args:
-            d_optimizer: Discriminator optimizer (instance, name or config).
-                None gives ``Adam(2e-4, beta_1=0.5)`` (Radford et al.) for
-                ``"non_saturating"``/``"hinge"`` and
-                ``Adam(1e-4, beta_1=0.0, beta_2=0.9)`` (Gulrajani et al.)
-                for ``"wgan_gp"``.
-            g_optimizer: Generator optimizer, same defaults. Must be a
-                different instance from ``d_optimizer``.
-            loss: One of ``"non_saturating"``, ``"hinge"``, ``"wgan_gp"``.
-            gp_weight: Float >= 0, weight of the gradient penalty (wgan_gp).
-            d_steps: Int >= 1, discriminator updates per batch (the same real
-                batch with fresh noise; the WGAN-GP paper uses 5).
-            label_smoothing: One-sided smoothing of the real labels in
-                ``[0, 1)`` (``"non_saturating"`` only).
-            **kwargs: ``run_eagerly``, ``jit_compile``,
-                ``steps_per_execution`` (as in ``keras.Model.compile``) and
-                ``auto_scale_loss`` (default True: wrap the optimizers in a
-                ``LossScaleOptimizer`` when a sub-model computes in float16).
-
-        Raises:
-            TypeError: If an argument has the wrong type.
-            ValueError: On an unknown loss, out-of-range numbers, a shared
-                optimizer instance, or unsupported keyword arguments.
-        """
-        passthrough, auto_scale_loss = _optimizers.split_compile_kwargs(kwargs, "GAN")
-        if loss not in _LOSSES:
-            raise ValueError(
-                f"loss must be one of {list(_LOSSES)}. Received: loss={loss!r}"
-            )
-        gp_weight = check_float("gp_weight", gp_weight, minimum=0)
-        d_steps = check_int("d_steps", d_steps, minimum=1)
-        label_smoothing = check_float(
-            "label_smoothing", label_smoothing, minimum=0, maximum=1, open_maximum=True
-        )
-        if label_smoothing and loss != "non_saturating":
-            raise ValueError(
-                "label_smoothing only applies to loss='non_saturating'. "
-                f"Received: label_smoothing={label_smoothing!r}, loss={loss!r}"
-            )
-        if d_optimizer is not None and d_optimizer is g_optimizer:
-            raise ValueError(
-                "d_optimizer and g_optimizer must be different optimizer "
-                "instances (each keeps the state of one sub-model). Received "
-                f"the same object twice: {d_optimizer!r}"
-            )
-        default = _wgan_gp_adam if loss == "wgan_gp" else _radford_adam
-        scale = auto_scale_loss and _optimizers.needs_loss_scaling(
-            self.generator, self.discriminator
-        )
-        with _replica.strategy_scope(self):
-            d_opt = _optimizers.resolve(d_optimizer, default, "d_optimizer")
-            g_opt = _optimizers.resolve(g_optimizer, default, "g_optimizer")
-            d_run = _optimizers.maybe_wrap(d_opt, scale)
-            g_run = _optimizers.maybe_wrap(g_opt, scale)
-            # Built now so that load_model can restore their state.
-            _optimizers.build(d_run, self.discriminator.trainable_variables)
-            _optimizers.build(g_run, self.generator.trainable_variables)
-        super().compile(optimizer=None, loss=None, **passthrough)
-        self.d_optimizer = d_run
-        self.g_optimizer = g_run
-        self.loss_type = loss
-        self.gp_weight = gp_weight
-        self.d_steps = d_steps
-        self.label_smoothing = label_smoothing
-        self._gan_compile_config = {
-            "d_optimizer": d_opt,  # as given (unwrapped), resolved
-            "g_optimizer": g_opt,
-            "loss": loss,
-            "gp_weight": self.gp_weight,
-            "d_steps": self.d_steps,
-            "label_smoothing": self.label_smoothing,
-            "auto_scale_loss": auto_scale_loss,
-            **passthrough,
-        }
-
-    def get_compile_config(self):
-        if not self.compiled or self._gan_compile_config is None:
-            return {}
-        config = dict(self._gan_compile_config)
-        for key in ("d_optimizer", "g_optimizer"):
-            config[key] = keras.saving.serialize_keras_object(config[key])
-        return config
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for key in ("d_optimizer", "g_optimizer"):
-            if config.get(key) is not None:
-                config[key] = keras.saving.deserialize_keras_object(config[key])
-        self.compile(**config)
-
     # ----------------------------------------------------------------- steps
 
     def _unpack(self, data):
@@ -455,85 +341,6 @@ class GAN(_guards.GuardMixin, keras.Model):
             self.gp_tracker.update_state(penalty)
         self.g_loss_tracker.update_state(self._generator_loss(fake_logits))
         return self._logs()
-
-    def call(self, inputs, training=False):
-        """Generates images from ``z`` (or ``[z, labels]``), as float32."""
-        if self.conditional and not (
-            isinstance(inputs, (list, tuple)) and len(inputs) == 2
-        ):
-            raise ValueError(
-                "A conditional GAN is called on [z, labels]. "
-                f"Received: inputs of type {type(inputs).__name__}"
-            )
-        return ops.cast(self.generator(inputs, training=training), "float32")
-
-    # ------------------------------------------------------------- sampling
-
-    def generate(self, num_images, seed=None, labels=None, batch_size=None):
-        """Generates images from random latent vectors.
-
-        The noise does not come from (nor advance) the training noise state:
-        a given int ``seed`` always gives the same images for given weights.
-
-        Args:
-            num_images: Int >= 1, number of images.
-            seed: Optional int. None draws from Keras' global seed generator
-                (reproducible after ``keras.utils.set_random_seed``).
-            labels: For a conditional GAN, required array of ``num_images``
-                labels in the format of the generator's label input. Must be
-                None for an unconditional GAN.
-            batch_size: Optional int, images per generator call (default 128).
-
-        Returns:
-            Numpy float32 array ``(num_images, ...)`` in the generator's
-            output range.
-
-        Raises:
-            TypeError: If ``num_images``, ``seed`` or ``batch_size`` is not
-                an int.
-            ValueError: On out-of-range values, missing labels for a
-                conditional GAN or labels for an unconditional one.
-
-        Example:
-
-        ```python
-        images = gan.generate(8, seed=0)
-        digits = cgan.generate(10, seed=0, labels=np.arange(10))
-        ```
-        """
-        num_images = check_int("num_images", num_images, minimum=1)
-        seed = check_seed(seed)
-        if batch_size is not None:
-            batch_size = check_int("batch_size", batch_size, minimum=1)
-        if self.conditional:
-            labels = self._check_labels(labels, num_images)
-        elif labels is not None:
-            raise ValueError(
-                "labels must be None for an unconditional GAN. "
-                f"Received: labels of type {type(labels).__name__}"
-            )
-        z = ops.convert_to_numpy(
-            keras.random.normal((num_images, self.latent_dim), seed=seed)
-        )
-        inputs = [z, labels] if self.conditional else z
-        return predict_in_batches(self.generator, inputs, batch_size)
-
-    def _check_labels(self, labels, num_images):
-        if labels is None:
-            raise ValueError(
-                f"labels are required for a conditional GAN: pass {num_images} "
-                "labels (one per image). Received: labels=None"
-            )
-        labels = np.asarray(labels)
-        if labels.ndim == 0 or labels.shape[0] != num_images:
-            raise ValueError(
-                f"labels must have num_images={num_images} rows. "
-                f"Received: labels.shape={labels.shape}"
-            )
-        shape = self._label_shape
-        if shape is not None and labels.ndim == len(shape) - 1 and shape[-1] == 1:
-            labels = labels[..., None]  # e.g. (n,) for an input of shape (None, 1)
-        return labels
 
     # --------------------------------------------------------------- saving
 

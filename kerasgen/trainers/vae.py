@@ -5,21 +5,18 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 # isort: split
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from kerasgen import losses
 from kerasgen._checks import (
     check_float,
-    check_int,
     check_model,
-    check_seed,
     input_shapes,
     output_shapes,
 )
 from kerasgen.trainers import _guards, _optimizers, _replica
-from kerasgen.trainers._inference import predict_in_batches
+from kerasgen.trainers._vae_sampling import VAESamplingMixin, _compatible
 
 _LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -29,7 +26,7 @@ def _default_adam():
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class VAE(_guards.GuardMixin, keras.Model):
+class VAE(VAESamplingMixin, _guards.GuardMixin, keras.Model):
     """Variational auto-encoder (Kingma & Welling, 2014) trained by ``fit``.
 
     The loss is the negative ELBO per image, in nats:
@@ -311,110 +308,6 @@ class VAE(_guards.GuardMixin, keras.Model):
         z_mean = self.encoder(inputs, training=training)[0]
         return ops.cast(self.decoder(z_mean, training=training), "float32")
 
-    # ------------------------------------------------------------ inference
-
-    def encode(self, images, batch_size=None):
-        """Encodes images to the parameters of the approximate posterior.
-
-        Args:
-            images: Array of images, shape ``(n, ...)`` as the encoder expects.
-            batch_size: Optional int, rows per sub-model call (default 128).
-
-        Returns:
-            Tuple ``(z_mean, z_log_var)`` of numpy float32 arrays.
-
-        Raises:
-            TypeError: If ``batch_size`` is not an int.
-            ValueError: If ``images`` does not match the encoder's input
-                shape or ``batch_size`` is < 1.
-
-        Example:
-
-        ```python
-        z_mean, z_log_var = vae.encode(test_images[:8])
-        ```
-        """
-        if batch_size is not None:
-            batch_size = check_int("batch_size", batch_size, minimum=1)
-        images = np.asarray(images, dtype="float32")
-        if self._image_shape is not None and not (
-            images.ndim == len(self._image_shape)
-            and _compatible(images.shape[1:], self._image_shape[1:])
-        ):
-            raise ValueError(
-                f"images must have shape (n,) + {self._image_shape[1:]}. "
-                f"Received: images.shape={images.shape}"
-            )
-        z_mean, z_log_var, _ = predict_in_batches(self.encoder, images, batch_size)
-        return z_mean, z_log_var
-
-    def decode(self, z, batch_size=None):
-        """Decodes latent vectors to images (probabilities or means).
-
-        Args:
-            z: Array of latent vectors, shape ``(n,) + latent_shape``.
-            batch_size: Optional int, rows per sub-model call (default 128).
-
-        Returns:
-            Numpy float32 images in ``[0, 1]``.
-
-        Raises:
-            ValueError: If ``z`` does not match the latent shape or
-                ``batch_size`` is < 1.
-
-        Example:
-
-        ```python
-        images = vae.decode(np.zeros((4, 2), "float32"))
-        ```
-        """
-        if batch_size is not None:
-            batch_size = check_int("batch_size", batch_size, minimum=1)
-        z = np.asarray(z, dtype="float32")
-        if self._latent_shape is not None and not (
-            z.ndim == len(self._latent_shape) + 1
-            and _compatible(z.shape[1:], self._latent_shape)
-        ):
-            raise ValueError(
-                f"z must have shape (n,) + {self._latent_shape}. "
-                f"Received: z.shape={z.shape}"
-            )
-        return predict_in_batches(self.decoder, z, batch_size)
-
-    def sample(self, num_images, seed=None, batch_size=None):
-        """Decodes ``num_images`` latent vectors drawn from the prior N(0, I).
-
-        Args:
-            num_images: Int >= 1.
-            seed: Optional int; a given seed always gives the same images for
-                given weights. None draws from Keras' global seed generator.
-            batch_size: Optional int, rows per sub-model call (default 128).
-
-        Returns:
-            Numpy float32 images in ``[0, 1]``, shape ``(num_images, ...)``.
-
-        Raises:
-            TypeError: If ``num_images`` or ``seed`` is not an int.
-            ValueError: If ``num_images`` < 1, or when the latent shape
-                cannot be inferred from the sub-models.
-
-        Example:
-
-        ```python
-        images = vae.sample(16, seed=0)
-        ```
-        """
-        num_images = check_int("num_images", num_images, minimum=1)
-        seed = check_seed(seed)
-        if self._latent_shape is None or None in self._latent_shape:
-            raise ValueError(
-                "sample() needs the latent shape, which could not be inferred "
-                "from the encoder/decoder; draw z yourself and call decode(z). "
-                f"Received: latent_shape={self._latent_shape}"
-            )
-        z = keras.random.normal((num_images,) + self._latent_shape, seed=seed)
-        return self.decode(ops.convert_to_numpy(z), batch_size=batch_size)
-
     # --------------------------------------------------------------- saving
 
     def save_own_variables(self, store):
@@ -452,11 +345,3 @@ class VAE(_guards.GuardMixin, keras.Model):
             config.pop("decoder"), custom_objects=custom_objects
         )
         return cls(encoder, decoder, **config)
-
-
-def _compatible(shape_a, shape_b):
-    """True when two shapes agree wherever both are known."""
-    shape_a, shape_b = tuple(shape_a), tuple(shape_b)
-    return len(shape_a) == len(shape_b) and all(
-        a is None or b is None or a == b for a, b in zip(shape_a, shape_b)
-    )

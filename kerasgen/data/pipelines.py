@@ -1,0 +1,154 @@
+"""The ``tf.data`` pipelines of `load_dataset`: from arrays or from a folder of image files."""
+
+from kerasgen import _backend  # noqa: F401, I001  (backend guard first)
+
+import tensorflow as tf
+
+from kerasgen.data import image_folder
+
+_FOLDER_SHUFFLE_BUFFER = 10_000
+_COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+
+
+def array_pipeline(
+    images,
+    labels,
+    *,
+    batch_size,
+    image_size,
+    value_range,
+    channels,
+    with_labels,
+    shuffle,
+    seed,
+    drop_remainder,
+):
+    num_examples = len(images)
+    images = tf.constant(images)
+    labels = tf.constant(labels, dtype=tf.int32)
+    # Shuffle and batch indices, then gather: a full shuffle without copying
+    # images through a shuffle buffer.
+    dataset = tf.data.Dataset.range(num_examples)
+    if shuffle:
+        dataset = dataset.shuffle(
+            num_examples, seed=seed, reshuffle_each_iteration=True
+        )
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    preprocess = _make_preprocess(image_size, value_range, channels)
+
+    def gather(indices):
+        batch = preprocess(tf.gather(images, indices))
+        if with_labels:
+            return batch, tf.gather(labels, indices)
+        return batch
+
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def folder_pipeline(
+    folder,
+    spec,
+    *,
+    cache,
+    batch_size,
+    image_size,
+    value_range,
+    channels,
+    with_labels,
+    shuffle,
+    seed,
+    drop_remainder,
+):
+    info = image_folder.scan_image_folder(folder)
+    if with_labels and info.class_names is None:
+        raise ValueError(
+            "with_labels=True needs one sub-folder per class in the image "
+            f"folder; it has none. Received: name_or_path={folder!r}"
+        )
+    if with_labels and info.top_level_files:
+        raise ValueError(
+            "with_labels=True labels each image by its class sub-folder, but "
+            f"{len(info.top_level_files)} image(s) lie directly in the folder, "
+            "outside any class: move them into a class sub-folder, or pass "
+            f"with_labels=False. Received: {info.top_level_files[0]!r}"
+        )
+    # Reads every header: also refuses decompression bombs before decoding.
+    native_size, native_channels = image_folder.infer_image_properties(
+        info.files, require_same_size=image_size is None
+    )
+    image_size = image_size or native_size
+    channels = channels or native_channels
+    start, stop = spec.bounds(len(info.files))
+    dataset = _decode_files(
+        info.files[start:stop],
+        info.labels[start:stop] if with_labels else None,
+        image_size,
+        channels,
+    )
+    if cache:
+        dataset = dataset.cache() if cache is True else dataset.cache(cache)
+    if shuffle:
+        dataset = dataset.shuffle(
+            min(stop - start, _FOLDER_SHUFFLE_BUFFER),
+            seed=seed,
+            reshuffle_each_iteration=True,
+        )
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    # Images are already resized and have the requested channels.
+    preprocess = _make_preprocess(None, value_range, None)
+    if with_labels:
+        dataset = dataset.map(
+            lambda images, labels: (preprocess(images), tf.cast(labels, tf.int32)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    else:
+        dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _decode_files(files, labels, image_size, channels):
+    """Dataset of decoded, resized images (and labels), as Keras' folder loader.
+
+    Decodes with ``tf.io.decode_image`` to `channels` channels and resizes
+    bilinearly to `image_size`, like
+    ``keras.utils.image_dataset_from_directory``, but over the exact list of
+    files found by `image_folder.scan_image_folder` (recursive, top level
+    included).
+    """
+    height, width = image_size
+
+    def load(path):
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=channels, expand_animations=False
+        )
+        image = tf.image.resize(image, (height, width), method="bilinear")
+        image.set_shape((height, width, channels))
+        return image
+
+    paths = tf.data.Dataset.from_tensor_slices(list(files))
+    if labels is None:
+        return paths.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    pairs = tf.data.Dataset.zip(
+        paths, tf.data.Dataset.from_tensor_slices(tf.constant(labels, tf.int32))
+    )
+    return pairs.map(lambda p, y: (load(p), y), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _make_preprocess(image_size, value_range, channels):
+    """Returns a function mapping a [0, 255] image batch to float32 `value_range`."""
+    lo, hi = value_range
+
+    def preprocess(images):
+        images = tf.cast(images, tf.float32)
+        if image_size is not None and tuple(images.shape[1:3]) != image_size:
+            images = tf.image.resize(images, image_size, antialias=True)
+        if channels is not None and images.shape[-1] != channels:
+            if channels == 3:
+                images = tf.image.grayscale_to_rgb(images)
+            else:
+                images = tf.image.rgb_to_grayscale(images)
+        images = tf.clip_by_value(images, 0.0, 255.0)
+        return images * ((hi - lo) / 255.0) + lo
+
+    return preprocess

@@ -1,0 +1,93 @@
+"""Image generation of ``GAN``: ``call`` and ``generate`` (a mixin of the model)."""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import keras
+import numpy as np
+from keras import ops
+
+from kerasgen._checks import check_int, check_seed
+from kerasgen.trainers._inference import predict_in_batches
+
+
+class GANSamplingMixin:
+    """``call`` and ``generate`` of :class:`kerasgen.GAN` (uses its generator)."""
+
+    def call(self, inputs, training=False):
+        """Generates images from ``z`` (or ``[z, labels]``), as float32."""
+        if self.conditional and not (
+            isinstance(inputs, (list, tuple)) and len(inputs) == 2
+        ):
+            raise ValueError(
+                "A conditional GAN is called on [z, labels]. "
+                f"Received: inputs of type {type(inputs).__name__}"
+            )
+        return ops.cast(self.generator(inputs, training=training), "float32")
+
+    def generate(self, num_images, seed=None, labels=None, batch_size=None):
+        """Generates images from random latent vectors.
+
+        The noise does not come from (nor advance) the training noise state:
+        a given int ``seed`` always gives the same images for given weights.
+
+        Args:
+            num_images: Int >= 1, number of images.
+            seed: Optional int. None draws from Keras' global seed generator
+                (reproducible after ``keras.utils.set_random_seed``).
+            labels: For a conditional GAN, required array of ``num_images``
+                labels in the format of the generator's label input. Must be
+                None for an unconditional GAN.
+            batch_size: Optional int, images per generator call (default 128).
+
+        Returns:
+            Numpy float32 array ``(num_images, ...)`` in the generator's
+            output range.
+
+        Raises:
+            TypeError: If ``num_images``, ``seed`` or ``batch_size`` is not
+                an int.
+            ValueError: On out-of-range values, missing labels for a
+                conditional GAN or labels for an unconditional one.
+
+        Example:
+
+        ```python
+        images = gan.generate(8, seed=0)
+        digits = cgan.generate(10, seed=0, labels=np.arange(10))
+        ```
+        """
+        num_images = check_int("num_images", num_images, minimum=1)
+        seed = check_seed(seed)
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, minimum=1)
+        if self.conditional:
+            labels = self._check_labels(labels, num_images)
+        elif labels is not None:
+            raise ValueError(
+                "labels must be None for an unconditional GAN. "
+                f"Received: labels of type {type(labels).__name__}"
+            )
+        z = ops.convert_to_numpy(
+            keras.random.normal((num_images, self.latent_dim), seed=seed)
+        )
+        inputs = [z, labels] if self.conditional else z
+        return predict_in_batches(self.generator, inputs, batch_size)
+
+    def _check_labels(self, labels, num_images):
+        if labels is None:
+            raise ValueError(
+                f"labels are required for a conditional GAN: pass {num_images} "
+                "labels (one per image). Received: labels=None"
+            )
+        labels = np.asarray(labels)
+        if labels.ndim == 0 or labels.shape[0] != num_images:
+            raise ValueError(
+                f"labels must have num_images={num_images} rows. "
+                f"Received: labels.shape={labels.shape}"
+            )
+        shape = self._label_shape
+        if shape is not None and labels.ndim == len(shape) - 1 and shape[-1] == 1:
+            labels = labels[..., None]  # e.g. (n,) for an input of shape (None, 1)
+        return labels
