@@ -199,6 +199,39 @@ def test_inpaint_keeps_known_pixels_without_noise(camera):
     np.testing.assert_array_equal(result[~mask], camera[~mask])
 
 
+def test_self_ensemble_denoises_each_iteration_under_one_flip_or_turn():
+    from kerasgen.plug_and_play._hqs import flip_rotate
+
+    rng = np.random.default_rng(7)
+    image, mask = rng.random((12, 20, 3)), rng.random((12, 20)) > 0.5
+
+    def recorder(seen, denoiser):
+        def denoise(x, sigma):
+            seen.append(x.copy())
+            return denoiser(x, sigma)
+
+        return denoise
+
+    plain, ensemble = [], []
+    options = {"iterations": 10, "sigma": 0.1, "clip": False}
+    expected = inpaint(image, mask, model=recorder(plain, identity), self_ensemble=False, **options)
+    result = inpaint(image, mask, model=recorder(ensemble, identity), **options)
+    # iteration k denoises flip_rotate(x_k, k % 8); an equivariant denoiser gives the same result
+    assert [x.shape[:2] for x in ensemble] == [(12, 20), (20, 12)] * 5
+    for k, (x, x_turned) in enumerate(zip(plain, ensemble)):
+        np.testing.assert_allclose(x_turned, flip_rotate(x, k % 8))
+        np.testing.assert_allclose(flip_rotate(x_turned, k % 8, inverse=True), x)
+    np.testing.assert_allclose(result, expected)
+
+    def shift(x, sigma):  # not equivariant: the turns change the result
+        return np.roll(x, 1, axis=1)
+
+    assert not np.allclose(inpaint(image, mask, model=shift, **options),
+                           inpaint(image, mask, model=shift, self_ensemble=False, **options))  # fmt: skip
+    with pytest.raises(TypeError, match="self_ensemble"):
+        inpaint(image, mask, model=identity, self_ensemble="yes")
+
+
 # ------------------------------------------------- restoration improves PSNR
 
 

@@ -47,7 +47,7 @@ def data_weights(sigmas, sigma, prior_weight):
     return prior_weight * max(sigma, SIGMA_FLOOR) ** 2 / np.asarray(sigmas) ** 2
 
 
-def run(x, data_step, denoise, sigmas, alphas):
+def run(x, data_step, denoise, sigmas, alphas, *, self_ensemble=False):
     """Alternates ``x = data_step(x, alpha_k)`` and ``x = denoise(x, sigma_k)``.
 
     Args:
@@ -56,13 +56,50 @@ def run(x, data_step, denoise, sigmas, alphas):
         denoise: ``f(x, sigma) -> z``, the prior step.
         sigmas: noise levels of the prior steps.
         alphas: weights of the data steps.
+        self_ensemble: whether iteration ``k`` denoises the image flipped
+            and rotated by the ``k % 8``-th of the 8 symmetries of the
+            square (`flip_rotate`), then transforms the result back (DPIR's
+            ``x8``): the denoiser's own artefacts, not symmetric, average
+            out over the iterations at no extra cost.
 
     Returns:
         The estimate after the last prior step.
     """
-    for sigma_k, alpha_k in zip(sigmas, alphas):
-        x = denoise(data_step(x, float(alpha_k)), float(sigma_k))
+    for k, (sigma_k, alpha_k) in enumerate(zip(sigmas, alphas)):
+        x = data_step(x, float(alpha_k))
+        if self_ensemble:
+            x = flip_rotate(denoise(flip_rotate(x, k % 8), float(sigma_k)), k % 8, inverse=True)
+        else:
+            x = denoise(x, float(sigma_k))
     return x
+
+
+def flip_rotate(image, index, *, inverse=False):
+    """One of the 8 symmetries of the square applied to (H, W[, C]) (or undone).
+
+    Args:
+        image: array, the first two axes spatial.
+        index: 0-7: ``index % 4`` quarter turns, after a left-right flip
+            when ``index >= 4``.
+        inverse: whether to undo the transform instead.
+
+    Returns:
+        A C-contiguous array (H and W swapped for odd quarter turns).
+
+    Example:
+
+    >>> x = np.arange(6).reshape(2, 3)
+    >>> bool(all((flip_rotate(flip_rotate(x, i), i, inverse=True) == x).all() for i in range(8)))
+    True
+    """
+    turns, flip = index % 4, index >= 4
+    if inverse:
+        image = np.rot90(image, -turns, axes=(0, 1))
+        image = image[:, ::-1] if flip else image
+    else:
+        image = image[:, ::-1] if flip else image
+        image = np.rot90(image, turns, axes=(0, 1))
+    return np.ascontiguousarray(image)
 
 
 def check_schedule(iterations, sigma_start, sigma_end, prior_weight):

@@ -18,7 +18,7 @@ from scipy import fft, ndimage
 
 from kerasgen._checks import check_int
 from kerasgen.plug_and_play import _data_steps, _hqs
-from kerasgen.restoration._checks import check_choice
+from kerasgen.restoration._checks import check_bool, check_choice
 from kerasgen.restoration._periodic import blurred_extension
 from kerasgen.restoration._validation import (
     check_image,
@@ -39,7 +39,7 @@ _SIZE_STEP = 16
 
 
 def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma_start=_hqs.SIGMA_START,
-           sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, clip=True, channel_axis=None):
+           sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, self_ensemble=True, clip=True, channel_axis=None):
     """Deblurs an image blurred by a known PSF, with a denoiser as the prior.
 
     Data step: ``(H^T H + alpha I) x = H^T y + alpha z`` solved by FFT
@@ -73,6 +73,9 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
         sigma_end: denoiser level of the last iteration; None:
             ``max(sigma, 1e-3)``.
         prior_weight: DPIR's lambda (0.23); larger trusts the prior more.
+        self_ensemble: whether iteration ``k`` denoises the image under the
+            ``k % 8``-th flip / quarter turn and turns it back (DPIR's
+            ``x8``; no extra cost, +0.1-0.4 dB measured).
         clip: whether to clip the result to [0, 1].
         channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
 
@@ -107,14 +110,14 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     def data_step(z, alpha):
         return _data_steps.deconvolution_step(z, otf_conj_y, power, alpha)
 
-    result = _hqs.run(observed, data_step, denoise, *schedule)
+    result = _hqs.run(observed, data_step, denoise, *schedule, self_ensemble=_check_bool(self_ensemble))
     result = result[offset[0] : offset[0] + work.shape[0], offset[1] : offset[1] + work.shape[1]]
     return _finish(result, array, layout, clip)
 
 
 def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=8, mode="reflect",
                   sigma_start=_hqs.SIGMA_START, sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, init=None,
-                  clip=True, channel_axis=None):
+                  self_ensemble=True, clip=True, channel_axis=None):
     """Upscales an image by an integer factor, with a denoiser as the prior.
 
     Degradation model ``y = S H x + noise`` (``S`` keeps every `scale`-th
@@ -145,6 +148,7 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=8
         prior_weight: DPIR's lambda.
         init: None (spline upscaling) or a first estimate of shape
             (scale * h, scale * w[, 3]).
+        self_ensemble: see `deblur`.
         clip: whether to clip the result to [0, 1].
         channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
 
@@ -195,14 +199,14 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=8
     def data_step(z, alpha):
         return _data_steps.super_resolution_step(z, otf, otf_conj_y, scale, alpha)
 
-    result = _hqs.run(start, data_step, denoise, *schedule)
+    result = _hqs.run(start, data_step, denoise, *schedule, self_ensemble=_check_bool(self_ensemble))
     top, left = offset[0] * scale, offset[1] * scale
     result = result[top : top + large_shape[0], left : left + large_shape[1]]
     return _finish(result, array, layout, clip)
 
 
 def inpaint(image, mask, *, sigma=0.0, model=None, iterations=20, sigma_start=_hqs.SIGMA_START, sigma_end=None,
-            prior_weight=_hqs.PRIOR_WEIGHT, init=None, clip=True, channel_axis=None):
+            prior_weight=_hqs.PRIOR_WEIGHT, init=None, self_ensemble=True, clip=True, channel_axis=None):
     """Fills missing pixels, with a denoiser as the prior.
 
     Data step per pixel: ``x = (m y + alpha z) / (m + alpha)``, ``m`` = 1 for
@@ -225,6 +229,7 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=20, sigma_start=_h
         prior_weight: DPIR's lambda.
         init: None (normalised-convolution fill) or a first estimate of the
             image's shape.
+        self_ensemble: see `deblur`.
         clip: whether to clip the result to [0, 1].
         channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
 
@@ -259,7 +264,7 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=20, sigma_start=_h
     def data_step(z, alpha):
         return _data_steps.inpainting_step(z, work, known, alpha)
 
-    result = _hqs.run(start, data_step, denoise, *schedule)
+    result = _hqs.run(start, data_step, denoise, *schedule, self_ensemble=_check_bool(self_ensemble))
     if sigma == 0:
         result = np.where(mask[..., np.newaxis], result, work)
     return _finish(result, array, layout, clip)
@@ -276,6 +281,10 @@ def _check_input(image, channel_axis):
         )
     work = array.astype(np.float64)
     return array, layout, work if work.ndim == 3 else work[..., np.newaxis]
+
+
+def _check_bool(value):
+    return check_bool("self_ensemble", value)
 
 
 def _check_psf(psf, shape):
