@@ -140,3 +140,21 @@ def test_resume_after_kill_9(tmp_path):
     after = {p.name: p.stat().st_mtime_ns for p in target.iterdir()}
     assert sorted(after) == [f"{i:03d}.png" for i in range(count)]  # no temporary left
     assert all(after[name] == mtime for name, mtime in finished.items())  # not redone
+
+
+def test_command_line_folder_mode(tmp_path):
+    source, target = tmp_path / "in", tmp_path / "out"
+    _make_collection(source)
+    command = [sys.executable, "-m", "kerasgen", "restore", str(source), str(target), "--method", "wavelet"]
+    first = subprocess.run(command + ["--recursive", "--workers", "2"], capture_output=True, text=True, timeout=300)
+    assert first.returncode == 1, first.stderr  # broken.png failed, the rest was restored
+    assert "wavelet: done 5, skipped 0, failed 1" in first.stdout
+    assert "failed: broken.png" in first.stdout
+    assert (target / "sub" / "deeper" / "colour16_0.tif").exists()
+    second = subprocess.run(command + ["--recursive"], capture_output=True, text=True, timeout=300)
+    assert "done 0, skipped 5, failed 1" in second.stdout
+    refused = subprocess.run(command + ["--bit-depth", "16"], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "keep each input's bit depth" in refused.stderr
+    one_file = [sys.executable, "-m", "kerasgen", "restore", str(source / "grey8_0.png"), str(tmp_path / "one.png")]
+    refused = subprocess.run(one_file + ["--recursive"], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "for a folder INPUT only" in refused.stderr

@@ -4,6 +4,12 @@ import math
 import time
 
 from kerasgen.cli import _args
+from kerasgen.cli._restore_folder import (
+    FOLDER_EPILOG,
+    add_folder_options,
+    check_folder_options,
+    run_folder,
+)
 
 EPILOG = """\
 methods:
@@ -55,12 +61,15 @@ def add_parser(subparsers):
     parser = _args.add_command_parser(
         subparsers,
         "restore",
-        help="denoise, deblur, inpaint or upscale an image file",
-        description="Restore an image file with a classical or a learned method and save the result.",
-        epilog=EPILOG,
+        help="denoise, deblur, inpaint or upscale an image file or a folder of images",
+        description="Restore an image file (or every image of a folder) with a classical or a learned method "
+        "and save the result.",
+        epilog=EPILOG + "\n\n" + FOLDER_EPILOG,
     )
-    parser.add_argument("input", metavar="INPUT", help="image to restore (PNG, JPEG, TIFF, ...)")
-    parser.add_argument("output", metavar="OUTPUT", help="where to write the result (.png, .jpg or .tif)")
+    parser.add_argument("input", metavar="INPUT", help="image to restore (PNG, JPEG, TIFF, ...), or a folder")
+    parser.add_argument(
+        "output", metavar="OUTPUT", help="where to write the result (.png, .jpg or .tif), or a folder for a folder"
+    )  # fmt: skip
     parser.add_argument(
         "--method", default="bm3d", choices=REPAIR_METHODS, metavar="METHOD",
         help="restoration method (default: bm3d); one of: " + ", ".join(REPAIR_METHODS),
@@ -82,10 +91,18 @@ def add_parser(subparsers):
         "--scale", type=_args.positive_int, default=None,
         help="upscaling: integer factor (the output is SCALE times larger; pnp needs >= 2)",
     )  # fmt: skip
-    parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="output bit depth (default: 8)")
+    parser.add_argument(
+        "--bit-depth", type=int, choices=(8, 16), default=None,
+        help="output bit depth of one image (default: 8; folders keep each input's)",
+    )  # fmt: skip
     parser.add_argument("--tile", type=_args.positive_int, default=None, help="unet: tile size in pixels")
     parser.add_argument("--overlap", type=_args.non_negative_int, default=None, help="unet: tile overlap (default 32)")
-    _args.add_common_options(parser, overwrite_help="replace OUTPUT if it exists (never allowed when OUTPUT is INPUT)")
+    add_folder_options(parser)
+    _args.add_common_options(
+        parser,
+        overwrite_help="replace OUTPUT if it exists (never allowed when OUTPUT is INPUT); "
+        "folders: restore again the images already restored",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -105,9 +122,12 @@ def run(args):
     )
     from kerasgen.restoration.repair import method_task, repair_image
 
+    if check_folder_options(args):
+        return run_folder(args)
     task = method_task(args.method)
     check_options(args, task)
-    check_save_path(args.output, bit_depth=args.bit_depth)
+    bit_depth = args.bit_depth or 8
+    check_save_path(args.output, bit_depth=bit_depth)
     check_new_output(args.output, overwrite=args.overwrite, inputs=(args.input, args.mask))
     image = read_image(args.input)
     kwargs = {}
@@ -134,7 +154,7 @@ def run(args):
     start = time.perf_counter()
     restored = repair_image(image, args.method, **kwargs)
     seconds = time.perf_counter() - start
-    path = save_image(args.output, np.clip(restored, 0, 1), bit_depth=args.bit_depth)
+    path = save_image(args.output, np.clip(restored, 0, 1), bit_depth=bit_depth)
     print(f"wrote {path} ({args.method}, {seconds:.1f} s)")
     return 0
 
