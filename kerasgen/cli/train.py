@@ -182,6 +182,12 @@ def _add_fit_options(parser, *, default_epochs, default_batch, default_steps="on
         "--xla", action=argparse.BooleanOptionalAction, default=None,
         help="compile the train step with XLA (default: Keras' choice, off on CPU)",
     )  # fmt: skip
+    fit.add_argument(
+        "--strategy", choices=("default", "mirrored", "multi_worker"), default="default",
+        help="default (one device), mirrored (every GPU of this machine) or multi_worker (the machines "
+        "of TF_CONFIG, same command on each; only the chief writes --out, which must be shared storage "
+        "to resume); --batch-size is the global batch",
+    )  # fmt: skip
     output = parser.add_argument_group("output")
     output.add_argument("--out", default=None, metavar="DIR", help=f"output folder (default: runs/{model})")
     return output
@@ -263,6 +269,10 @@ def _check_train_out_dir(out_dir, model, overwrite):
 
 def run(args):
     """Runs `kerasgen train MODEL`; returns the exit status."""
+    if args.strategy == "multi_worker":  # before any other TensorFlow work
+        from kerasgen.distribution import get_strategy
+
+        get_strategy("multi_worker")
     out_dir = args.out or os.path.join("runs", args.model)
     _check_train_out_dir(out_dir, args.model, args.overwrite)
     common = _args.given(
@@ -270,6 +280,8 @@ def run(args):
     )
     if args.xla is not None:
         common["jit_compile"] = args.xla
+    if args.strategy != "default":
+        common["strategy"] = args.strategy
     if args.model == "unet":
         return _run_train_unet(args, out_dir, common)
     image_shape = None
@@ -336,9 +348,18 @@ def _run_train_unet(args, out_dir, common):
         model_kwargs=model_kwargs or None,
         **kwargs,
     )
-    save_run_loss_curves(out_dir, title="U-Net")
+    if _is_chief(args):  # other workers of a multi-worker run write nothing into --out
+        save_run_loss_curves(out_dir, title="U-Net")
     _print_train_summary(history, out_dir, (BEST_MODEL, LAST_MODEL, HISTORY_CSV, LOSS_CURVES_PNG))
     return 0
+
+
+def _is_chief(args):
+    if args.strategy != "multi_worker":
+        return True
+    from kerasgen.distribution import get_strategy, is_chief
+
+    return is_chief(get_strategy("multi_worker"))
 
 
 def _print_train_summary(history, out_dir, names):
