@@ -20,6 +20,8 @@ import sys
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # two TensorFlow processes, ~45 s
+
 JOB = os.path.join(os.path.dirname(__file__), "_multi_worker_job.py")
 TOLERANCE = 1e-5
 

@@ -14,6 +14,8 @@ from PIL import Image
 ray = pytest.importorskip("ray", reason="the Ray extra is not installed: pip install '.[ray]'")
 pytest.importorskip("ray.data", reason="Ray Data is not installed: pip install '.[ray]'")
 
+pytestmark = pytest.mark.slow  # a local Ray instance, ~45 s
+
 from kerasgen.batch import plan_folder, restore_folder  # noqa: E402
 from kerasgen.pipelines.ray import restore_folder_ray  # noqa: E402
 from kerasgen.restoration import read_image  # noqa: E402
