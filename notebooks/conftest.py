@@ -53,6 +53,10 @@ def _mnist_missing_reason():
 
 
 def pytest_collection_modifyitems(config, items):
+    # Executing a notebook takes tens of seconds: out of `pytest -m "not slow"`.
+    for item in items:
+        if item.path.parent == _NOTEBOOK_DIR and item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
     mnist_items = [
         item
         for item in items

@@ -1,7 +1,55 @@
-"""Shared pytest setup: quiet TensorFlow, deterministic seeds."""
+"""Shared pytest setup: quiet TensorFlow, shared images and a subprocess harness."""
 
 import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def camera_crop():
+    """A 64 x 64 float64 crop of ``skimage.data.camera()`` (edges and texture)."""
+    from skimage import data, img_as_float
+
+    return img_as_float(data.camera())[96:160, 224:288]
+
+
+@pytest.fixture
+def run_python():
+    """Runs Python code in a fresh interpreter: ``run_python(code, *args, timeout=120)``.
+
+    The code is dedented; the process inherits this environment. A failure
+    shows the child's stdout and stderr.
+
+    Returns:
+        The ``subprocess.CompletedProcess`` (text output captured).
+    """
+
+    def run(code, *args, timeout=120, check=True, env=None):
+        result = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+        if check and result.returncode != 0:
+            pytest.fail(
+                f"subprocess exited with {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            )
+        return result
+
+    return run
+
+
+@pytest.fixture
+def rng():
+    """A seeded ``numpy.random.Generator``."""
+    return np.random.default_rng(0)

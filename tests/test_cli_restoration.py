@@ -22,8 +22,8 @@ from kerasgen.restoration import (
 
 
 @pytest.fixture(scope="module")
-def clean():
-    return img_as_float(data.camera())[96:160, 224:288]
+def clean(camera_crop):
+    return camera_crop
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 import csv
 import gzip
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -128,12 +126,12 @@ def test_train_help(argv, expected, capsys):
     assert expected in capsys.readouterr().out
 
 
-def test_cli_parser_does_not_import_tensorflow():
+def test_cli_parser_does_not_import_tensorflow(run_python):
     code = (
         "import sys; from kerasgen.cli import _build_parser; _build_parser(); "
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'imported'"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    run_python(code, timeout=60)
 
 
 @pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")

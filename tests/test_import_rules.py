@@ -10,8 +10,6 @@ written as a "module:function" target) must stay inside
 
 import ast
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
@@ -143,7 +141,7 @@ def test_checker_accepts_inside_imports(source):
     assert forbidden_imports(source, "kerasgen.restoration.repair") == []
 
 
-def test_restoration_use_loads_no_other_kerasgen_module():
+def test_restoration_use_loads_no_other_kerasgen_module(run_python):
     code = (
         "import sys, numpy as np; import kerasgen.restoration as R; "
         "img = np.full((32, 32), 0.5, np.float32); "
@@ -152,4 +150,4 @@ def test_restoration_use_loads_no_other_kerasgen_module():
         "other = sorted(m for m in sys.modules if m.startswith('kerasgen') and m != 'kerasgen' "
         "and not m.startswith('kerasgen.restoration')); assert not other, other"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    run_python(code)

@@ -6,7 +6,6 @@ import sys
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from skimage import data, img_as_float
 
 from kerasgen.restoration import (
     REPAIR_METHODS,
@@ -31,8 +30,8 @@ SIGMA = 25 / 255
 
 
 @pytest.fixture(scope="module")
-def clean():
-    return img_as_float(data.camera())[96:160, 224:288]
+def clean(camera_crop):
+    return camera_crop
 
 
 def test_compare_rows_and_figure(clean):

@@ -19,8 +19,8 @@ SIGMA = 25 / 255
 
 
 @pytest.fixture(scope="module")
-def gray():
-    return img_as_float(data.camera())[96:160, 224:288]
+def gray(camera_crop):
+    return camera_crop
 
 
 @pytest.fixture(scope="module")

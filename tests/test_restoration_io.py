@@ -9,11 +9,6 @@ from PIL import Image
 from kerasgen.restoration import read_image, save_image
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(0)
-
-
 def _listing(folder):
     return sorted(os.listdir(folder))
 

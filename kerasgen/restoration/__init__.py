@@ -1,9 +1,9 @@
-"""Classical image restoration on numpy, scikit-image and the `bm3d` package.
+"""Classical image restoration on numpy, scikit-image and the ``bm3d`` package.
 
 Images are float arrays in [0, 1] of shape (H, W) (gray) or (H, W, 3) (RGB);
-(H, W, 1) is accepted and given back as such. Noise levels (`sigma`) are in
-image units: 25 grey levels is `25 / 255`. This package never imports
-TensorFlow (the learned "unet" method of `repair_image` imports it on use).
+(H, W, 1) is accepted and given back as such. Noise levels (``sigma``) are in
+image units: 25 grey levels is ``25 / 255``. This package never imports
+TensorFlow (the learned "unet" method of ``repair_image`` imports it on use).
 
 Example:
 

@@ -7,7 +7,7 @@ import shutil
 
 
 def check_output_path(path):
-    """Checks that `path` can be written: its folder exists, is writable, and it is not a folder.
+    """Checks that ``path`` can be written: its folder exists, is writable, and it is not a folder.
 
     Run before a long computation, so that an unwritable destination is
     reported at once, naming the user's path (not a temporary file).
@@ -20,7 +20,7 @@ def check_output_path(path):
 
     Raises:
         FileNotFoundError: if the parent folder does not exist.
-        IsADirectoryError: if `path` is an existing folder.
+        IsADirectoryError: if ``path`` is an existing folder.
         PermissionError: if the parent folder is not writable.
     """
     path = os.fspath(path)
@@ -36,14 +36,14 @@ def check_output_path(path):
 
 
 def check_writable_folder(folder, *, what=None):
-    """Raises `PermissionError` unless files can be created in `folder`.
+    """Raises ``PermissionError`` unless files can be created in ``folder``.
 
     Args:
         folder: an existing folder.
-        what: the user's path named in the message (default: `folder`).
+        what: the user's path named in the message (default: ``folder``).
 
     Raises:
-        PermissionError: naming `what`, if `folder` is not writable.
+        PermissionError: naming ``what``, if ``folder`` is not writable.
     """
     folder = os.fspath(folder)
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -57,18 +57,18 @@ def check_new_output(path, *, overwrite=False, inputs=()):
 
     Args:
         path: the output file.
-        overwrite: whether an existing `path` may be replaced.
-        inputs: input files that `path` must never be (overwriting one would
-            lose it), whatever `overwrite` says.
+        overwrite: whether an existing ``path`` may be replaced.
+        inputs: input files that ``path`` must never be (overwriting one would
+            lose it), whatever ``overwrite`` says.
 
     Returns:
-        `path` as a str (see `check_output_path`).
+        ``path`` as a str (see ``check_output_path``).
 
     Raises:
-        ValueError: if `path` is one of `inputs`.
-        FileExistsError: if `path` exists and `overwrite` is False.
+        ValueError: if ``path`` is one of ``inputs``.
+        FileExistsError: if ``path`` exists and ``overwrite`` is False.
         FileNotFoundError, IsADirectoryError, PermissionError: as
-            `check_output_path`.
+            ``check_output_path``.
     """
     path = check_output_path(path)
     for source in inputs:
@@ -90,18 +90,18 @@ def _same_file(a, b):
 
 @contextlib.contextmanager
 def atomic_path(path, *, name_format=".{base}.{token}.{kind}"):
-    """Yields a temporary path beside `path`, renamed onto `path` on success.
+    """Yields a temporary path beside ``path``, renamed onto ``path`` on success.
 
     The one atomic writer of kerasgen, for files and folders alike: the block
     writes a file or a folder at the temporary path (in the same folder, so
-    the rename is atomic); on success it replaces `path` (an existing folder
+    the rename is atomic); on success it replaces ``path`` (an existing folder
     is first moved aside, then removed), on failure the temporary file or
-    folder is removed and an existing `path` is left (or put back) as it was.
+    folder is removed and an existing ``path`` is left (or put back) as it was.
 
     Args:
         path: str or path-like destination; its folder must exist.
-        name_format: name of the temporary entries, formatted with `base`
-            (the name of `path`), `token` (12 random hex digits) and `kind`
+        name_format: name of the temporary entries, formatted with ``base``
+            (the name of ``path``), ``token`` (12 random hex digits) and ``kind``
             ("tmp" for the one being written, "old" for a folder moved aside).
 
     Yields:
@@ -139,10 +139,10 @@ def atomic_path(path, *, name_format=".{base}.{token}.{kind}"):
 
 @contextlib.contextmanager
 def atomic_output(path):
-    """Opens a binary temporary file that replaces `path` on success.
+    r"""Opens a binary temporary file that replaces ``path`` on success.
 
-    The temporary file lives in the same folder (so `os.replace` is atomic)
-    and is removed if the block raises: `path` is either left untouched or
+    The temporary file lives in the same folder (so ``os.replace`` is atomic)
+    and is removed if the block raises: ``path`` is either left untouched or
     fully written, never half-written. The file gets the usual permissions
     (0o666 minus the umask).
 
@@ -154,13 +154,13 @@ def atomic_output(path):
 
     Raises:
         FileNotFoundError: if the parent folder does not exist.
-        IsADirectoryError: if `path` is an existing folder.
-        PermissionError: naming `path`, if the folder is not writable.
+        IsADirectoryError: if ``path`` is an existing folder.
+        PermissionError: naming ``path``, if the folder is not writable.
 
     Example:
 
     >>> with atomic_output("table.csv") as f:  # doctest: +SKIP
-    ...     f.write(b"method,psnr\\n")
+    ...     f.write(b"method,psnr\n")
     """
     path = check_output_path(path)
     with atomic_path(path) as temp:

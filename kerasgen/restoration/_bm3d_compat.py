@@ -1,10 +1,10 @@
-"""Access to the optional `bm3d` package, and a fix for it on NumPy >= 2.4.
+"""Access to the optional ``bm3d`` package, and a fix for it on NumPy >= 2.4.
 
-`bm3d` (extra ``kerasgen[bm3d]``, non-commercial licence) is imported only
-when a BM3D method is used. `bm3d.bm3d_deblurring` reaches `_pcax` in the
-`bm4d` package, which calls `np.trapz`, removed in NumPy 2.4. Instead of
-patching NumPy itself, `numpy_with_trapz_in_bm4d` temporarily gives the
-`bm4d` module its own view of NumPy that also has `trapz`.
+``bm3d`` (extra ``kerasgen[bm3d]``, non-commercial licence) is imported only
+when a BM3D method is used. ``bm3d.bm3d_deblurring`` reaches ``_pcax`` in the
+``bm4d`` package, which calls ``np.trapz``, removed in NumPy 2.4. Instead of
+patching NumPy itself, ``numpy_with_trapz_in_bm4d`` temporarily gives the
+``bm4d`` module its own view of NumPy that also has ``trapz``.
 """
 
 import contextlib
@@ -17,13 +17,13 @@ INSTALL_HINT = 'pip install "kerasgen[bm3d]"'
 
 
 def import_bm3d():
-    """Imports and returns the `bm3d` package.
+    """Imports and returns the ``bm3d`` package.
 
     Returns:
-        The `bm3d` module.
+        The ``bm3d`` module.
 
     Raises:
-        ImportError: if `bm3d` is not installed, saying how to install it.
+        ImportError: if ``bm3d`` is not installed, saying how to install it.
     """
     try:
         import bm3d
@@ -36,10 +36,10 @@ def import_bm3d():
 
 
 def bm3d_available():
-    """Whether the optional `bm3d` package can be imported.
+    """Whether the optional ``bm3d`` package can be imported.
 
     Returns:
-        True if `import bm3d` works.
+        True if ``import bm3d`` works.
     """
     try:
         import_bm3d()
@@ -71,7 +71,7 @@ _OPPONENT_INVERSE = numpy.array([[1, 1, 2 / 3], [1, 0, -4 / 3], [1, -1, 2 / 3]])
 
 
 def has_constant_opponent_channel(image):
-    """Whether `bm3d.rgb_to(image, "opp")` would divide by zero (e.g. gray RGB).
+    """Whether ``bm3d.rgb_to(image, "opp")`` would divide by zero (e.g. gray RGB).
 
     Args:
         image: (H, W, 3) array.
@@ -86,15 +86,15 @@ def has_constant_opponent_channel(image):
 def to_opponent(image):
     """bm3d's opponent colour transform, normalised to [0, 1] per channel.
 
-    Unlike `bm3d.rgb_to`, a constant channel (e.g. the colour channels of a
+    Unlike ``bm3d.rgb_to``, a constant channel (e.g. the colour channels of a
     gray image) is not divided by zero.
 
     Args:
         image: (H, W, 3) array.
 
     Returns:
-        Tuple `(opponent, low, span, noise_scale, varying)`: the transformed
-        image, the per-channel offset and span for `from_opponent`, the
+        Tuple ``(opponent, low, span, noise_scale, varying)``: the transformed
+        image, the per-channel offset and span for ``from_opponent``, the
         factor mapping an RGB noise sigma to each channel's sigma, and a bool
         per channel, False for a constant channel (nothing to restore).
     """
@@ -106,12 +106,12 @@ def to_opponent(image):
 
 
 def from_opponent(opponent, low, span):
-    """Inverse of `to_opponent`.
+    """Inverse of ``to_opponent``.
 
     Args:
         opponent: (H, W, 3) array in the normalised opponent space.
-        low: per-channel offset returned by `to_opponent`.
-        span: per-channel span returned by `to_opponent`.
+        low: per-channel offset returned by ``to_opponent``.
+        span: per-channel span returned by ``to_opponent``.
 
     Returns:
         The (H, W, 3) RGB image.
@@ -121,7 +121,7 @@ def from_opponent(opponent, low, span):
 
 
 class _NumpyWithTrapz(types.ModuleType):
-    """Module object forwarding every attribute to numpy, plus `trapz`."""
+    """Module object forwarding every attribute to numpy, plus ``trapz``."""
 
     def __init__(self):
         super().__init__("numpy")
@@ -138,11 +138,11 @@ _saved_np = None
 
 @contextlib.contextmanager
 def numpy_with_trapz_in_bm4d():
-    """Gives the `bm4d` module a NumPy that has `trapz`, for the block's duration.
+    """Gives the ``bm4d`` module a NumPy that has ``trapz``, for the block's duration.
 
-    Does nothing when NumPy still has `trapz` (< 2.4). Otherwise the `np`
-    global of the `bm4d` module (and only that one) is replaced by a proxy
-    forwarding to numpy with `trapz = numpy.trapezoid` added, and restored
+    Does nothing when NumPy still has ``trapz`` (< 2.4). Otherwise the ``np``
+    global of the ``bm4d`` module (and only that one) is replaced by a proxy
+    forwarding to numpy with ``trapz = numpy.trapezoid`` added, and restored
     when the last concurrent user leaves the block (reference-counted under
     a lock, so threads can deblur concurrently).
 
@@ -171,19 +171,19 @@ def numpy_with_trapz_in_bm4d():
 
 
 def bm3d_deblurring(image, sigma, psf, **kwargs):
-    """Calls `bm3d.bm3d_deblurring`, working around `np.trapz` on NumPy >= 2.4.
+    """Calls ``bm3d.bm3d_deblurring``, working around ``np.trapz`` on NumPy >= 2.4.
 
     Args:
         image: blurred noisy image, (H, W) or (H, W, C).
         sigma: noise standard deviation (float or one per channel).
         psf: 2-D point-spread function.
-        **kwargs: passed to `bm3d.bm3d_deblurring` (e.g. `profile`).
+        **kwargs: passed to ``bm3d.bm3d_deblurring`` (e.g. ``profile``).
 
     Returns:
         The deblurred image (float64).
 
     Raises:
-        ImportError: if `bm3d` is not installed.
+        ImportError: if ``bm3d`` is not installed.
     """
     bm3d = import_bm3d()
     with numpy_with_trapz_in_bm4d():

@@ -17,7 +17,7 @@ import numpy as np
 
 
 def check_int(name, value, *, minimum=None, maximum=None, allow_none=False, expected=None):
-    """Checks that `value` is an int (not a bool) within optional bounds.
+    """Checks that ``value`` is an int (not a bool) within optional bounds.
 
     Args:
         name: Argument name used in the error message.
@@ -30,11 +30,11 @@ def check_int(name, value, *, minimum=None, maximum=None, allow_none=False, expe
             and ">= minimum" / "<= maximum" for a value out of bounds.
 
     Returns:
-        `value` as a Python int (or None).
+        ``value`` as a Python int (or None).
 
     Raises:
-        TypeError: If `value` is not an integer.
-        ValueError: If `value` is out of bounds.
+        TypeError: If ``value`` is not an integer.
+        ValueError: If ``value`` is out of bounds.
 
     Example:
 
@@ -57,11 +57,11 @@ def check_int(name, value, *, minimum=None, maximum=None, allow_none=False, expe
 
 
 def check_positive_int(name, value):
-    """Checks that `value` is an int >= 1 (`check_int` with that wording).
+    """Checks that ``value`` is an int >= 1 (``check_int`` with that wording).
 
     Raises:
-        TypeError: If `value` is not an integer.
-        ValueError: If `value < 1`.
+        TypeError: If ``value`` is not an integer.
+        ValueError: If ``value < 1``.
     """
     return check_int(name, value, minimum=1, expected="a positive int")
 
@@ -83,20 +83,20 @@ def check_float(
     Args:
         name: Argument name used in the error message.
         value: The value to check (Python or numpy real; not a bool).
-        minimum: Optional lower bound (included unless `open_minimum`).
-        maximum: Optional upper bound (included unless `open_maximum`).
-        open_minimum: Whether `value == minimum` is refused.
-        open_maximum: Whether `value == maximum` is refused.
+        minimum: Optional lower bound (included unless ``open_minimum``).
+        maximum: Optional upper bound (included unless ``open_maximum``).
+        open_minimum: Whether ``value == minimum`` is refused.
+        open_maximum: Whether ``value == maximum`` is refused.
         allow_none: Whether None is accepted (and returned).
         hint: Sentence added to the message of an out-of-range error.
         expected: Optional wording of what is expected, used in every
             error (e.g. "a float in [0, 1)").
 
     Returns:
-        `value` as a Python float (or None).
+        ``value`` as a Python float (or None).
 
     Raises:
-        TypeError: If `value` is not a real number.
+        TypeError: If ``value`` is not a real number.
         ValueError: If it is not finite or out of bounds.
 
     Example:
@@ -127,13 +127,13 @@ def check_float(
 
 
 def check_bool(name, value):
-    """Checks that `value` is a bool (Python or numpy).
+    """Checks that ``value`` is a bool (Python or numpy).
 
     Returns:
-        `value` as a Python bool.
+        ``value`` as a Python bool.
 
     Raises:
-        TypeError: If `value` is not a bool (1 and 0 are refused too).
+        TypeError: If ``value`` is not a bool (1 and 0 are refused too).
     """
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool. Received: {name}={value!r}")
@@ -141,13 +141,13 @@ def check_bool(name, value):
 
 
 def check_str(name, value):
-    """Checks that `value` is a non-empty str.
+    """Checks that ``value`` is a non-empty str.
 
     Returns:
-        `value`.
+        ``value``.
 
     Raises:
-        TypeError: If `value` is not a str.
+        TypeError: If ``value`` is not a str.
         ValueError: If it is empty.
     """
     if not isinstance(value, str):
@@ -158,7 +158,7 @@ def check_str(name, value):
 
 
 def check_choice(name, value, choices):
-    """Checks that `value` is one of `choices`.
+    """Checks that ``value`` is one of ``choices``.
 
     Args:
         name: Argument name used in the error message.
@@ -166,7 +166,7 @@ def check_choice(name, value, choices):
         choices: The valid values (strings).
 
     Returns:
-        `value`.
+        ``value``.
 
     Raises:
         ValueError: Listing the valid choices (a wrong type is an unknown
@@ -184,16 +184,16 @@ def check_choice(name, value, choices):
 
 
 def check_seed(seed):
-    """Checks that `seed` is None or an int.
+    """Checks that ``seed`` is None or an int.
 
     Args:
         seed: The value to check.
 
     Returns:
-        `seed` (None or a Python int).
+        ``seed`` (None or a Python int).
 
     Raises:
-        TypeError: If `seed` is neither None nor an int.
+        TypeError: If ``seed`` is neither None nor an int.
     """
     if seed is None:
         return None
@@ -203,7 +203,7 @@ def check_seed(seed):
 
 
 def check_value_range(value_range, name="value_range"):
-    """Checks that `value_range` is a pair ``(lo, hi)`` of finite numbers, lo < hi.
+    """Checks that ``value_range`` is a pair ``(lo, hi)`` of finite numbers, lo < hi.
 
     Args:
         value_range: The value to check, e.g. ``(-1, 1)``.
@@ -213,7 +213,7 @@ def check_value_range(value_range, name="value_range"):
         The pair ``(lo, hi)`` as Python floats.
 
     Raises:
-        ValueError: If `value_range` is not such a pair.
+        ValueError: If ``value_range`` is not such a pair.
     """
     lo = hi = math.nan
     if isinstance(value_range, (tuple, list)) and len(value_range) == 2:
@@ -255,7 +255,7 @@ def set_range_check(enabled):
         The previous setting (a bool).
 
     Raises:
-        TypeError: If `enabled` is not a bool.
+        TypeError: If ``enabled`` is not a bool.
 
     Example:
 
@@ -272,10 +272,10 @@ def set_range_check(enabled):
 
 
 def range_check_enabled():
-    """Whether the value-range check runs (see `set_range_check`).
+    """Whether the value-range check runs (see ``set_range_check``).
 
     Returns:
-        False when turned off by `set_range_check(False)` or by the
+        False when turned off by ``set_range_check(False)`` or by the
         environment variable ``KERASGEN_RANGE_CHECK=0``, else True.
     """
     value = os.environ.get(RANGE_CHECK_ENV, "").strip().lower()
@@ -301,7 +301,7 @@ def allowed_range(value_range, margin=1.0):
 
 
 def rescale_hint(value_range):
-    """A sentence telling how to bring 0-255 data to `value_range`."""
+    """A sentence telling how to bring 0-255 data to ``value_range``."""
     lo, hi = check_value_range(value_range)
     if (lo, hi) == (0.0, 1.0):
         how = "divide 8-bit data by 255 (image / 255.0) or 16-bit data by 65535"
@@ -317,25 +317,25 @@ def rescale_hint(value_range):
 
 
 def check_data_range(array, name="image", value_range=(0.0, 1.0), *, margin=1.0):
-    """Raises when `array` lies clearly outside its documented value range.
+    """Raises when ``array`` lies clearly outside its documented value range.
 
     Pure numpy (no TensorFlow). Values slightly out of range are accepted
     (noisy images are): only values beyond ``margin * (hi - lo)`` outside
     ``value_range`` are refused, e.g. for [0, 1] anything below -1 or above
     2, which catches images on the 0-255 scale. NaN and inf are not checked
-    here. Does nothing when the check is off (`set_range_check`).
+    here. Does nothing when the check is off (``set_range_check``).
 
     Args:
         array: Array-like of numbers (not empty).
         name: Argument name used in the error message.
         value_range: Documented pair ``(lo, hi)``.
-        margin: Tolerance as a fraction of ``hi - lo`` (see `allowed_range`).
+        margin: Tolerance as a fraction of ``hi - lo`` (see ``allowed_range``).
 
     Returns:
         None.
 
     Raises:
-        ValueError: If a value is clearly outside `value_range`; the
+        ValueError: If a value is clearly outside ``value_range``; the
             message says how to rescale and how to turn the check off.
     """
     if not range_check_enabled():
@@ -371,8 +371,8 @@ def resolve_max_pixels(max_pixels=None):
         The limit (an int), or None for no limit.
 
     Raises:
-        TypeError: If `max_pixels` is not an int or None.
-        ValueError: If `max_pixels` < 1.
+        TypeError: If ``max_pixels`` is not an int or None.
+        ValueError: If ``max_pixels`` < 1.
     """
     if max_pixels is not None:
         return check_int("max_pixels", max_pixels, minimum=1)
@@ -391,7 +391,7 @@ def check_pixel_count(height, width, path, max_pixels=None):
         height: Declared height in pixels.
         width: Declared width in pixels.
         path: The file, named in the error message.
-        max_pixels: The limit, as for `resolve_max_pixels`.
+        max_pixels: The limit, as for ``resolve_max_pixels``.
 
     Raises:
         ValueError: If ``height * width`` exceeds the limit; the message says

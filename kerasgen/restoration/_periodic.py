@@ -53,13 +53,13 @@ def _extend_axis(array, count, axis, mode):
 
 
 def blurred_extension(image, psf, extra, mode, *, passes=3):
-    """A periodic extension that also looks circularly blurred by `psf`.
+    """A periodic extension that also looks circularly blurred by ``psf``.
 
-    `periodic_extension` removes the jump at the wrap-around, but the added
+    ``periodic_extension`` removes the jump at the wrap-around, but the added
     samples are not the circular blur of anything, which a deconvolution
     still turns into (milder) ringing near the borders, strong for long
     motion kernels. As in MATLAB's ``edgetaper``, the added samples are
-    therefore replaced, `passes` times, by the circular blur of the current
+    therefore replaced, ``passes`` times, by the circular blur of the current
     extension, blended in over one PSF width from the image's border: the
     image itself is kept, the region around it becomes consistent with the
     periodic blur model (measured with BM3D on a 21 x 21 motion kernel and
@@ -71,11 +71,11 @@ def blurred_extension(image, psf, extra, mode, *, passes=3):
         extra: ``(rows, cols)`` of samples to add (each 0 or at least twice
             the PSF's size, so that the image keeps one PSF width of margin
             on each side).
-        mode: ``np.pad`` mode, see `periodic_extension`.
+        mode: ``np.pad`` mode, see ``periodic_extension``.
         passes: int >= 0, number of blur-and-blend passes.
 
     Returns:
-        Tuple ``(extended, offset)`` as `periodic_extension`.
+        Tuple ``(extended, offset)`` as ``periodic_extension``.
     """
     extended, offset = periodic_extension(image, extra, mode)
     if passes == 0 or not any(extra):

@@ -12,7 +12,6 @@ import warnings
 
 import numpy as np
 
-from kerasgen.restoration import _checks
 from kerasgen.restoration._checks import check_data_range, check_float, check_int
 
 _IMAGE_SHAPES = "(H, W) gray, (H, W, 1) gray or (H, W, 3) RGB"
@@ -29,7 +28,7 @@ class ImageLayout:
     Attributes:
         shape: the shape of the array the caller passed.
         channel_axis: the (non-negative) axis holding the channels in the
-            caller's array, or `None` for a 2-D gray image.
+            caller's array, or ``None`` for a 2-D gray image.
     """
 
     shape: tuple
@@ -41,11 +40,11 @@ class ImageLayout:
         return self.channel_axis is not None and self.shape[self.channel_axis] == 3
 
     def restore(self, result):
-        """Gives `result`, computed on the canonical array, the caller's layout.
+        """Gives ``result``, computed on the canonical array, the caller's layout.
 
         Args:
             result: array of shape (H, W) or (H, W, 3), as computed on the
-                canonical array returned by `check_image`.
+                canonical array returned by ``check_image``.
 
         Returns:
             The array reshaped / transposed to the caller's layout.
@@ -62,21 +61,21 @@ def check_image(image, *, name="image", channel_axis=None, check_range=False):
 
     Accepts float arrays (float16 is promoted to float32, other float dtypes are
     kept without copying). Values may lie outside [0, 1] (noisy images do) but
-    must be finite; with `check_range`, values clearly outside [0, 1] (below
+    must be finite; with ``check_range``, values clearly outside [0, 1] (below
     -1 or above 2, e.g. an image on the 0-255 scale) are refused
-    (`kerasgen._checks.check_data_range`).
+    (``kerasgen._checks.check_data_range``).
 
     Args:
         image: array-like image.
         name: the argument name used in error messages.
-        channel_axis: `None` to infer the layout (2-D: gray; 3-D: channels
+        channel_axis: ``None`` to infer the layout (2-D: gray; 3-D: channels
             last), or the axis of a 3-D array holding 1 or 3 channels.
         check_range: whether to refuse values clearly outside [0, 1] (also
-            off when `kerasgen.set_range_check(False)` was called).
+            off when ``kerasgen.set_range_check(False)`` was called).
 
     Returns:
-        Tuple `(array, layout)`: the canonical array, shape (H, W) for gray
-        or (H, W, 3) for RGB, and an `ImageLayout` whose `restore` method
+        Tuple ``(array, layout)``: the canonical array, shape (H, W) for gray
+        or (H, W, 3) for RGB, and an ``ImageLayout`` whose ``restore`` method
         gives a result back the caller's shape.
 
     Raises:
@@ -181,7 +180,7 @@ def check_sigma(sigma, *, name="sigma", allow_none=True):
     """Validates a noise standard deviation given in image units ([0, 1] scale).
 
     Args:
-        sigma: the standard deviation, or None (when `allow_none`).
+        sigma: the standard deviation, or None (when ``allow_none``).
         name: the argument name used in error messages.
         allow_none: whether None ("estimate it") is accepted.
 
@@ -199,25 +198,15 @@ def check_sigma(sigma, *, name="sigma", allow_none=True):
     )
 
 
-# Old argument order (value, name), kept only until kerasgen.plug_and_play is
-# converted: both call the one implementation in _checks.
-def check_choice(value, name, choices):
-    return _checks.check_choice(name, value, choices)
-
-
-def check_number(value, name, *, strict_minimum=False, **kwargs):
-    return _checks.check_float(name, value, open_minimum=strict_minimum, **kwargs)
-
-
 def check_rng(seed=None, rng=None):
-    """Builds the random generator from a `seed` or a given `rng`.
+    """Builds the random generator from a ``seed`` or a given ``rng``.
 
     Args:
         seed: int seed, or None for fresh OS entropy.
-        rng: a `np.random.Generator` to draw from (exclusive with `seed`).
+        rng: a ``np.random.Generator`` to draw from (exclusive with ``seed``).
 
     Returns:
-        A `np.random.Generator`.
+        A ``np.random.Generator``.
 
     Raises:
         ValueError: if both are given or either has the wrong type.
@@ -249,12 +238,12 @@ def check_psf(psf, image_shape=None, *, normalize=False):
         image_shape: shape of the canonical image it will be applied to, or
             None; the PSF may not be larger than the image.
         normalize: keyword-only; whether a PSF whose sum is not 1 (within
-            `PSF_SUM_TOLERANCE`) is divided by its sum, with a
-            `UserWarning`. A blur preserves brightness, so a PSF summing to
+            ``PSF_SUM_TOLERANCE``) is divided by its sum, with a
+            ``UserWarning``. A blur preserves brightness, so a PSF summing to
             10 would otherwise make a deblurred image 10 times darker.
 
     Returns:
-        The PSF as a float64 array (summing to 1 when `normalize`).
+        The PSF as a float64 array (summing to 1 when ``normalize``).
 
     Raises:
         ValueError: if the PSF is not a finite 2-D real array with a positive

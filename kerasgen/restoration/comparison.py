@@ -37,7 +37,7 @@ class ComparisonRow:
     """One line of a comparison table.
 
     Attributes:
-        method: the `repair_image` method, or "degraded" for the input.
+        method: the ``repair_image`` method, or "degraded" for the input.
         psnr: PSNR against the clean image, in dB.
         ssim: SSIM against the clean image.
         seconds: wall-clock time of the method (0 for the input).
@@ -50,11 +50,11 @@ class ComparisonRow:
 
 
 def default_methods(*, psf=None, mask=None, scale=None, warn=True):
-    """The classical methods `compare` runs when none are given.
+    """The classical methods ``compare`` runs when none are given.
 
-    Denoising methods; the deblurring ones if `psf` is given; inpainting if
-    `mask` is given; upscaling if `scale` is given. BM3D methods are skipped
-    (with a warning) when the optional `bm3d` package is missing. The
+    Denoising methods; the deblurring ones if ``psf`` is given; inpainting if
+    ``mask`` is given; upscaling if ``scale`` is given. BM3D methods are skipped
+    (with a warning) when the optional ``bm3d`` package is missing. The
     learned methods ("unet", "pnp") are never defaults: name them.
 
     Args:
@@ -96,44 +96,44 @@ def compare(
 ):
     """Runs several restoration methods on one degraded image and scores them.
 
-    Each method goes through `repair_image` and is timed; PSNR and SSIM are
-    measured against `clean` on the unclipped outputs. The first row scores
+    Each method goes through ``repair_image`` and is timed; PSNR and SSIM are
+    measured against ``clean`` on the unclipped outputs. The first row scores
     the degraded input itself (for upscaling: enlarged by repeating each
-    pixel). Each method is given those of `sigma`, `psf`, `mask` and `scale`
-    that it uses (`repair.method_arguments`), so learned methods compare on
-    the same footing: e.g. "pnp" deblurs when `psf` is given, inpaints when
-    `mask` is, upscales when `scale` is.
+    pixel). Each method is given those of ``sigma``, ``psf``, ``mask`` and ``scale``
+    that it uses (``repair.method_arguments``), so learned methods compare on
+    the same footing: e.g. "pnp" deblurs when ``psf`` is given, inpaints when
+    ``mask`` is, upscales when ``scale`` is.
 
     Args:
         clean: the reference float image, (H, W), (H, W, 1) or (H, W, 3).
-        degraded: the degraded version of `clean`, same shape; with `scale`,
-            the low-resolution image, `scale` times smaller (`clean`'s
-            height and width must be multiples of `scale`).
-        methods: sequence of `REPAIR_METHODS` names, or None for
-            `default_methods(psf=psf, mask=mask, scale=scale)`.
+        degraded: the degraded version of ``clean``, same shape; with ``scale``,
+            the low-resolution image, ``scale`` times smaller (``clean``'s
+            height and width must be multiples of ``scale``).
+        methods: sequence of ``REPAIR_METHODS`` names, or None for
+            ``default_methods(psf=psf, mask=mask, scale=scale)``.
         sigma: noise standard deviation in image units, passed to the
             methods using it: denoising, deblurring, "unet", "pnp" (None:
             each estimates it, or assumes none).
         psf: blur kernel, passed to the deblurring methods.
         mask: missing-pixel mask, passed to the inpainting methods.
         scale: integer upscaling factor, passed to the upscaling methods.
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
         method_kwargs: optional dict mapping a method name to a dict of extra
-            keyword arguments for it, e.g. `{"richardson_lucy": {"num_iter": 30}}`.
+            keyword arguments for it, e.g. ``{"richardson_lucy": {"num_iter": 30}}``.
         figure: whether to draw the figure (False returns None instead).
         title: optional figure title.
 
     Returns:
-        Tuple `(rows, figure)`: a list of `ComparisonRow` (the degraded input
+        Tuple ``(rows, figure)``: a list of ``ComparisonRow`` (the degraded input
         first, then one per method, in order), and a
-        `matplotlib.figure.Figure` showing clean | degraded | each result
-        with PSNR / SSIM / time in the titles (None if `figure=False`).
+        ``matplotlib.figure.Figure`` showing clean | degraded | each result
+        with PSNR / SSIM / time in the titles (None if ``figure=False``).
 
     Raises:
-        ValueError: invalid images, different shapes (with `scale`: a
-            `degraded` that is not `clean` shrunk `scale` times), an unknown
+        ValueError: invalid images, different shapes (with ``scale``: a
+            ``degraded`` that is not ``clean`` shrunk ``scale`` times), an unknown
             method, or an empty method list.
-        ImportError: a BM3D method requested without the `bm3d` package.
+        ImportError: a BM3D method requested without the ``bm3d`` package.
 
     Example:
 
@@ -170,7 +170,7 @@ def compare(
 
 
 def _enlarge(clean, degraded, scale, channel_axis):
-    """The low-resolution input repeated `scale` times along each axis, checked against `clean`."""
+    """The low-resolution input repeated ``scale`` times along each axis, checked against ``clean``."""
     scale = check_int("scale", scale, minimum=1)
     small, _ = check_image(degraded, name="degraded", channel_axis=channel_axis)
     height, width = clean.shape[:2]
@@ -223,7 +223,7 @@ def format_table(rows, *, title=None):
     """Formats comparison rows as an aligned plain-text table.
 
     Args:
-        rows: sequence of `ComparisonRow` (as returned by `compare`).
+        rows: sequence of ``ComparisonRow`` (as returned by ``compare``).
         title: optional first line.
 
     Returns:
@@ -251,14 +251,14 @@ def save_table(path, rows):
 
     Args:
         path: output .csv path; its folder must exist.
-        rows: sequence of `ComparisonRow`.
+        rows: sequence of ``ComparisonRow``.
 
     Returns:
         The path written, as a str.
 
     Raises:
         FileNotFoundError: if the folder does not exist.
-        IsADirectoryError: if `path` is a directory.
+        IsADirectoryError: if ``path`` is a directory.
     """
     path = check_output_path(path)
     text = io.StringIO()
@@ -277,7 +277,7 @@ def save_figure(path, figure, *, dpi=100):
     Args:
         path: output path ending in .png, .pdf, .svg or .jpg; its folder
             must exist.
-        figure: a `matplotlib.figure.Figure`.
+        figure: a ``matplotlib.figure.Figure``.
         dpi: resolution for raster formats.
 
     Returns:
@@ -286,7 +286,7 @@ def save_figure(path, figure, *, dpi=100):
     Raises:
         ValueError: unsupported extension.
         FileNotFoundError: if the folder does not exist.
-        IsADirectoryError: if `path` is a directory.
+        IsADirectoryError: if ``path`` is a directory.
     """
     path = check_output_path(path)
     extension = os.path.splitext(path)[1].lower().lstrip(".")

@@ -32,53 +32,53 @@ def deblur(
 
     Methods:
 
-    - `"bm3d"`: BM3D deblurring (`bm3d.bm3d_deblurring`: regularised
+    - ``"bm3d"``: BM3D deblurring (``bm3d.bm3d_deblurring``: regularised
       inverse + BM3D, then regularised Wiener inverse + BM3D Wiener stage;
-      needs `pip install "kerasgen[bm3d]"`). Best quality. RGB images are
+      needs ``pip install "kerasgen[bm3d]"``). Best quality. RGB images are
       deblurred per channel in BM3D's opponent colour space (bm3d 4.0.3's
       own multichannel path fails).
-    - `"wiener"`: `skimage.restoration.wiener` with
-      `balance=30 * sigma ** 2` (override with `balance=`).
-    - `"richardson_lucy"`: `skimage.restoration.richardson_lucy`,
-      `num_iter=20` (override with `num_iter=`; more iterations sharpen but
+    - ``"wiener"``: ``skimage.restoration.wiener`` with
+      ``balance=30 * sigma ** 2`` (override with ``balance=``).
+    - ``"richardson_lucy"``: ``skimage.restoration.richardson_lucy``,
+      ``num_iter=20`` (override with ``num_iter=``; more iterations sharpen but
       amplify noise). Negative input values are clipped to 0, as the method
       models photon counts.
 
-    `mode` is the boundary model of the blur (as in `blur`). Unless it is
+    ``mode`` is the boundary model of the blur (as in ``blur``). Unless it is
     the method's own model, the image is extended accordingly before the
     method runs and the result is cropped back, which avoids strong
-    artefacts: for the periodic methods (BM3D, Wiener; any `mode` but
-    "wrap") by a smooth periodic extension (`np.pad` in `mode`, cross-faded
+    artefacts: for the periodic methods (BM3D, Wiener; any ``mode`` but
+    "wrap") by a smooth periodic extension (``np.pad`` in ``mode``, cross-faded
     so that the image wraps around without a jump, then made to look
-    circularly blurred by `psf`, as MATLAB's ``edgetaper``; 3 PSF widths per
-    axis), for Richardson-Lucy (zero-padded; any `mode` but "constant") by
-    `np.pad` in `mode`, 2 PSF widths per side.
+    circularly blurred by ``psf``, as MATLAB's ``edgetaper``; 3 PSF widths per
+    axis), for Richardson-Lucy (zero-padded; any ``mode`` but "constant") by
+    ``np.pad`` in ``mode``, 2 PSF widths per side.
 
     Args:
         image: blurred (and noisy) float image, (H, W), (H, W, 1) or
             (H, W, 3); values may lie outside [0, 1].
-        psf: 2-D point-spread function, e.g. `gaussian_psf(9, 1.6)`; not
+        psf: 2-D point-spread function, e.g. ``gaussian_psf(9, 1.6)``; not
             larger than the image. It should sum to 1; otherwise it is
             divided by its sum (with a warning) for every method, since a
             blur does not change the mean brightness.
-        method: one of `DEBLUR_METHODS`.
+        method: one of ``DEBLUR_METHODS``.
         sigma: noise standard deviation in image units ([0, 1] scale). None
             estimates it. Values below 1e-3 (8-bit quantisation noise) are
             raised to 1e-3 for BM3D and Wiener. Not used by Richardson-Lucy.
         mode: keyword-only boundary model: "wrap" (default, periodic, as
-            `blur` does by default), "reflect", "mirror", "nearest",
+            ``blur`` does by default), "reflect", "mirror", "nearest",
             "constant".
-        channel_axis: keyword-only; see `denoise`.
-        check_range: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
+        check_range: keyword-only; see ``denoise``.
         **method_kwargs: passed to the underlying function (e.g.
-            `num_iter=30`, `balance=0.01`, `profile="refilter"`).
+            ``num_iter=30``, ``balance=0.01``, ``profile="refilter"``).
 
     Returns:
-        The deblurred image, same shape as `image`, not clipped.
+        The deblurred image, same shape as ``image``, not clipped.
 
     Raises:
         ValueError: invalid image, PSF, method, sigma or mode.
-        ImportError: `method="bm3d"` without the `bm3d` package.
+        ImportError: ``method="bm3d"`` without the ``bm3d`` package.
 
     Example:
 

@@ -1,6 +1,6 @@
 """Seeded synthetic degradations: noise, blur, missing pixels, JPEG, resolution.
 
-Every random function takes `seed=` (int) or `rng=` (`np.random.Generator`),
+Every random function takes ``seed=`` (int) or ``rng=`` (``np.random.Generator``),
 so that an experiment can be repeated exactly.
 """
 
@@ -29,20 +29,20 @@ def _check_in_unit_range(array, function):
 
 
 def add_gaussian_noise(image, sigma, *, seed=None, rng=None, clip=False, channel_axis=None):
-    """Adds white Gaussian noise of standard deviation `sigma`.
+    """Adds white Gaussian noise of standard deviation ``sigma``.
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
         sigma: noise standard deviation in image units ([0, 1] scale; 25
             grey levels is 25 / 255).
         seed: int seed for the noise (keyword-only).
-        rng: `np.random.Generator` to draw from instead of `seed`.
+        rng: ``np.random.Generator`` to draw from instead of ``seed``.
         clip: whether to clip the result to [0, 1]. Default False: the usual
             additive-noise benchmark setting, values may leave [0, 1].
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        Noisy image, same shape and float dtype as `image`.
+        Noisy image, same shape and float dtype as ``image``.
 
     Raises:
         ValueError: invalid image, sigma, seed or rng.
@@ -61,19 +61,19 @@ def add_gaussian_noise(image, sigma, *, seed=None, rng=None, clip=False, channel
 
 
 def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_axis=None):
-    """Adds Poisson (shot) noise: `poisson(image * peak) / peak`.
+    """Adds Poisson (shot) noise: ``poisson(image * peak) / peak``.
 
     Args:
         image: float image in [0, 1], (H, W), (H, W, 1) or (H, W, 3).
         peak: expected photon count of a pixel of value 1; lower is noisier
             (e.g. 10 very noisy, 1000 mild).
         seed: int seed (keyword-only).
-        rng: `np.random.Generator` to draw from instead of `seed`.
+        rng: ``np.random.Generator`` to draw from instead of ``seed``.
         clip: whether to clip the result to [0, 1] (values may exceed 1).
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        Noisy image, same shape and float dtype as `image`.
+        Noisy image, same shape and float dtype as ``image``.
 
     Raises:
         ValueError: invalid image (or values outside [0, 1]), peak, seed or rng.
@@ -89,7 +89,7 @@ def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_a
 
 
 def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=None, channel_axis=None):
-    """Sets a fraction `amount` of the pixels to white (salt) or black (pepper).
+    """Sets a fraction ``amount`` of the pixels to white (salt) or black (pepper).
 
     Whole pixels are corrupted: for RGB all three channels of a hit pixel
     are set together.
@@ -100,11 +100,11 @@ def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=Non
         salt_vs_pepper: fraction of the corrupted pixels set to 1 (the rest
             are set to 0), in [0, 1].
         seed: int seed (keyword-only).
-        rng: `np.random.Generator` to draw from instead of `seed`.
-        channel_axis: keyword-only; see `denoise`.
+        rng: ``np.random.Generator`` to draw from instead of ``seed``.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        Corrupted image, same shape and float dtype as `image`.
+        Corrupted image, same shape and float dtype as ``image``.
 
     Raises:
         ValueError: invalid image, amount, salt_vs_pepper, seed or rng.
@@ -154,23 +154,23 @@ def gaussian_psf(size, std):
 def blur(image, psf, *, mode="wrap", channel_axis=None):
     """Convolves the image with a point-spread function (each channel alike).
 
-    The default boundary mode `"wrap"` (periodic) is the image model that
-    the FFT-based deblurring methods (`deblur(method="bm3d")` and
-    `"wiener"`) assume, so synthetic experiments are consistent; use
-    `"reflect"` or `"mirror"` for a more natural edge. The "blur"
+    The default boundary mode ``"wrap"`` (periodic) is the image model that
+    the FFT-based deblurring methods (``deblur(method="bm3d")`` and
+    ``"wiener"``) assume, so synthetic experiments are consistent; use
+    ``"reflect"`` or ``"mirror"`` for a more natural edge. The "blur"
     degradation of the training pipeline
-    (`kerasgen.data.make_restoration_dataset`) is `mode="mirror"` (TF's
+    (``kerasgen.data.make_restoration_dataset``) is ``mode="mirror"`` (TF's
     "REFLECT" padding: the edge pixel is not repeated).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
-        psf: 2-D kernel (e.g. `gaussian_psf(9, 1.6)`), odd sizes centred.
-        mode: boundary mode of `scipy.ndimage.convolve`: one of "wrap",
+        psf: 2-D kernel (e.g. ``gaussian_psf(9, 1.6)``), odd sizes centred.
+        mode: boundary mode of ``scipy.ndimage.convolve``: one of "wrap",
             "reflect", "nearest", "mirror", "constant" (zeros outside).
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        Blurred image, same shape and float dtype as `image`.
+        Blurred image, same shape and float dtype as ``image``.
 
     Raises:
         ValueError: invalid image, PSF or mode.
@@ -193,14 +193,14 @@ def blur(image, psf, *, mode="wrap", channel_axis=None):
 def random_mask(shape, fraction, *, seed=None, rng=None):
     """Draws a mask of missing pixels for inpainting.
 
-    Exactly `round(fraction * H * W)` pixels are marked missing.
+    Exactly ``round(fraction * H * W)`` pixels are marked missing.
 
     Args:
         shape: (H, W), or an image shape (H, W, C) whose first two entries
             are used.
         fraction: fraction of missing pixels, in [0, 1].
         seed: int seed (keyword-only).
-        rng: `np.random.Generator` to draw from instead of `seed`.
+        rng: ``np.random.Generator`` to draw from instead of ``seed``.
 
     Returns:
         bool array of shape (H, W), True where a pixel is missing.
@@ -233,15 +233,15 @@ def jpeg_compress(image, quality=30, *, channel_axis=None):
     """Round-trips the image through an in-memory JPEG (Pillow).
 
     The image is quantised to 8 bits (values outside [0, 1] are clipped),
-    encoded at `quality` and decoded back.
+    encoded at ``quality`` and decoded back.
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
         quality: JPEG quality, 1 (worst) to 100.
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        The decoded image, same shape and float dtype as `image`.
+        The decoded image, same shape and float dtype as ``image``.
 
     Raises:
         ValueError: invalid image or quality.
@@ -262,13 +262,13 @@ def jpeg_compress(image, quality=30, *, channel_axis=None):
 
 
 def downsample(image, factor, *, anti_aliasing=True, channel_axis=None):
-    """Shrinks the image by an integer factor (`skimage.transform.resize`).
+    """Shrinks the image by an integer factor (``skimage.transform.resize``).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
         factor: integer factor >= 1; the output is (H // factor, W // factor).
         anti_aliasing: whether to low-pass filter before subsampling.
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
         The smaller image, same float dtype, channels kept.
@@ -297,7 +297,7 @@ def upsample(image, factor, *, order=3, channel_axis=None):
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
         factor: integer factor >= 1; the output is (H * factor, W * factor).
         order: spline order (0 nearest, 1 bilinear, 3 bicubic).
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
         The larger image, same float dtype, channels kept.

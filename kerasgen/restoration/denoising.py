@@ -10,12 +10,12 @@ DENOISE_METHODS = ("bm3d", "nl_means", "tv", "wavelet", "bilateral")
 def estimate_noise_sigma(image, *, channel_axis=None):
     """Estimates the Gaussian noise standard deviation of an image.
 
-    Uses `skimage.restoration.estimate_sigma` (robust wavelet-based
+    Uses ``skimage.restoration.estimate_sigma`` (robust wavelet-based
     estimator), averaged over the channels of an RGB image.
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
         The estimated sigma in image units ([0, 1] scale), a float.
@@ -44,52 +44,52 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=
 
     Methods (defaults tuned on scikit-image sample images, sigma 15-50/255):
 
-    - `"bm3d"`: BM3D (needs the optional `bm3d` package,
-      `pip install "kerasgen[bm3d]"`). Gray: exactly
-      `bm3d.bm3d(image, sigma_psd=sigma)`; RGB: `bm3d.bm3d_rgb`. Best
+    - ``"bm3d"``: BM3D (needs the optional ``bm3d`` package,
+      ``pip install "kerasgen[bm3d]"``). Gray: exactly
+      ``bm3d.bm3d(image, sigma_psd=sigma)``; RGB: ``bm3d.bm3d_rgb``. Best
       quality, slowest (about 10 s for 512 x 512 gray on 2 cores). Needs
       images larger than 8 x 8. RGB images whose opponent colour channels
-      are constant (e.g. gray stored as RGB), on which `bm3d_rgb` returns
+      are constant (e.g. gray stored as RGB), on which ``bm3d_rgb`` returns
       NaN, go through the same colour transform with a guard.
-    - `"nl_means"`: `skimage.restoration.denoise_nl_means`, fast mode,
-      `patch_size=7, patch_distance=9, h=0.7 * sigma`.
-    - `"tv"`: `denoise_tv_chambolle` with `weight=sigma`, run to
-      convergence (`eps=1e-5`; skimage's default 2e-4 may stop too early).
-    - `"wavelet"`: `denoise_wavelet`, BayesShrink, soft thresholds, `sym4`
+    - ``"nl_means"``: ``skimage.restoration.denoise_nl_means``, fast mode,
+      ``patch_size=7, patch_distance=9, h=0.7 * sigma``.
+    - ``"tv"``: ``denoise_tv_chambolle`` with ``weight=sigma``, run to
+      convergence (``eps=1e-5``; skimage's default 2e-4 may stop too early).
+    - ``"wavelet"``: ``denoise_wavelet``, BayesShrink, soft thresholds, ``sym4``
       wavelet (in YCbCr for RGB).
-    - `"bilateral"`: `denoise_bilateral`; gray: `sigma_color=1.5 * sigma,
-      sigma_spatial=1.5`, RGB: `sigma_color=0.5 * sigma, sigma_spatial=3`.
+    - ``"bilateral"``: ``denoise_bilateral``; gray: `sigma_color=1.5 * sigma,
+      sigma_spatial=1.5`, RGB: ``sigma_color=0.5 * sigma, sigma_spatial=3``.
       A weak baseline for Gaussian noise.
 
-    `method_kwargs` override these settings and are passed to the
-    underlying function (e.g. `profile="refilter"` for BM3D,
-    `patch_distance=11` for NL-means).
+    ``method_kwargs`` override these settings and are passed to the
+    underlying function (e.g. ``profile="refilter"`` for BM3D,
+    ``patch_distance=11`` for NL-means).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3); values may lie
             outside [0, 1] (noisy images do).
-        method: one of `DENOISE_METHODS`.
+        method: one of ``DENOISE_METHODS``.
         sigma: noise standard deviation in image units ([0, 1] scale, 25
             grey levels is 25 / 255). None estimates it with
-            `estimate_noise_sigma`. 0 returns a copy of the image.
+            ``estimate_noise_sigma``. 0 returns a copy of the image.
         channel_axis: keyword-only. None (default) treats (H, W) as gray and
             (H, W, 3) as RGB (channels last); give the axis for other
-            layouts, e.g. `channel_axis=0` for a (3, H, W) array.
+            layouts, e.g. ``channel_axis=0`` for a (3, H, W) array.
         check_range: keyword-only. True (default) refuses images clearly
             outside [0, 1] (below -1 or above 2: typically an image on the
             0-255 scale, which must be divided by 255 first). Pass False,
-            or call `kerasgen.set_range_check(False)`, for data that is
+            or call ``kerasgen.set_range_check(False)``, for data that is
             really meant to be out of range.
         **method_kwargs: settings passed to the underlying function.
 
     Returns:
-        The denoised image, same shape as `image` (not clipped to [0, 1]).
+        The denoised image, same shape as ``image`` (not clipped to [0, 1]).
         The float dtype is the one the method returns (float64 for BM3D).
 
     Raises:
         ValueError: invalid image, method or sigma, or an image clearly
-            outside [0, 1] (see `check_range`).
-        ImportError: `method="bm3d"` without the `bm3d` package.
+            outside [0, 1] (see ``check_range``).
+        ImportError: ``method="bm3d"`` without the ``bm3d`` package.
 
     Example:
 

@@ -47,24 +47,24 @@ def check_mask(mask, spatial_shape):
 def inpaint(image, mask, method="biharmonic", *, channel_axis=None, check_range=True, **method_kwargs):
     """Fills the missing pixels of an image.
 
-    Method `"biharmonic"`: `skimage.restoration.inpaint_biharmonic`
+    Method ``"biharmonic"``: ``skimage.restoration.inpaint_biharmonic``
     (smooth fill; good for scattered missing pixels and thin scratches, it
-    does not invent texture). `method_kwargs` are passed to it (e.g.
-    `split_into_regions=True` for large images with few holes).
+    does not invent texture). ``method_kwargs`` are passed to it (e.g.
+    ``split_into_regions=True`` for large images with few holes).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3). The values under
             the mask are ignored, but must be finite (fill NaNs with
-            `np.nan_to_num(image)` first).
+            ``np.nan_to_num(image)`` first).
         mask: bool array (H, W), True where a pixel is missing (see
-            `random_mask`); 0/1 numbers are accepted.
-        method: one of `INPAINT_METHODS`.
-        channel_axis: keyword-only; see `denoise`.
-        check_range: keyword-only; see `denoise`.
+            ``random_mask``); 0/1 numbers are accepted.
+        method: one of ``INPAINT_METHODS``.
+        channel_axis: keyword-only; see ``denoise``.
+        check_range: keyword-only; see ``denoise``.
         **method_kwargs: passed to the underlying function.
 
     Returns:
-        The inpainted image, same shape as `image`; known pixels unchanged.
+        The inpainted image, same shape as ``image``; known pixels unchanged.
 
     Raises:
         ValueError: invalid image, mask or method, or a mask marking every

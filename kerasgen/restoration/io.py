@@ -43,16 +43,16 @@ def read_image(path, *, alpha="composite", max_pixels=None):
 
     Args:
         path: str or path-like file path.
-        alpha: what to do with an alpha (transparency) channel. `"composite"`
+        alpha: what to do with an alpha (transparency) channel. ``"composite"``
             (default) blends the image over a white background, so
-            transparent pixels become white; `"drop"` discards the alpha
+            transparent pixels become white; ``"drop"`` discards the alpha
             channel and keeps the stored colour values.
         max_pixels: largest number of pixels (height x width) accepted, an
             int; None (default) uses Pillow's limit
-            `PIL.Image.MAX_IMAGE_PIXELS` (about 89.5 million). Checked from
+            ``PIL.Image.MAX_IMAGE_PIXELS`` (about 89.5 million). Checked from
             the header of every format, TIFF included, before decoding, so
             that a small file declaring a huge image cannot exhaust memory.
-            Raise it (or `PIL.Image.MAX_IMAGE_PIXELS`) for trusted huge
+            Raise it (or ``PIL.Image.MAX_IMAGE_PIXELS``) for trusted huge
             images.
 
     Returns:
@@ -60,10 +60,10 @@ def read_image(path, *, alpha="composite", max_pixels=None):
         alpha) images or (H, W, 3) for colour (including RGBA) images.
 
     Raises:
-        FileNotFoundError: if `path` does not exist.
-        IsADirectoryError: if `path` is a directory.
+        FileNotFoundError: if ``path`` does not exist.
+        IsADirectoryError: if ``path`` is a directory.
         ValueError: if the file is not a readable image, declares more than
-            `max_pixels` pixels, or `alpha` is invalid.
+            ``max_pixels`` pixels, or ``alpha`` is invalid.
 
     Example:
 
@@ -94,7 +94,7 @@ def _read_tiff(path, max_pixels):
 
     Returns None (so that Pillow reads the file) for other photometric
     interpretations (palette, CMYK, YCbCr, min-is-white...) or on failure.
-    Refuses, before decoding, a page declaring more than `max_pixels` pixels.
+    Refuses, before decoding, a page declaring more than ``max_pixels`` pixels.
     """
     import tifffile
 
@@ -122,7 +122,7 @@ def _read_tiff(path, max_pixels):
 
 @contextlib.contextmanager
 def _pillow_pixel_limit(max_pixels):
-    """Sets Pillow's own limit to `max_pixels` during a read (restored after)."""
+    """Sets Pillow's own limit to ``max_pixels`` during a read (restored after)."""
     from PIL import Image
 
     previous = Image.MAX_IMAGE_PIXELS
@@ -231,12 +231,12 @@ def read_mask(path, shape=None, *, threshold=0.5):
     Args:
         path: str or path-like file path of a grey or colour image (colour
             masks are averaged over their channels; alpha is dropped).
-        shape: the expected (H, W) of the mask, e.g. `image.shape[:2]` of
+        shape: the expected (H, W) of the mask, e.g. ``image.shape[:2]`` of
             the image to inpaint, or None for any size.
         threshold: pixels brighter than this (in [0, 1]) are missing.
 
     Returns:
-        bool array (H, W), True = missing pixel, as `inpaint` expects.
+        bool array (H, W), True = missing pixel, as ``inpaint`` expects.
 
     Raises:
         ValueError: the mask does not have the expected shape, or the file
@@ -256,13 +256,13 @@ def read_mask(path, shape=None, *, threshold=0.5):
 
 
 def check_save_path(path, *, bit_depth=8):
-    """Checks, without writing anything, that `save_image` can write `path`.
+    """Checks, without writing anything, that ``save_image`` can write ``path``.
 
     Useful before a long computation whose result will be saved.
 
     Args:
         path: str or path-like output path.
-        bit_depth: 8 or 16, as for `save_image`.
+        bit_depth: 8 or 16, as for ``save_image``.
 
     Returns:
         The path as a str.
@@ -270,7 +270,7 @@ def check_save_path(path, *, bit_depth=8):
     Raises:
         ValueError: unsupported extension or bit depth for that format.
         FileNotFoundError: if the output folder does not exist.
-        IsADirectoryError: if `path` is a directory.
+        IsADirectoryError: if ``path`` is a directory.
     """
     path = os.fspath(path)
     extension = os.path.splitext(path)[1].lower()
@@ -291,10 +291,10 @@ def check_save_path(path, *, bit_depth=8):
 def save_image(path, image, *, bit_depth=8, quality=95, channel_axis=None):
     """Writes a float image in [0, 1] to a PNG, JPEG or TIFF file, atomically.
 
-    The format follows the extension (`.png`, `.jpg` / `.jpeg`, `.tif` /
-    `.tiff`). Values are scaled to the bit depth and rounded, so an image
+    The format follows the extension (``.png``, ``.jpg`` / ``.jpeg``, ``.tif`` /
+    ``.tiff``). Values are scaled to the bit depth and rounded, so an image
     whose values are multiples of 1/255 round-trips exactly through an
-    8-bit PNG and `read_image`. The file is written to a temporary file in
+    8-bit PNG and ``read_image``. The file is written to a temporary file in
     the same folder and renamed into place: a failure never leaves a partial
     file. Nothing is written when the input is rejected.
 
@@ -302,10 +302,10 @@ def save_image(path, image, *, bit_depth=8, quality=95, channel_axis=None):
         path: str or path-like output path; its folder must exist.
         image: float array in [0, 1] of shape (H, W), (H, W, 1) or (H, W, 3).
             Out-of-range values (e.g. from denoising) must be clipped first,
-            e.g. `np.clip(image, 0, 1)`.
+            e.g. ``np.clip(image, 0, 1)``.
         bit_depth: 8 or 16 (16 for PNG and TIFF only). Keyword-only.
         quality: JPEG quality, 1-100 (above 95 mostly grows the file). Keyword-only.
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
         The path written, as a str.
@@ -314,7 +314,7 @@ def save_image(path, image, *, bit_depth=8, quality=95, channel_axis=None):
         ValueError: bad extension, bit depth, quality, shape, dtype, NaN/inf
             or values outside [0, 1].
         FileNotFoundError: if the output folder does not exist.
-        IsADirectoryError: if `path` is a directory.
+        IsADirectoryError: if ``path`` is a directory.
 
     Example:
 

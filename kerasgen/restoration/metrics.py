@@ -23,18 +23,18 @@ def _check_pair(clean, restored, channel_axis):
 def psnr(clean, restored, *, channel_axis=None):
     """Peak signal-to-noise ratio in dB, for images on the [0, 1] scale.
 
-    `skimage.metrics.peak_signal_noise_ratio` with `data_range=1.0` (the
-    value range is not guessed from the data). Values of `restored` outside
+    ``skimage.metrics.peak_signal_noise_ratio`` with ``data_range=1.0`` (the
+    value range is not guessed from the data). Values of ``restored`` outside
     [0, 1] are measured as they are; clip them first to score what would be
     saved.
 
     Args:
         clean: reference float image, (H, W), (H, W, 1) or (H, W, 3).
         restored: float image of the same shape.
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        The PSNR as a float (`inf` for identical images).
+        The PSNR as a float (``inf`` for identical images).
 
     Raises:
         ValueError: invalid images or different shapes.
@@ -57,18 +57,18 @@ def psnr(clean, restored, *, channel_axis=None):
 def ssim(clean, restored, *, channel_axis=None):
     """Structural similarity index, for images on the [0, 1] scale.
 
-    `skimage.metrics.structural_similarity` with `data_range=1.0` and the
-    parameters of Wang et al. (2004) that `tf.image.ssim` and
-    `kerasgen.metrics.ssim` use too: an 11 x 11 Gaussian window of sigma
-    1.5 (`gaussian_weights=True, sigma=1.5, use_sample_covariance=False`),
-    `k1=0.01`, `k2=0.03`; `channel_axis=-1` for RGB (the mean over the
+    ``skimage.metrics.structural_similarity`` with ``data_range=1.0`` and the
+    parameters of Wang et al. (2004) that ``tf.image.ssim`` and
+    ``kerasgen.metrics.ssim`` use too: an 11 x 11 Gaussian window of sigma
+    1.5 (``gaussian_weights=True, sigma=1.5, use_sample_covariance=False``),
+    ``k1=0.01``, ``k2=0.03``; ``channel_axis=-1`` for RGB (the mean over the
     channels). Both functions give the same value for the same images.
 
     Args:
         clean: reference float image, (H, W), (H, W, 1) or (H, W, 3), at
             least 11 x 11 pixels.
         restored: float image of the same shape.
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
 
     Returns:
         The SSIM as a float (1.0 for identical images).

@@ -1,10 +1,10 @@
-"""`repair_image`: one entry point for every restoration method, by name.
+"""``repair_image``: one entry point for every restoration method, by name.
 
 The classical methods are built in. Methods implemented elsewhere (the
 learned U-Net denoiser and plug-and-play restoration of the Keras side) are
-registered by name with `register_method` and a lazily imported target, so
-that this package never names a module outside itself: `import kerasgen`
-registers "unet" and "pnp", whose implementation (`kerasgen.learned_repair`)
+registered by name with ``register_method`` and a lazily imported target, so
+that this package never names a module outside itself: ``import kerasgen``
+registers "unet" and "pnp", whose implementation (``kerasgen.learned_repair``)
 is imported on first use.
 """
 
@@ -54,9 +54,9 @@ class _Registered:
 _REGISTERED = {}
 
 REPAIR_METHODS = tuple(_METHODS)
-"""Names accepted by `repair_image(method=...)`: the built-in methods, then the
-registered ones ("unet" and "pnp" once `kerasgen` is imported).
-`repair_methods()` gives the current list when methods are registered later."""
+"""Names accepted by ``repair_image(method=...)``: the built-in methods, then the
+registered ones ("unet" and "pnp" once ``kerasgen`` is imported).
+``repair_methods()`` gives the current list when methods are registered later."""
 
 DENOISE_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "denoise")
 DEBLUR_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if task == "deblur")
@@ -65,30 +65,30 @@ UPSCALE_REPAIR_METHODS = tuple(name for name, (task, _) in _METHODS.items() if t
 
 
 def register_method(name, target, *, task="learned", arguments=("sigma",)):
-    """Registers a restoration method implemented outside `kerasgen.restoration`.
+    """Registers a restoration method implemented outside ``kerasgen.restoration``.
 
-    `repair_image(image, name, ...)` then calls the target as
-    `target(image, channel_axis=channel_axis, **arguments, **method_kwargs)`,
-    where `arguments` holds the `repair_image` arguments the method uses
+    ``repair_image(image, name, ...)`` then calls the target as
+    ``target(image, channel_axis=channel_axis, **arguments, **method_kwargs)``,
+    where ``arguments`` holds the ``repair_image`` arguments the method uses
     (given or default). Registering a name again replaces the entry.
 
     Args:
         name: the method name, a str that is not a built-in method.
-        target: `"package.module:function"`, imported on the first call
+        target: ``"package.module:function"``, imported on the first call
             (so that registering costs no import), or a callable.
-        task: what the method does, a short str reported by `method_task`
+        task: what the method does, a short str reported by ``method_task``
             (default "learned").
-        arguments: the `repair_image` keyword arguments the method uses,
-            among `METHOD_ARGUMENTS`; any other one given to `repair_image`
+        arguments: the ``repair_image`` keyword arguments the method uses,
+            among ``METHOD_ARGUMENTS``; any other one given to ``repair_image``
             is refused.
 
     Returns:
         None.
 
     Raises:
-        TypeError: `name` or `task` not a str, `target` neither a str nor a
+        TypeError: ``name`` or ``task`` not a str, ``target`` neither a str nor a
             callable.
-        ValueError: `name` is a built-in method, `target` is not of the form
+        ValueError: ``name`` is a built-in method, ``target`` is not of the form
             "module:function", or an unknown argument name.
 
     Example:
@@ -116,7 +116,7 @@ def register_method(name, target, *, task="learned", arguments=("sigma",)):
 
 
 def repair_methods():
-    """The names `repair_image` accepts now (built-in, then registered).
+    """The names ``repair_image`` accepts now (built-in, then registered).
 
     Returns:
         Tuple of method names.
@@ -125,10 +125,10 @@ def repair_methods():
 
 
 def method_task(method):
-    """Says which task a `repair_image` method performs.
+    """Says which task a ``repair_image`` method performs.
 
     Args:
-        method: one of `REPAIR_METHODS`.
+        method: one of ``REPAIR_METHODS``.
 
     Returns:
         "denoise", "deblur", "inpaint", "upscale", or the task of a
@@ -144,15 +144,15 @@ def method_task(method):
 
 
 def method_arguments(method):
-    """Says which keyword arguments of `repair_image` a method uses.
+    """Says which keyword arguments of ``repair_image`` a method uses.
 
     Args:
-        method: one of `REPAIR_METHODS`.
+        method: one of ``REPAIR_METHODS``.
 
     Returns:
-        Tuple of argument names, e.g. `("sigma", "psf")` for "wiener".
-        Giving any other of `sigma`, `psf`, `mask`, `scale`, `model`,
-        `tile` raises a ValueError in `repair_image`.
+        Tuple of argument names, e.g. ``("sigma", "psf")`` for "wiener".
+        Giving any other of ``sigma``, ``psf``, ``mask``, ``scale``, ``model``,
+        ``tile`` raises a ValueError in ``repair_image``.
 
     Raises:
         ValueError: unknown method, listing the valid ones.
@@ -179,50 +179,50 @@ def repair_image(
 ):
     """Restores an image with any method of the package, chosen by name.
 
-    - Denoising (`denoise`): "bm3d", "nl_means", "tv", "wavelet",
-      "bilateral"; use `sigma`.
-    - Deblurring (`deblur`, need `psf=`): "bm3d_deblur",
-      "richardson_lucy", "wiener"; use `sigma`.
-    - Inpainting (`inpaint`, needs `mask=`): "biharmonic".
-    - Upscaling (`upsample`, needs `scale=`; the result is `scale` times
+    - Denoising (``denoise``): "bm3d", "nl_means", "tv", "wavelet",
+      "bilateral"; use ``sigma``.
+    - Deblurring (``deblur``, need ``psf=``): "bm3d_deblur",
+      "richardson_lucy", "wiener"; use ``sigma``.
+    - Inpainting (``inpaint``, needs ``mask=``): "biharmonic".
+    - Upscaling (``upsample``, needs ``scale=``; the result is ``scale`` times
       larger): "bilinear", "bicubic".
-    - Registered methods (registered by `import kerasgen`, implemented by
-      `kerasgen.learned_repair`; they import TensorFlow, on use only):
-      "unet", a U-Net denoiser (`kerasgen.inference.restore`; `model=`,
+    - Registered methods (registered by ``import kerasgen``, implemented by
+      ``kerasgen.learned_repair``; they import TensorFlow, on use only):
+      "unet", a U-Net denoiser (``kerasgen.inference.restore``; ``model=``,
       default the shipped noise-level-aware denoiser for the image's
-      channels, "unet_denoise_gray" or "unet_denoise_color"; `sigma=` sets
-      the noise level, None estimates it; `tile=`, `overlap=` for large
+      channels, "unet_denoise_gray" or "unet_denoise_color"; ``sigma=`` sets
+      the noise level, None estimates it; ``tile=``, ``overlap=`` for large
       images), and "pnp", plug-and-play restoration with that denoiser as
-      the prior (`kerasgen.plug_and_play`): deblurring with `psf=`,
-      inpainting with `mask=` or super-resolution with `scale=`, exactly one
-      of them; `sigma=` is the noise level of the image (None: estimated
+      the prior (``kerasgen.plug_and_play``): deblurring with ``psf=``,
+      inpainting with ``mask=`` or super-resolution with ``scale=``, exactly one
+      of them; ``sigma=`` is the noise level of the image (None: estimated
       for deblurring, 0 otherwise).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3); values may lie
             outside [0, 1].
-        method: one of `REPAIR_METHODS`.
+        method: one of ``REPAIR_METHODS``.
         sigma: noise standard deviation in image units ([0, 1] scale), or
             None to estimate it (denoising, deblurring and "unet").
         psf: point-spread function, for the deblurring methods only.
         mask: bool (H, W) mask of missing pixels, for inpainting only.
         scale: integer upscaling factor >= 2, for upscaling only.
-        channel_axis: keyword-only; see `denoise`.
+        channel_axis: keyword-only; see ``denoise``.
         model: Keras model for "unet" and "pnp" (default: the pretrained
             one).
         tile: tile size for "unet", or None for the whole image at once.
         overlap: tile overlap in pixels for "unet".
         **method_kwargs: passed to the underlying method (e.g.
-            `num_iter=30` for "richardson_lucy").
+            ``num_iter=30`` for "richardson_lucy").
 
     Returns:
-        The restored image, same shape as `image`, not clipped.
+        The restored image, same shape as ``image``, not clipped.
 
     Raises:
         ValueError: unknown method (the message lists the valid ones), a
-            missing `psf` / `mask` / `scale`, an argument the method does not
+            missing ``psf`` / ``mask`` / ``scale``, an argument the method does not
             use, or an invalid input.
-        ImportError: a BM3D method without the `bm3d` package.
+        ImportError: a BM3D method without the ``bm3d`` package.
 
     Example:
 

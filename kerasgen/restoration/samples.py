@@ -9,7 +9,7 @@ SAMPLE_IMAGES = (
     "camera", "astronaut", "brick", "chelsea", "clock", "coffee", "coins",
     "grass", "gravel", "moon", "page", "rocket", "text",
 )  # fmt: skip
-"""Names of the scikit-image sample images `load_sample` accepts (no download)."""
+"""Names of the scikit-image sample images ``load_sample`` accepts (no download)."""
 
 
 def load_sample(name_or_path):
@@ -18,11 +18,11 @@ def load_sample(name_or_path):
     An existing file wins over a sample of the same name.
 
     Args:
-        name_or_path: one of `SAMPLE_IMAGES` (e.g. "camera") or the path of
+        name_or_path: one of ``SAMPLE_IMAGES`` (e.g. "camera") or the path of
             an image file.
 
     Returns:
-        `(name, image)`: a short name usable in file names (the sample name,
+        ``(name, image)``: a short name usable in file names (the sample name,
         or the file's stem with unusual characters replaced by "_") and the
         float32 image in [0, 1].
 
