@@ -1,20 +1,17 @@
 """Argument checks shared by kerasgen modules: the validation layer.
 
 The pure-Python / numpy checks are implemented once, in
-``kerasgen.restoration._checks`` (so that ``kerasgen.restoration`` needs
-nothing outside itself), and re-exported here; the checks only the Keras side
-needs are defined below. Modules outside ``kerasgen.restoration`` import their
+``kerasgen.restoration._checks`` and ``kerasgen.restoration._range_check``
+(so that ``kerasgen.restoration`` needs nothing outside itself), and
+re-exported here; the checks only the Keras side needs are defined below. Modules outside ``kerasgen.restoration`` import their
 checks from here.
 """
 
 import numbers
 
 from kerasgen.restoration._checks import (  # noqa: F401  (re-exported)
-    RANGE_CHECK_ENV,
-    allowed_range,
     check_bool,
     check_choice,
-    check_data_range,
     check_float,
     check_int,
     check_pixel_count,
@@ -22,9 +19,14 @@ from kerasgen.restoration._checks import (  # noqa: F401  (re-exported)
     check_seed,
     check_str,
     check_value_range,
+    resolve_max_pixels,
+)
+from kerasgen.restoration._range_check import (  # noqa: F401  (re-exported)
+    RANGE_CHECK_ENV,
+    allowed_range,
+    check_data_range,
     range_check_enabled,
     rescale_hint,
-    resolve_max_pixels,
     set_range_check,
 )
 

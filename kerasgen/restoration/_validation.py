@@ -12,7 +12,8 @@ import warnings
 
 import numpy as np
 
-from kerasgen.restoration._checks import check_data_range, check_float, check_int
+from kerasgen.restoration._checks import check_float, check_int
+from kerasgen.restoration._range_check import check_data_range
 
 _IMAGE_SHAPES = "(H, W) gray, (H, W, 1) gray or (H, W, 3) RGB"
 _CONVERT_HINT = (
