@@ -161,7 +161,10 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
         def exec_then_call(module):
             exec_module(module)
-            callback(module)
+            # A loader may be shared by many modules (pytest's assertion
+            # rewriter is): only the awaited one gets the callback.
+            if module.__name__ == fullname:
+                callback(module)
 
         loader.exec_module = exec_then_call
         return spec
