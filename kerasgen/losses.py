@@ -15,12 +15,14 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
-import math
 import numbers
 
 import keras
 import tensorflow as tf
 from keras import ops
+
+from kerasgen._loss_utils import _as_float_tensor, _check_same_shape, _mean_per_example, _sum_per_example
+from kerasgen._vae_losses import bernoulli_nll, gaussian_nll, kl_divergence
 
 __all__ = [
     "bernoulli_nll",
@@ -34,48 +36,6 @@ __all__ = [
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
 ]
-
-_HALF_DTYPES = ("float16", "bfloat16")
-
-
-def _as_float_tensor(x, name):
-    """Converts ``x`` to a float tensor of rank >= 1, in at least float32."""
-    if x is None:
-        raise ValueError(f"{name} must be a tensor. Received: {name}=None")
-    x = ops.convert_to_tensor(x)
-    dtype = keras.backend.standardize_dtype(x.dtype)
-    if "float" not in dtype or dtype in _HALF_DTYPES:
-        x = ops.cast(x, "float32")
-    if len(x.shape) < 1:
-        raise ValueError(
-            f"{name} must have a batch axis (rank >= 1). "
-            f"Received: {name}.shape={tuple(x.shape)}"
-        )
-    return x
-
-
-def _check_same_shape(a, b, name_a, name_b):
-    shape_a, shape_b = tuple(a.shape), tuple(b.shape)
-    compatible = len(shape_a) == len(shape_b) and all(
-        da is None or db is None or da == db for da, db in zip(shape_a, shape_b)
-    )
-    if not compatible:
-        raise ValueError(
-            f"{name_a} and {name_b} must have the same shape. Received: "
-            f"{name_a}.shape={shape_a}, {name_b}.shape={shape_b}"
-        )
-
-
-def _mean_per_example(x):
-    if len(x.shape) == 1:
-        return x
-    return ops.mean(x, axis=tuple(range(1, len(x.shape))))
-
-
-def _sum_per_example(x):
-    if len(x.shape) == 1:
-        return x
-    return ops.sum(x, axis=tuple(range(1, len(x.shape))))
 
 
 def non_saturating_generator_loss(fake_logits):
@@ -328,117 +288,3 @@ def gradient_penalty(critic_fn, real_images, fake_images, *, epsilon=None, seed=
     # The tiny constant keeps the gradient of sqrt finite at 0.
     norms = ops.sqrt(squared + 1e-12)
     return ops.square(norms - 1.0)
-
-
-def kl_divergence(z_mean, z_log_var):
-    """KL divergence ``KL(N(z_mean, exp(z_log_var)) || N(0, I))`` in nats.
-
-    ``-0.5 * sum(1 + z_log_var - z_mean**2 - exp(z_log_var))`` over all
-    non-batch axes.
-
-    Args:
-        z_mean: Posterior means, shape ``(batch, ...)``.
-        z_log_var: Posterior log-variances, same shape.
-
-    Returns:
-        Per-example KL divergences, shape ``(batch,)``.
-
-    Raises:
-        ValueError: If the shapes differ.
-
-    Example:
-
-    >>> import numpy as np
-    >>> kl = kl_divergence(np.ones((1, 4), "float32"), np.zeros((1, 4), "float32"))
-    >>> np.asarray(kl).tolist()  # 0.5 nat per dimension
-    [2.0]
-    """
-    z_mean = _as_float_tensor(z_mean, "z_mean")
-    z_log_var = _as_float_tensor(z_log_var, "z_log_var")
-    _check_same_shape(z_mean, z_log_var, "z_mean", "z_log_var")
-    kl = -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
-    return _sum_per_example(kl)
-
-
-@keras.saving.register_keras_serializable(package="kerasgen")
-def bernoulli_nll(x, probs):
-    """Bernoulli negative log-likelihood in nats, summed over pixels.
-
-    Its ``(y_true, y_pred)`` signature makes it usable as a Keras loss
-    (``model.compile(loss=kerasgen.losses.bernoulli_nll)``); it is registered
-    as ``"kerasgen>bernoulli_nll"`` so that such a model reloads.
-
-    ``-sum(x * log(p) + (1 - x) * log(1 - p))`` with ``p`` clipped to
-    ``[eps, 1 - eps]`` (``eps = keras.config.epsilon()``), so saturated
-    decoders give large but finite losses. ``x`` may be binary or
-    grey values in ``[0, 1]`` (the usual continuous relaxation).
-
-    Args:
-        x: Target images in ``[0, 1]``, shape ``(batch, ...)``.
-        probs: Decoder probabilities in ``[0, 1]``, same shape.
-
-    Returns:
-        Per-image negative log-likelihoods, shape ``(batch,)``.
-
-    Raises:
-        ValueError: If the shapes differ.
-
-    Example:
-
-    >>> import numpy as np
-    >>> nll = bernoulli_nll(np.ones((1, 2, 2, 1), "float32"),
-    ...                     np.full((1, 2, 2, 1), 0.5, "float32"))
-    >>> np.asarray(nll, "float64").round(4).tolist()  # 4 * log(2)
-    [2.7726]
-    """
-    x = _as_float_tensor(x, "x")
-    probs = _as_float_tensor(probs, "probs")
-    _check_same_shape(x, probs, "x", "probs")
-    x = ops.cast(x, probs.dtype)
-    eps = keras.config.epsilon()
-    probs = ops.clip(probs, eps, 1.0 - eps)
-    nll = -(x * ops.log(probs) + (1.0 - x) * ops.log(1.0 - probs))
-    return _sum_per_example(nll)
-
-
-def gaussian_nll(x, mean, std):
-    """Gaussian negative log-likelihood in nats, summed over pixels.
-
-    ``sum(0.5 * ((x - mean) / std)**2 + log(std) + 0.5 * log(2 * pi))``.
-
-    Args:
-        x: Target images, shape ``(batch, ...)``.
-        mean: Decoder means, same shape.
-        std: Positive float, or a tensor broadcastable to ``x`` (e.g. a
-            learned per-pixel standard deviation).
-
-    Returns:
-        Per-image negative log-likelihoods, shape ``(batch,)``.
-
-    Raises:
-        TypeError: If ``std`` is None or a bool.
-        ValueError: If the shapes differ or a float ``std`` is not positive.
-
-    Example:
-
-    >>> import numpy as np
-    >>> x = np.zeros((1, 4), "float32")
-    >>> nll = gaussian_nll(x, x, 1.0)  # 4 * 0.5 * log(2 * pi)
-    >>> np.asarray(nll, "float64").round(4).tolist()
-    [3.6758]
-    """
-    if isinstance(std, bool) or std is None:
-        raise TypeError(f"std must be a positive float or tensor. Received: std={std!r}")
-    if isinstance(std, numbers.Real) and not std > 0:
-        raise ValueError(f"std must be > 0. Received: std={std!r}")
-    x = _as_float_tensor(x, "x")
-    mean = _as_float_tensor(mean, "mean")
-    _check_same_shape(x, mean, "x", "mean")
-    x = ops.cast(x, mean.dtype)
-    std = ops.cast(ops.convert_to_tensor(std), mean.dtype)
-    nll = (
-        0.5 * ops.square((x - mean) / std)
-        + ops.log(std)
-        + 0.5 * math.log(2.0 * math.pi)
-    )
-    return _sum_per_example(nll)
