@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from kerasgen._checks import (
+    check_bool,
     check_int,
     check_jit_compile,
     check_positive_int,
@@ -147,10 +148,7 @@ def train_gan(
     num_samples = check_positive_int("num_samples", num_samples)
     if steps_per_epoch is not None:
         steps_per_epoch = check_positive_int("steps_per_epoch", steps_per_epoch)
-    if not isinstance(conditional, bool):
-        raise TypeError(
-            f"conditional must be a bool. Received: conditional={conditional!r}"
-        )
+    conditional = check_bool("conditional", conditional)
     if num_classes is not None:
         num_classes = check_int("num_classes", num_classes, minimum=2)
         if not conditional:
