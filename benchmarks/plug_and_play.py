@@ -17,11 +17,20 @@ Every result is clipped to [0, 1] before scoring. Timings are wall-clock on a
 possibly shared machine (compare them within one run); the denoiser is run
 once per image size before timing so that graph tracing is not counted.
 
+Grey images use the grey denoiser, colour images the colour one (the shipped
+`unet_denoise_gray` / `unet_denoise_color` unless --model / --color-model are
+given; without a colour model, the grey one restores each channel, as the
+summary says). The run ends with a summary per task and setting, grey and
+colour images apart: mean PSNR of the input, of the best classical method
+(the one with the highest mean) and of pnp, pnp's gain, and the seconds per
+image of both (--markdown prints it as a Markdown table).
+
 Usage::
 
     python benchmarks/plug_and_play.py                         # shipped denoisers
     python benchmarks/plug_and_play.py --model runs/x/best.keras --quick
     python benchmarks/plug_and_play.py --tasks deblur --csv pnp.csv
+    python benchmarks/plug_and_play.py --images camera,coins,moon --markdown
 """
 
 import argparse
@@ -54,6 +63,7 @@ def parse_args(argv=None):
     parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {','.join(TASKS)}")
     parser.add_argument("--seed", type=int, default=0, help="seed of noise, masks and kernels (default 0)")
     parser.add_argument("--csv", default=None, metavar="PATH", help="also write all rows to this CSV file")
+    parser.add_argument("--markdown", action="store_true", help="print the summary as a Markdown table")
     args = parser.parse_args(argv)
     names = args.images.split(",") if args.images else (QUICK_IMAGES if args.quick else DEFAULT_IMAGES)
     args.images = [name.strip() for name in names if name.strip()]
@@ -146,8 +156,9 @@ class Runner:
     def add(self, task, setting, name, method, clean, restored, seconds):
         from kerasgen.restoration import psnr, ssim
 
-        self.rows.append({"task": task, "setting": setting, "image": name, "method": method,
-                          "psnr": psnr(clean, restored), "ssim": ssim(clean, restored), "seconds": seconds})  # fmt: skip
+        self.rows.append({"task": task, "setting": setting, "image": name, "colour": clean.ndim == 3,
+                          "method": method, "psnr": psnr(clean, restored), "ssim": ssim(clean, restored),
+                          "seconds": seconds})  # fmt: skip
 
 
 def run_deblur(runner, images, kernels, seed):
@@ -221,15 +232,65 @@ def report(runner, task, setting):
     sys.stdout.flush()
 
 
+# Rows that score the degraded input, per task (not a method).
+INPUT_ROWS = {"deblur": "blurred", "inpaint": "holes", "upscale": None}
+
+
+def summarize(rows, markdown=False):
+    """Prints, per task / setting / grey-or-colour group: input, best classical, pnp (means)."""
+    groups = list(dict.fromkeys((row["task"], row["setting"], row["colour"]) for row in rows))
+    lines = []
+    header = ["task", "setting", "images", "input", "best classical", "pnp", "gain", "classical s", "pnp s"]
+    for task, setting, colour in groups:
+        selected = [row for row in rows if (row["task"], row["setting"], row["colour"]) == (task, setting, colour)]
+        images = list(dict.fromkeys(row["image"] for row in selected))
+
+        def mean(method, key, selected=selected):
+            return statistics.fmean(row[key] for row in selected if row["method"] == method)
+
+        methods = list(dict.fromkeys(row["method"] for row in selected))
+        classical = [m for m in methods if m not in ("pnp", INPUT_ROWS[task])]
+        best = max(classical, key=lambda m: mean(m, "psnr"))
+        source = INPUT_ROWS[task]
+        shown = f"{mean(source, 'psnr'):.2f}" if source else "-"
+        lines.append([task, setting, f"{'colour' if colour else 'grey'} ({len(images)})", shown,
+                      f"{best} {mean(best, 'psnr'):.2f} / {mean(best, 'ssim'):.3f}",
+                      f"{mean('pnp', 'psnr'):.2f} / {mean('pnp', 'ssim'):.3f}",
+                      f"{mean('pnp', 'psnr') - mean(best, 'psnr'):+.2f}", f"{mean(best, 'seconds'):.2f}",
+                      f"{mean('pnp', 'seconds'):.2f}"])  # fmt: skip
+    print("\nsummary: mean PSNR (dB) / SSIM per image group; gain = pnp - best classical")
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for line in lines:
+            print("| " + " | ".join(line) + " |")
+        return
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *lines)]
+    for line in [header, *lines]:
+        print("  ".join(f"{x:<{w}}" for x, w in zip(line, widths)))
+
+
 def load_models(path, color_path):
-    """{channels: model or None (the shipped one)}."""
+    """{channels: model or None (the shipped one)}; says which denoiser colour images get."""
     import keras
 
     import kerasgen.models  # noqa: F401  (registers the custom layers)
+    from kerasgen.pretrained import load_denoiser
 
     gray = keras.saving.load_model(path, compile=False) if path else None
-    color = keras.saving.load_model(color_path, compile=False) if color_path else gray
-    return {1: gray, 3: color}
+    if color_path:
+        return {1: gray, 3: keras.saving.load_model(color_path, compile=False)}
+    if path:
+        print("colour images: the --model denoiser, channel by channel")
+        return {1: gray, 3: gray}
+    try:
+        color = load_denoiser(3)
+    except (FileNotFoundError, OSError) as error:
+        print(f"colour images: the shipped grey denoiser channel by channel ({error.__class__.__name__}: "
+              "no shipped colour denoiser)")  # fmt: skip
+        return {1: None, 3: load_denoiser(1)}
+    print(f"colour images: the shipped {color.name}")
+    return {1: None, 3: None}
 
 
 def write_csv(path, rows):
@@ -265,6 +326,7 @@ def main(argv=None):
         run_inpaint(runner, images, (0.5,) if args.quick else (0.5, 0.8), args.seed)
     if "upscale" in args.tasks:
         run_upscale(runner, images, (4,) if args.quick else (2, 4))
+    summarize(runner.rows, markdown=args.markdown)
     if args.csv:
         write_csv(args.csv, runner.rows)
     print(f"\ntotal time: {time.perf_counter() - total:.0f} s")
