@@ -5,10 +5,14 @@ Two worker processes join a cluster on loopback ports (see
 resumed from the chief's backup) and a tiny U-Net through the recipes, and
 worker 1 trains the same models on one device with the same global batch.
 
-Tolerance: 1e-5 absolute on every weight. Both runs see the same global
-batches (``AutoShardPolicy.DATA``) and the same noise (per-replica slices of a
-global draw); only the order of float32 sums differs (two half-batch
-gradients all-reduced vs one whole-batch gradient), measured at ~3e-8.
+Tolerance: 1e-5 absolute on every weight (the runs move them by more than
+1e-3). Both runs see the same global batches (``AutoShardPolicy.DATA``), the
+same batch-norm statistics (synchronized) and the same noise (per-replica
+slices of a global draw); only the order of float32 sums differs (two
+half-batch gradients all-reduced vs one whole-batch gradient), measured at
+~1e-7. The job trains with SGD instead of the recipes' Adam, which would turn
+that rounding into full-size steps on near-zero gradient components, and
+without dropout (Keras draws dropout masks per replica).
 """
 
 import json
@@ -102,6 +106,7 @@ def test_two_workers_equal_one_worker(run, model):
     _, (chief, other) = run
     assert _max_diff(chief[model], other[model]) == 0.0  # replicas stay in sync
     reference = other[f"{model}_single"]
+    assert _max_diff(reference, other[f"{model}_initial"]) > 100 * TOLERANCE  # it trained
     assert _max_diff(chief[model], reference) < TOLERANCE
 
 
@@ -109,10 +114,7 @@ def test_interrupted_run_resumed_from_chief_backup(run):
     _, (chief, other) = run
     # The crash came after the backup of epoch 1: every worker saw it and
     # resumed from it (the GAN comparison above is against an uninterrupted run).
-    assert (
-        chief["backup_after_crash"]
-        and chief["backup_after_crash"] == other["backup_after_crash"]
-    )
+    assert chief["backup_after_crash"] and chief["backup_after_crash"] == other["backup_after_crash"]
 
 
 def test_only_the_chief_writes(run):
