@@ -13,8 +13,7 @@ which all workers must do together), but only the chief writes into the run
 folder: :func:`worker_out_dir` gives the other workers a private temporary
 folder, seeded with the chief's ``backup/`` so that a resumed run restores the
 same state on every worker (the run folder must therefore be on storage that
-every worker can read: a shared file system or, through TensorFlow's file
-system layer, a bucket).
+every worker can read at the same path: a shared file system).
 
 Example (two machines, the same command on both)::
 
