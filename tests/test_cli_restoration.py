@@ -174,6 +174,7 @@ def test_python_m_kerasgen_help_subprocess():
     assert "restore" in result.stdout and "compare" in result.stdout
 
 
+@pytest.mark.slow
 def test_restore_bm3d_subprocess_does_not_import_tensorflow(tmp_path, noisy_file):
     pytest.importorskip("bm3d")
     out = tmp_path / "out.png"

@@ -31,6 +31,7 @@ def data_root(tmp_path):
     return tmp_path / "data"
 
 
+@pytest.mark.slow
 def test_train_gan_on_local_idx_via_env_var(tmp_path, data_root, monkeypatch, capsys):
     monkeypatch.setenv("KERASGEN_DATA_DIR", str(data_root))
     out = tmp_path / "run"
@@ -48,6 +49,7 @@ def test_train_gan_on_local_idx_via_env_var(tmp_path, data_root, monkeypatch, ca
     assert np.asarray(Image.open(out / "samples" / "samples_epoch_001.png")).shape == (SIZE, 4 * SIZE)
 
 
+@pytest.mark.slow
 def test_train_vae_validates_on_the_rest_of_the_split(tmp_path, data_root, capsys):
     out = tmp_path / "run"
     argv = ["train", "vae", "--data-dir", str(data_root), "--split", "test[:32]", "--out", str(out)]
@@ -61,6 +63,7 @@ def test_train_vae_validates_on_the_rest_of_the_split(tmp_path, data_root, capsy
     assert keras.models.load_model(out / "vae.keras").sample(2, seed=0).shape == (2, SIZE, SIZE, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
 def test_train_unet_on_a_folder(tmp_path, capsys):
     folder = tmp_path / "clean"
@@ -134,6 +137,7 @@ def test_cli_parser_does_not_import_tensorflow(run_python):
     run_python(code, timeout=60)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
 def test_train_unet_noise_level_input_precision_and_block(tmp_path):
     folder = tmp_path / "clean"

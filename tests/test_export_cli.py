@@ -27,6 +27,7 @@ def model_files(tmp_path_factory):
     return {"folder": folder, "unet": unet, "gan": gan}
 
 
+@pytest.mark.slow
 def test_export_unet_prints_folder_and_signatures(tmp_path, model_files, capsys):
     argv = ["export", str(model_files["folder"] / "unet.keras"), "--out", str(tmp_path), "--name", "den", "--version", "3"]
     assert main(argv) == 0

@@ -98,6 +98,7 @@ def test_overwrite_replaces_the_version(tmp_path, unet):
     np.testing.assert_allclose(served["restored"].numpy(), expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_failed_write_leaves_nothing_behind(tmp_path, unet, monkeypatch):
     archive_class = type(keras.export.ExportArchive())
     original = archive_class.write_out
@@ -137,6 +138,7 @@ def test_failed_rename_puts_the_previous_version_back(tmp_path, unet, monkeypatc
     assert _listing(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_fixed_size_unet_is_served_at_any_size(tmp_path):
     fixed = build_unet((16, 16, 1), depth=2, base_filters=2, noise_level_input=True)
     path = export_for_serving(fixed, tmp_path, uint8_signature=False)

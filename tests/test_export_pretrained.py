@@ -12,6 +12,8 @@ from kerasgen.cli import main
 from kerasgen.inference import restore
 from kerasgen.pretrained import load_pretrained
 
+pytestmark = pytest.mark.slow  # see setup.cfg: out of `pytest -m "not slow"`
+
 # A fresh interpreter: TensorFlow only, kerasgen never imported.
 _SERVE = textwrap.dedent(
     """

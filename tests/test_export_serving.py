@@ -28,6 +28,8 @@ from kerasgen.models import (
     build_unet,
 )
 
+pytestmark = pytest.mark.slow  # see setup.cfg: out of `pytest -m "not slow"`
+
 LATENT_DIM = 8
 ODD_SIZES = ((13, 21), (30, 17))
 SIGMA = 0.1

@@ -301,6 +301,7 @@ def test_ssim_matches_skimage(image_pair):
     np.testing.assert_allclose(ssim(clean, clean).numpy(), [1.0, 1.0], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_metrics_compile_save_and_reload(tmp_path, image_pair):
     clean, noisy = image_pair
     model = keras.Sequential([keras.Input((24, 24, 3)), keras.layers.Identity()])

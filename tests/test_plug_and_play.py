@@ -301,6 +301,7 @@ def tiny_unet():
     return model
 
 
+@pytest.mark.slow
 def test_keras_denoiser_deblurs_gray_and_color(tiny_unet, camera, astronaut):
     psf = R.gaussian_psf(7, 1.2)
     for clean, gain in ((camera[:90, :70], 0.8), (astronaut, 0.4)):  # sizes not multiples of the model's

@@ -71,6 +71,7 @@ def test_to_float32_copies_weights_exactly_and_computes_in_float32():
     np.testing.assert_allclose(model.predict(x, verbose=0), exact, atol=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16", "mixed_float16"])
 def test_train_unet_under_each_policy_saves_float32_inference_files(tmp_path, precision):
     images = np.random.default_rng(0).random((4, 32, 32)).astype("float32")

@@ -9,6 +9,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # see setup.cfg: out of `pytest -m "not slow"`
+
 _SCRIPT = r"""
 import json, os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -82,6 +82,7 @@ def assert_no_temporary_files(folder):
 # train_gan
 
 
+@pytest.mark.slow
 def test_train_gan_writes_model_samples_curves_and_csv(tmp_path):
     out = tmp_path / "gan"
     recorder = WeightsRecorder("generator")
@@ -110,6 +111,7 @@ def test_train_gan_writes_model_samples_curves_and_csv(tmp_path):
     np.testing.assert_allclose(samples, gan.generate(3, seed=1), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_train_gan_resumes_after_interruption(tmp_path):
     out = tmp_path / "gan"
     data = batched(images((-1, 1)))
@@ -132,6 +134,7 @@ def test_train_gan_resumes_after_interruption(tmp_path):
     assert read_history_csv(out / "history.csv")["epoch"] == [0, 1]
 
 
+@pytest.mark.slow
 def test_train_conditional_gan_with_steps_per_epoch(tmp_path):
     labels = np.arange(32) % 3
     recorder = WeightsRecorder("generator")
@@ -155,6 +158,7 @@ def test_train_conditional_gan_with_steps_per_epoch(tmp_path):
     assert gan.generate(2, seed=0, labels=[0, 2]).shape == (2, SIZE, SIZE, 1)
 
 
+@pytest.mark.slow
 def test_train_conditional_gan_on_a_folder_of_class_folders(tmp_path):
     folder = tmp_path / "images"
     pixels = np.rint(images((0, 255), num=8)[..., 0]).astype(np.uint8)
@@ -173,6 +177,7 @@ def test_train_conditional_gan_on_a_folder_of_class_folders(tmp_path):
 # train_vae
 
 
+@pytest.mark.slow
 def test_train_vae_validates_and_writes_outputs(tmp_path):
     out = tmp_path / "vae"
     train, validation = images((0, 1)), images((0, 1), num=8, seed=1)

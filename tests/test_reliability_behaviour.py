@@ -80,6 +80,7 @@ def test_training_pipeline_draws_sigma_per_patch():
     assert np.median(np.abs(measured - sigma)) < 0.01
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
 def test_unet_recipe_checkpoint_survives_a_failure_mid_save(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)

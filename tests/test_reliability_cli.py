@@ -174,6 +174,7 @@ def test_train_unet_help_does_not_promise_tiff(capsys):
 # ------------------------------------------------------------------ quiet TensorFlow
 
 
+@pytest.mark.slow
 def test_cli_hides_tensorflow_native_logs_unless_verbose(tmp_path):
     from kerasgen.models import build_unet
 

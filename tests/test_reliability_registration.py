@@ -7,6 +7,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.slow  # see setup.cfg: out of `pytest -m "not slow"`
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

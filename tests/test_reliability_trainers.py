@@ -107,6 +107,7 @@ def test_vae_skip_mode_keeps_weights_finite():
     assert int(vae.optimizer.iterations) == 1
 
 
+@pytest.mark.slow
 def test_both_trainers_log_loss_for_terminate_on_nan():
     gan_history = make_gan().fit(images(), batch_size=8, epochs=1, verbose=0)
     logs = {k: v[-1] for k, v in gan_history.history.items()}
@@ -169,6 +170,7 @@ def test_slightly_out_of_range_data_is_accepted():
 # ------------------------------------------------------------------ resume
 
 
+@pytest.mark.slow
 def test_gan_resume_is_exact_with_default_dropout(tmp_path):
     data = images(n=16)
 
