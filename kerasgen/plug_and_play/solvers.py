@@ -33,6 +33,12 @@ from kerasgen.restoration.inpainting import check_mask
 _PAD_MODES = {"wrap": "wrap", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "constant": "constant"}
 # A PSF must sum to 1 within this (float32 and rounded kernels do).
 PSF_SUM_TOLERANCE = 1e-3
+# Inpainting: iterations and last denoiser level (noise-free data), measured
+# with the shipped grey denoiser on 5 skimage images (50% / 80% missing):
+# 30 iterations ending at 0.5 / 255 gain +0.1 / +0.35 dB over 20 ending at
+# 1 / 255; 40 iterations only help at 80% (+0.2 dB).
+_INPAINT_ITERATIONS = 30
+_INPAINT_SIGMA_END = 0.5 / 255
 # Padded sizes are multiples of this (the shipped U-Nets' size multiple), so
 # the denoiser needs no further padding.
 _SIZE_STEP = 16
@@ -205,8 +211,9 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=8
     return _finish(result, array, layout, clip)
 
 
-def inpaint(image, mask, *, sigma=0.0, model=None, iterations=20, sigma_start=_hqs.SIGMA_START, sigma_end=None,
-            prior_weight=_hqs.PRIOR_WEIGHT, init=None, self_ensemble=True, clip=True, channel_axis=None):
+def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATIONS, sigma_start=_hqs.SIGMA_START,
+            sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, init=None, self_ensemble=True, clip=True,
+            channel_axis=None):
     """Fills missing pixels, with a denoiser as the prior.
 
     Data step per pixel: ``x = (m y + alpha z) / (m + alpha)``, ``m`` = 1 for
@@ -222,10 +229,10 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=20, sigma_start=_h
             `kerasgen.restoration.inpaint`); 0/1 numbers are accepted.
         sigma: keyword-only noise standard deviation of the known pixels.
         model: see `deblur`.
-        iterations: int >= 1, number of HQS iterations.
+        iterations: int >= 1, number of HQS iterations (default 30).
         sigma_start: denoiser level of the first iteration.
         sigma_end: denoiser level of the last iteration; None:
-            ``max(sigma, 1 / 255)``.
+            ``max(sigma, 0.5 / 255)``.
         prior_weight: DPIR's lambda.
         init: None (normalised-convolution fill) or a first estimate of the
             image's shape.
@@ -251,7 +258,7 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=20, sigma_start=_h
     if mask.all():
         raise ValueError("mask marks every pixel as missing: there is nothing to inpaint from.")
     sigma = check_sigma(sigma, allow_none=False)
-    schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=1 / 255)
+    schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=_INPAINT_SIGMA_END)
     if init is not None:
         init = _check_init(init, work.shape, channel_axis)
     if sigma == 0 and not mask.any():
