@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 from kerasgen.layers import Sampling
+from kerasgen.precision import precision_scope
 from kerasgen.trainers import GAN, VAE
 
 SIDE, LATENT = 8, 4
@@ -74,8 +75,8 @@ INITIAL = {
 }
 
 
-def train(strategy, kind, **compile_kwargs):
-    with strategy.scope():
+def train(strategy, kind, policy="float32", **compile_kwargs):
+    with strategy.scope(), precision_scope(policy):
         if kind == "gan":
             subs = [generator(), discriminator()]
         else:
@@ -95,7 +96,7 @@ def train(strategy, kind, **compile_kwargs):
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(8)
     history = model.fit(dataset, epochs=2, verbose=0)
     weights = [w for sub in subs for w in sub.get_weights()]
-    return weights, history.history
+    return weights, history.history, model
 
 
 def max_diff(a, b):
@@ -110,10 +111,15 @@ cases = {
     "gan_non_saturating": ("gan", {"loss": "non_saturating", "d_steps": 2}),
     "gan_wgan_gp": ("gan", {"loss": "wgan_gp"}),
     "vae": ("vae", {}),
+    # Mixed precision: bfloat16 (no loss scaling) and float16 (LossScaleOptimizer).
+    "gan_bfloat16": ("gan", {"policy": "mixed_bfloat16"}),
+    "vae_bfloat16": ("vae", {"policy": "mixed_bfloat16"}),
+    "gan_float16": ("gan", {"policy": "mixed_float16"}),
+    "vae_float16": ("vae", {"policy": "mixed_float16"}),
 }
 for name, (kind, kwargs) in cases.items():
-    w1, h1 = train(one, kind, **kwargs)
-    w2, h2 = train(two, kind, **kwargs)
+    w1, h1, _ = train(one, kind, **kwargs)
+    w2, h2, model = train(two, kind, **kwargs)
     initial = [w for ws in INITIAL[kind] for w in ws]
     results[name] = {
         "weight_diff": max_diff(w1, w2),
@@ -122,6 +128,10 @@ for name, (kind, kwargs) in cases.items():
             abs(a - b) for key in h1 for a, b in zip(h1[key], h2[key])
         ),
         "keys": sorted(h2),
+        "loss_scaled": [
+            isinstance(o, keras.optimizers.LossScaleOptimizer)
+            for o in ((model.d_optimizer, model.g_optimizer) if kind == "gan" else (model.optimizer,))
+        ],
     }
 print("RESULTS " + json.dumps(results))
 """
@@ -158,6 +168,20 @@ def test_two_replicas_match_one_replica(results, case):
     assert result["trained_by"] > 1e-3  # the runs really trained
     assert result["weight_diff"] < 1e-5, result
     assert result["history_diff"] < 1e-5, result
+
+
+@pytest.mark.parametrize("case", ["gan_bfloat16", "vae_bfloat16", "gan_float16", "vae_float16"])
+def test_mixed_precision_under_mirrored_strategy(results, case):
+    result = results[case]
+    assert result["trained_by"] > 1e-3
+    assert result["keys"] == results["gan_non_saturating" if case.startswith("gan") else "vae"]["keys"]
+    # Loss scaling for float16 only.
+    assert result["loss_scaled"] == [case.endswith("_float16")] * len(result["loss_scaled"])
+    if "bfloat16" in case:
+        # Same training up to bfloat16 rounding (kernels round differently
+        # for different batch sizes). float16 is not compared: which steps
+        # the dynamic loss scale skips depends on per-replica gradients.
+        assert result["weight_diff"] < 0.1 * result["trained_by"], result
 
 
 def test_distributed_history_keys(results):

@@ -22,6 +22,14 @@ def _wgan_gp_adam():
     return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
 
 
+def _mixes_examples(model):
+    """Whether ``model`` has layers whose training output mixes the batch's examples."""
+    return any(
+        isinstance(layer, keras.layers.BatchNormalization)
+        for layer in model._flatten_layers(include_self=False)
+    )
+
+
 class GANCompileMixin:
     """``compile`` of :class:`kerasgen.GAN` and its compile-config round trip."""
 
@@ -33,6 +41,7 @@ class GANCompileMixin:
         gp_weight=10.0,
         d_steps=1,
         label_smoothing=0.0,
+        joint_discriminator="auto",
         **kwargs,
     ):
         """Configures the GAN for training.
@@ -51,6 +60,15 @@ class GANCompileMixin:
                 batch with fresh noise; the WGAN-GP paper uses 5).
             label_smoothing: One-sided smoothing of the real labels in
                 ``[0, 1)`` (``"non_saturating"`` only).
+            joint_discriminator: ``"auto"`` (default), True or False. True
+                runs the discriminator once per update on real and
+                generated images concatenated (one call of twice the batch
+                instead of two calls: the same losses when the
+                discriminator treats each image independently). ``"auto"``
+                is True unless the discriminator has BatchNormalization
+                layers, whose batch statistics would then mix real and
+                generated images (pass False for other layers that compare
+                the images of a batch, e.g. minibatch standard deviation).
             **kwargs: ``run_eagerly``, ``jit_compile``,
                 ``steps_per_execution`` (as in ``keras.Model.compile``) and
                 ``auto_scale_loss`` (default True: wrap the optimizers in a
@@ -75,6 +93,11 @@ class GANCompileMixin:
             raise ValueError(
                 "label_smoothing only applies to loss='non_saturating'. "
                 f"Received: label_smoothing={label_smoothing!r}, loss={loss!r}"
+            )
+        if joint_discriminator != "auto" and not isinstance(joint_discriminator, bool):
+            raise ValueError(
+                "joint_discriminator must be 'auto', True or False. "
+                f"Received: joint_discriminator={joint_discriminator!r}"
             )
         if d_optimizer is not None and d_optimizer is g_optimizer:
             raise ValueError(
@@ -101,6 +124,11 @@ class GANCompileMixin:
         self.gp_weight = gp_weight
         self.d_steps = d_steps
         self.label_smoothing = label_smoothing
+        self.joint_discriminator = (
+            not _mixes_examples(self.discriminator)
+            if joint_discriminator == "auto"
+            else joint_discriminator
+        )
         self._gan_compile_config = {
             "d_optimizer": d_opt,  # as given (unwrapped), resolved
             "g_optimizer": g_opt,
@@ -108,6 +136,7 @@ class GANCompileMixin:
             "gp_weight": self.gp_weight,
             "d_steps": self.d_steps,
             "label_smoothing": self.label_smoothing,
+            "joint_discriminator": joint_discriminator,
             "auto_scale_loss": auto_scale_loss,
             **passthrough,
         }

@@ -16,6 +16,7 @@ from kerasgen._checks import (
     output_shapes,
 )
 from kerasgen.trainers import _guards, _optimizers, _replica
+from kerasgen.trainers._vae_likelihood import VAELikelihoodMixin
 from kerasgen.trainers._vae_sampling import VAESamplingMixin, _compatible
 
 _LIKELIHOODS = ("bernoulli", "gaussian")
@@ -26,7 +27,7 @@ def _default_adam():
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class VAE(VAESamplingMixin, _guards.GuardMixin, keras.Model):
+class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model):
     """Variational auto-encoder (Kingma & Welling, 2014) trained by ``fit``.
 
     The loss is the negative ELBO per image, in nats:
@@ -34,15 +35,20 @@ class VAE(VAESamplingMixin, _guards.GuardMixin, keras.Model):
     ``reconstruction_loss`` is the negative log-likelihood summed over pixels
     and ``kl_loss`` the KL divergence summed over latent dimensions, both
     averaged over the images (so ``loss`` is comparable to published MNIST
-    numbers, about 100 nats for a good model). ``fit``, ``evaluate`` and
+    numbers, about 100 nats for a good model). ``log_likelihood(x, K)``
+    gives the tighter importance-weighted estimate of ``log p(x)`` (IWAE)
+    that papers report as NLL. ``fit``, ``evaluate`` and
     ``fit(validation_data=...)`` report these three metrics as epoch means.
     Regularisation losses of the sub-models are added to the optimised loss
     but not to the reported metrics.
 
     Batches are images, or ``(images, anything)`` tuples whose second element
     is ignored. Losses are averaged over the global batch (correct under
-    ``tf.distribute`` strategies), and when a sub-model computes in float16
-    the optimizer is wrapped in ``keras.optimizers.LossScaleOptimizer``.
+    ``tf.distribute`` strategies). Mixed precision: build the sub-models
+    inside ``kerasgen.precision.precision_scope("auto")`` (bfloat16 on CPUs
+    that compute it natively; no loss scaling needed); when a sub-model
+    computes in float16 the optimizer is wrapped in
+    ``keras.optimizers.LossScaleOptimizer``.
 
     A batch with NaN or inf values (or NaN/inf losses or gradients) is never
     applied: ``fit`` stops with a ``ValueError`` naming the step, the
@@ -89,6 +95,7 @@ class VAE(VAESamplingMixin, _guards.GuardMixin, keras.Model):
     vae.fit(train_images, validation_data=(test_images,), epochs=10)
     reconstructions = vae.predict(test_images)  # decoder(z_mean)
     samples = vae.sample(16, seed=0)
+    nll = -vae.log_likelihood(test_images, num_samples=1000).mean()  # nats
     ```
     """
 

@@ -1,0 +1,187 @@
+"""``GAN.train_step`` / ``test_step`` and the losses they use (a mixin of the model).
+
+One training step, for ``d_steps=1``::
+
+    fake = G(z)                                  # recorded for the generator update
+    D <- D - lr * grad_D d_loss(D(real), D(fake))
+    G <- G - lr * grad_G g_loss(D'(fake))        # D' = the updated discriminator
+
+The generator update reuses the generator's forward pass of the
+discriminator update (same ``z``, same weights, so the same images): its
+gradient flows from the updated discriminator back into the recorded
+forward pass. The updates are the alternating updates of Goodfellow et al.
+(the generator's loss is measured by the updated discriminator); only the
+noise of the generator update is the discriminator update's instead of a
+fresh draw, which saves one generator forward pass per step. When the
+discriminator treats examples independently (no BatchNormalization; see
+``GAN.compile(joint_discriminator=...)``), real and generated images go
+through it in one call on a concatenated batch.
+"""
+
+from kerasgen import _backend  # noqa: F401  (backend guard)
+
+# isort: split
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from kerasgen import losses
+from kerasgen._distribute import replica_random
+from kerasgen.trainers import _guards, _replica
+
+
+class GANStepsMixin:
+    """``train_step`` and ``test_step`` of :class:`kerasgen.GAN`."""
+
+    def _unpack(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.conditional and labels is None:
+            raise ValueError(
+                "A conditional GAN trains on (images, labels) batches. "
+                "Received batches without labels."
+            )
+        return ops.cast(images, "float32"), labels if self.conditional else None
+
+    def _random(self, distribution, batch, feature_shape, training):
+        """This replica's slice of a global-batch draw of training/eval noise."""
+        seed = self.seed_generator if training else self.eval_seed_generator
+
+        def sample(shape):
+            return distribution(shape, seed=seed)
+
+        return replica_random(sample, batch, feature_shape)
+
+    def _noise(self, batch, training=True):
+        return self._random(keras.random.normal, batch, (self.latent_dim,), training)
+
+    def _generate(self, z, labels, training):
+        inputs = [z, labels] if self.conditional else z
+        return ops.cast(self.generator(inputs, training=training), "float32")
+
+    def _discriminate(self, images, labels, training):
+        inputs = [images, labels] if self.conditional else images
+        return ops.cast(self.discriminator(inputs, training=training), "float32")
+
+    def _discriminate_pair(self, images, fake, labels, training):
+        """``(real_logits, fake_logits)``, in one call when the discriminator allows it."""
+        if not self.joint_discriminator:
+            return (
+                self._discriminate(images, labels, training),
+                self._discriminate(fake, labels, training),
+            )
+        batch = ops.shape(images)[0]
+        both = ops.concatenate([images, fake], axis=0)
+        both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
+        logits = self._discriminate(both, both_labels, training)
+        return logits[:batch], logits[batch:]
+
+    def _generator_loss(self, fake_logits):
+        if self.loss_type == "non_saturating":
+            return losses.non_saturating_generator_loss(fake_logits)
+        if self.loss_type == "hinge":
+            return losses.hinge_generator_loss(fake_logits)
+        return losses.wasserstein_generator_loss(fake_logits)
+
+    def _discriminator_loss(self, images, labels, fake, training):
+        """Returns per-example ``(total, gradient_penalty or None, fake_logits)``."""
+        real_logits, fake_logits = self._discriminate_pair(images, fake, labels, training)
+        if self.loss_type == "non_saturating":
+            d_loss = losses.non_saturating_discriminator_loss(
+                real_logits, fake_logits, label_smoothing=self.label_smoothing
+            )
+            return d_loss, None, fake_logits
+        if self.loss_type == "hinge":
+            return losses.hinge_discriminator_loss(real_logits, fake_logits), None, fake_logits
+        d_loss = losses.wasserstein_discriminator_loss(real_logits, fake_logits)
+
+        # One U(0, 1) interpolation factor per example.
+        epsilon = self._random(keras.random.uniform, ops.shape(images)[0], (), training)
+        penalty = losses.gradient_penalty(
+            lambda x: self._discriminate(x, labels, training),
+            images,
+            fake,
+            epsilon=epsilon,
+        )
+        return d_loss + self.gp_weight * penalty, penalty, fake_logits
+
+    def train_step(self, data):
+        images, labels = self._unpack(data)
+        batch = ops.shape(images)[0]
+        range_ok = _guards.agree(_guards.in_range(images, self.data_range))
+        data_ok = tf.logical_and(range_ok, _guards.agree(_guards.all_finite(images)))
+        finite = data_ok
+        d_variables = self.discriminator.trainable_variables
+        g_variables = self.generator.trainable_variables
+        for step in range(self.d_steps):
+            z = self._noise(batch)
+            if step == self.d_steps - 1:
+                # Recorded: the generator update below reuses this forward pass.
+                with tf.GradientTape() as g_tape:
+                    fake = self._generate(z, labels, training=True)
+                    g_regularization = self.g_optimizer.scale_loss(
+                        _replica.scaled_regularization(self.generator)
+                    )
+            else:
+                fake = self._generate(z, labels, training=True)
+            with tf.GradientTape() as tape:
+                d_per_example, penalty, _ = self._discriminator_loss(
+                    images, labels, tf.stop_gradient(fake), training=True
+                )
+                d_loss = _replica.global_average(d_per_example)
+                d_loss = d_loss + _replica.scaled_regularization(self.discriminator)
+                scaled_loss = self.d_optimizer.scale_loss(d_loss)
+            grads = tape.gradient(scaled_loss, d_variables)
+            ok = self._step_ok(data_ok, d_per_example, penalty, grads, self.d_optimizer)
+            finite = tf.logical_and(finite, ok)
+            _guards.apply_if(ok, self.d_optimizer, grads, d_variables)
+            _guards.update_masked(self.d_loss_tracker, d_per_example, ok)
+            if penalty is not None:
+                _guards.update_masked(self.gp_tracker, penalty, ok)
+
+        # Generator update: the updated discriminator judges the same images.
+        with tf.GradientTape() as tape:
+            tape.watch(fake)
+            g_per_example = self._generator_loss(self._discriminate(fake, labels, training=True))
+            scaled_loss = self.g_optimizer.scale_loss(_replica.global_average(g_per_example))
+        fake_grads = tape.gradient(scaled_loss, fake)
+        targets, target_grads = [fake], [fake_grads]
+        if self.generator.losses:
+            targets.append(g_regularization)
+            target_grads.append(ops.ones_like(g_regularization))
+        grads = g_tape.gradient(targets, g_variables, output_gradients=target_grads)
+        ok = self._step_ok(finite, g_per_example, None, grads, self.g_optimizer)
+        _guards.apply_if(ok, self.g_optimizer, grads, g_variables)
+        _guards.update_masked(self.g_loss_tracker, g_per_example, ok)
+        logs = self._logs()
+        finite = tf.logical_or(tf.logical_not(range_ok), ok)  # one cause per batch
+        logs.update(_guards.count_bad(self._bad_batch_trackers, finite, range_ok))
+        return logs
+
+    def _step_ok(self, data_ok, per_example, penalty, grads, optimizer):
+        """Whether an update may be applied (same value on every replica)."""
+        checked = [per_example, penalty]
+        if _guards.grads_checked(optimizer):
+            checked.append(grads)
+        return tf.logical_and(data_ok, _guards.agree(_guards.all_finite(*checked)))
+
+    def _logs(self):
+        logs = {m.name: m.result() for m in self.metrics}
+        logs["loss"] = logs["d_loss"] + logs["g_loss"]
+        return logs
+
+    def _applied_steps(self):
+        return int(self.g_optimizer.iterations.numpy())
+
+    def test_step(self, data):
+        images, labels = self._unpack(data)
+        z = self._noise(ops.shape(images)[0], training=False)
+        fake = self._generate(z, labels, training=False)
+        d_per_example, penalty, fake_logits = self._discriminator_loss(
+            images, labels, fake, training=False
+        )
+        self.d_loss_tracker.update_state(d_per_example)
+        if penalty is not None:
+            self.gp_tracker.update_state(penalty)
+        self.g_loss_tracker.update_state(self._generator_loss(fake_logits))
+        return self._logs()
