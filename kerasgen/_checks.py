@@ -14,6 +14,7 @@ from kerasgen.restoration._checks import (  # noqa: F401  (re-exported)
     check_choice,
     check_float,
     check_int,
+    check_interval,
     check_pixel_count,
     check_positive_int,
     check_seed,

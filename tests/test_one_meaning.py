@@ -38,10 +38,10 @@ def test_restoration_ssim_equals_metrics_ssim(pair, channels):
 def test_numpy_blur_equals_training_pipeline_blur(pair, std):
     import tensorflow as tf
 
-    from kerasgen.data.restoration_pairs import _make_degradation
+    from kerasgen.data.degradations import make_degradation
 
     clean = pair[0][:64, :64, None]
-    degrade = _make_degradation(
+    degrade = make_degradation(
         "blur",
         patch_size=64,
         sigma_range=(0.0, 0.2),

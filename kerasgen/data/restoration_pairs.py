@@ -13,10 +13,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kerasgen._checks import check_bool, check_int, check_seed
+from kerasgen._checks import check_bool, check_int, check_interval, check_seed
+from kerasgen.data.degradations import DEGRADATIONS, make_degradation
 from kerasgen.data.image_folder import scan_image_folder
 
-DEGRADATIONS = ("gaussian", "blur", "inpaint", "jpeg", "downsample")
 # ITU-R 601 luma, as tf.image.rgb_to_grayscale and skimage.color.rgb2gray.
 _LUMA = np.array([0.2989, 0.5870, 0.1140], np.float32)
 
@@ -200,8 +200,8 @@ def make_restoration_dataset(
             'with_noise_level=True needs degradation="gaussian". '
             f"Received: degradation={degradation!r}"
         )
-    sigma_range = _check_range("sigma_range", sigma_range, 0.0, math.inf)
-    degrade = _make_degradation(
+    sigma_range = check_interval("sigma_range", sigma_range, 0.0, math.inf)
+    degrade = make_degradation(
         degradation,
         patch_size=patch_size,
         sigma_range=sigma_range,
@@ -286,119 +286,6 @@ def make_restoration_dataset(
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def _make_degradation(
-    degradation,
-    *,
-    patch_size,
-    sigma_range,
-    blur_std_range,
-    blur_noise_sigma,
-    mask_fraction_range,
-    jpeg_quality_range,
-    scale_range,
-):
-    """Returns ``fn(clean, seed) -> (degraded, sigma)`` (validates params)."""
-
-    def uniform(seed, low, high):
-        return tf.random.stateless_uniform([], seed=seed, minval=low, maxval=high)
-
-    if callable(degradation):
-
-        def apply_callable(clean, seed):
-            return degradation(clean, seed), tf.constant(0.0)
-
-        return apply_callable
-
-    if degradation == "gaussian":
-        low, high = sigma_range
-
-        def gaussian(clean, seed):
-            seeds = tf.random.experimental.stateless_split(seed, num=2)
-            sigma = uniform(seeds[0], low, high)
-            noise = tf.random.stateless_normal(tf.shape(clean), seed=seeds[1])
-            return clean + sigma * noise, sigma
-
-        return gaussian
-
-    if degradation == "blur":
-        std_low, std_high = _check_range(
-            "blur_std_range", blur_std_range, 1e-3, math.inf
-        )
-        noise_high = _check_range(
-            "blur_noise_sigma", (0.0, blur_noise_sigma), 0.0, math.inf
-        )[1]
-        radius = math.ceil(3 * std_high)
-        if 2 * radius >= patch_size:
-            raise ValueError(
-                "blur_std_range is too wide for patch_size: the PSF radius "
-                f"ceil(3 * {std_high}) = {radius} must be below patch_size / 2. "
-                f"Received: blur_std_range={blur_std_range}, patch_size={patch_size}"
-            )
-        taps = tf.range(-radius, radius + 1, dtype=tf.float32)
-
-        def blur(clean, seed):
-            seeds = tf.random.experimental.stateless_split(seed, num=3)
-            std = uniform(seeds[0], std_low, std_high)
-            kernel_1d = tf.exp(-0.5 * tf.square(taps / std))
-            kernel_1d /= tf.reduce_sum(kernel_1d)
-            kernel = tf.tensordot(kernel_1d, kernel_1d, axes=0)
-            kernel = tf.tile(kernel[:, :, None, None], [1, 1, tf.shape(clean)[-1], 1])
-            padded = tf.pad(
-                clean[None],
-                [[0, 0], [radius, radius], [radius, radius], [0, 0]],
-                mode="REFLECT",
-            )
-            blurred = tf.nn.depthwise_conv2d(
-                padded, kernel, strides=[1, 1, 1, 1], padding="VALID"
-            )[0]
-            sigma = uniform(seeds[1], 0.0, noise_high)
-            noise = tf.random.stateless_normal(tf.shape(clean), seed=seeds[2])
-            return blurred + sigma * noise, sigma
-
-        return blur
-
-    if degradation == "inpaint":
-        low, high = _check_range("mask_fraction_range", mask_fraction_range, 0.0, 1.0)
-
-        def inpaint(clean, seed):
-            seeds = tf.random.experimental.stateless_split(seed, num=2)
-            fraction = uniform(seeds[0], low, high)
-            shape = tf.concat([tf.shape(clean)[:2], [1]], axis=0)
-            missing = tf.random.stateless_uniform(shape, seed=seeds[1]) < fraction
-            return tf.where(missing, 0.0, clean), tf.constant(0.0)
-
-        return inpaint
-
-    if degradation == "jpeg":
-        low, high = _check_int_range("jpeg_quality_range", jpeg_quality_range, 0, 100)
-
-        def jpeg(clean, seed):
-            quality = tf.random.stateless_uniform(
-                [], seed=seed, minval=low, maxval=high + 1, dtype=tf.int32
-            )
-            compressed = tf.image.adjust_jpeg_quality(
-                tf.clip_by_value(clean, 0.0, 1.0), quality
-            )
-            return compressed, tf.constant(0.0)
-
-        return jpeg
-
-    low, high = _check_int_range("scale_range", scale_range, 1, patch_size)
-
-    def downsample(clean, seed):
-        factor = tf.random.stateless_uniform(
-            [], seed=seed, minval=low, maxval=high + 1, dtype=tf.int32
-        )
-        small_size = tf.fill([2], patch_size // factor)
-        small = tf.image.resize(clean, small_size, method="bicubic", antialias=True)
-        return (
-            tf.image.resize(small, [patch_size, patch_size], method="bicubic"),
-            tf.constant(0.0),
-        )
-
-    return downsample
-
-
 def _check_channels(channels):
     if isinstance(channels, bool) or channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3. Received: channels={channels!r}")
@@ -445,23 +332,3 @@ def _convert_array(array, channels, label):
         f"{label} must have 1 or 3 channels to be converted to channels="
         f"{channels}. Received: shape={array.shape}"
     )
-
-
-def _check_range(name, value, minimum, maximum):
-    try:
-        low, high = (float(v) for v in value)
-    except (TypeError, ValueError):
-        low = high = math.nan
-    if not (minimum <= low <= high <= maximum):
-        raise ValueError(
-            f"{name} must be a pair (low, high) with {minimum} <= low <= high "
-            f"<= {maximum}. Received: {name}={value!r}"
-        )
-    return low, high
-
-
-def _check_int_range(name, value, minimum, maximum):
-    low, high = _check_range(name, value, minimum, maximum)
-    if low != int(low) or high != int(high):
-        raise ValueError(f"{name} must be a pair of ints. Received: {name}={value!r}")
-    return int(low), int(high)

@@ -183,6 +183,43 @@ def check_choice(name, value, choices):
     return value
 
 
+def check_interval(name, value, minimum, maximum, *, integer=False):
+    """Checks a pair ``(low, high)`` with ``minimum <= low <= high <= maximum``.
+
+    Args:
+        name: Argument name used in the error message.
+        value: The pair to check, e.g. ``sigma_range=(0, 0.2)``.
+        minimum: Smallest allowed ``low``.
+        maximum: Largest allowed ``high``.
+        integer: Whether both ends must be integers.
+
+    Returns:
+        ``(low, high)`` as floats (ints when ``integer``).
+
+    Raises:
+        ValueError: If ``value`` is not such a pair.
+
+    Example:
+
+    >>> check_interval("sigma_range", (0, 0.2), 0.0, 1.0)
+    (0.0, 0.2)
+    """
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        low = high = math.nan
+    if not (minimum <= low <= high <= maximum):
+        raise ValueError(
+            f"{name} must be a pair (low, high) with {minimum} <= low <= high "
+            f"<= {maximum}. Received: {name}={value!r}"
+        )
+    if not integer:
+        return low, high
+    if low != int(low) or high != int(high):
+        raise ValueError(f"{name} must be a pair of ints. Received: {name}={value!r}")
+    return int(low), int(high)
+
+
 def check_seed(seed):
     """Checks that ``seed`` is None or an int.
 
