@@ -68,7 +68,7 @@ def main(work_dir):
         data = tf.data.Dataset.from_tensor_slices(gan_images).batch(8)
         gan, _ = train_gan(
             data, out_dir, epochs=2, latent_dim=4, base_filters=4, num_samples=4,
-            seed=1, strategy=strategy, callbacks=callbacks, verbose=0,
+            precision="float32", seed=1, strategy=strategy, callbacks=callbacks, verbose=0,
         )  # fmt: skip
         return [
             w.tolist()

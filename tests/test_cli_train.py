@@ -36,6 +36,7 @@ def test_train_gan_on_local_idx_via_env_var(tmp_path, data_root, monkeypatch, ca
     monkeypatch.setenv("KERASGEN_DATA_DIR", str(data_root))
     out = tmp_path / "run"
     argv = ["train", "gan", "--split", "test[:32]", "--latent-dim", "8", "--conditional", "--out", str(out)]
+    argv += ["--precision", "float32"]
     assert main(argv + TINY) == 0
 
     printed = capsys.readouterr().out
@@ -44,6 +45,7 @@ def test_train_gan_on_local_idx_via_env_var(tmp_path, data_root, monkeypatch, ca
         assert (out / path).is_file()
     gan = keras.models.load_model(out / "gan.keras")
     assert gan.conditional  # MNIST's 10 classes
+    assert {layer.compute_dtype for layer in gan.generator.layers if layer.weights} == {"float32"}
     assert gan.generate(2, seed=0, labels=[3, 7]).shape == (2, SIZE, SIZE, 1)
     # 4 samples, one column per class (4 < 10 classes): one row of 4.
     assert np.asarray(Image.open(out / "samples" / "samples_epoch_001.png")).shape == (SIZE, 4 * SIZE)
@@ -53,7 +55,10 @@ def test_train_gan_on_local_idx_via_env_var(tmp_path, data_root, monkeypatch, ca
 def test_train_vae_validates_on_the_rest_of_the_split(tmp_path, data_root, capsys):
     out = tmp_path / "run"
     argv = ["train", "vae", "--data-dir", str(data_root), "--split", "test[:32]", "--out", str(out)]
-    assert main(argv + TINY) == 0
+    assert main(argv + TINY + ["--precision", "mixed_bfloat16"]) == 0
+    # The run keeps its training precision (exact resume).
+    vae = keras.models.load_model(out / "vae.keras")
+    assert vae.encoder.get_layer("down0_conv").compute_dtype == "bfloat16"
 
     assert f"wrote {out / 'vae.keras'}" in capsys.readouterr().out
     with open(out / "history.csv", newline="") as f:

@@ -220,6 +220,7 @@ def gan_data():
         ({"data_dir": "data"}, ValueError, "data_dir is only used with a dataset name"),
         ({"callbacks": ["x"]}, TypeError, "callbacks must be None or a list"),
         ({"jit_compile": "yes"}, ValueError, "jit_compile must be 'auto', True or False"),
+        ({"precision": "bf16"}, ValueError, r"precision must be one of .* Received: precision='bf16'"),
         ({"loss": "wasserstein"}, ValueError, r"loss must be one of \['non_saturating', 'hinge', 'wgan_gp'\]"),
     ],
 )

@@ -21,6 +21,7 @@ from kerasgen.distribution import (
     synchronize_batch_norm,
 )
 from kerasgen.models.dcgan import build_discriminator, build_generator
+from kerasgen.precision import PRECISIONS, precision_scope, resolve_precision
 from kerasgen.recipes import _inputs, _outputs
 from kerasgen.trainers import GAN
 
@@ -46,6 +47,7 @@ def train_gan(
     num_samples=64,
     steps_per_epoch=None,
     jit_compile="auto",
+    precision="auto",
     strategy=None,
     callbacks=None,
     verbose="auto",
@@ -112,6 +114,13 @@ def train_gan(
         steps_per_epoch: Optional int >= 1, batches per epoch (the data is
             then repeated as needed). Required for an infinite dataset.
         jit_compile: Passed to ``compile`` (``"auto"``, True, False).
+        precision: ``"auto"`` (default: ``"mixed_bfloat16"`` on a CPU with
+            native bfloat16, about 2x faster; ``"mixed_float16"`` on a GPU;
+            else ``"float32"``), or ``"float32"``, ``"mixed_bfloat16"``,
+            ``"mixed_float16"``; see :mod:`kerasgen.precision`. The
+            sub-models are built under it (variables stay float32), and the
+            saved model keeps it, so a resumed run continues exactly;
+            :func:`kerasgen.precision.to_float32` makes a float32 copy.
         strategy: ``None`` (the strategy in scope), ``"mirrored"``,
             ``"multi_worker"`` (cluster from ``TF_CONFIG``; only the chief
             writes into ``out_dir``) or a ``tf.distribute.Strategy``; see
@@ -157,10 +166,13 @@ def train_gan(
                 f"num_classes={num_classes} with conditional=False"
             )
     check_jit_compile(jit_compile)
+    if precision not in PRECISIONS:
+        resolve_precision(precision)  # raises the ValueError
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
+    policy = resolve_precision(precision)
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -180,7 +192,7 @@ def train_gan(
     )
     train_data = _inputs.repeat_if_needed(data.dataset, steps_per_epoch)
     train_data = shard_by_data(train_data, strategy)
-    with strategy.scope():
+    with strategy.scope(), precision_scope(policy):
         generator = build_generator(
             latent_dim=latent_dim,
             image_shape=data.image_shape,

@@ -12,6 +12,7 @@ import tensorflow as tf
 from kerasgen._checks import check_jit_compile, check_positive_int, check_seed
 from kerasgen.distribution import get_strategy, run_folder, shard_by_data
 from kerasgen.models.vae import build_decoder, build_encoder
+from kerasgen.precision import PRECISIONS, precision_scope, resolve_precision
 from kerasgen.recipes import _inputs, _outputs
 from kerasgen.trainers import VAE
 
@@ -38,6 +39,7 @@ def train_vae(
     num_samples=64,
     steps_per_epoch=None,
     jit_compile="auto",
+    precision="auto",
     strategy=None,
     callbacks=None,
     verbose="auto",
@@ -103,6 +105,13 @@ def train_vae(
         steps_per_epoch: Optional int >= 1, batches per epoch (the data is
             then repeated as needed). Required for an infinite dataset.
         jit_compile: Passed to ``compile`` (``"auto"``, True, False).
+        precision: ``"auto"`` (default: ``"mixed_bfloat16"`` on a CPU with
+            native bfloat16, about 2x faster; ``"mixed_float16"`` on a GPU;
+            else ``"float32"``), or ``"float32"``, ``"mixed_bfloat16"``,
+            ``"mixed_float16"``; see :mod:`kerasgen.precision`. The
+            sub-models are built under it (variables stay float32), and the
+            saved model keeps it, so a resumed run continues exactly;
+            :func:`kerasgen.precision.to_float32` makes a float32 copy.
         strategy: ``None`` (the strategy in scope), ``"mirrored"``,
             ``"multi_worker"`` (cluster from ``TF_CONFIG``; only the chief
             writes into ``out_dir``) or a ``tf.distribute.Strategy``; see
@@ -164,11 +173,14 @@ def train_vae(
             f"validation_split={validation_split!r}"
         )
     check_jit_compile(jit_compile)
+    if precision not in PRECISIONS:
+        resolve_precision(precision)  # raises the ValueError
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)
     _inputs.check_source(dataset)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
+    policy = resolve_precision(precision)
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -217,7 +229,7 @@ def train_vae(
     if validation is not None:
         validation = shard_by_data(validation, strategy)
 
-    with strategy.scope():
+    with strategy.scope(), precision_scope(policy):
         encoder = build_encoder(
             image_shape=data.image_shape,
             latent_dim=latent_dim,
