@@ -18,11 +18,25 @@ step with XLA (Keras' ``"auto"`` picks False on a CPU-only machine).
 The machine may be shared with other work: compare rows through their
 ratios, measured in the same run.
 
+``--vs-recipe`` compares, side by side, the keras.io recipes replicated in
+``benchmarks/keras_io_recipes.py`` (the "DCGAN overriding train_step" GAN
+and the convolutional VAE, float32, each with its own input pipeline) with
+``kerasgen.GAN.fit`` / ``kerasgen.VAE.fit`` training **the same networks**
+with the recipes' optimizers and batch sizes (64 / 128) on kerasgen's
+pipeline (``load_dataset``), in float32 and with ``precision="auto"``
+(sub-models built in ``kerasgen.precision.precision_scope("auto")``). The
+images are MNIST ``test[:8000]`` when ``$KERASGEN_DATA_DIR`` (or tfds) has
+it, else random images. Runs alternate (recipe, kerasgen float32, kerasgen
+auto, recipe, ...) and each ratio is the median of the per-round ratios
+(``--levers`` adds XLA, two discriminator passes and
+``steps_per_execution=8`` rows).
+
 Usage::
 
     python benchmarks/train_throughput.py                        # 28x28x1, batch 64
     python benchmarks/train_throughput.py --image-size 32 --channels 3
     python benchmarks/train_throughput.py --models vae --steps 50 --repeats 3
+    python benchmarks/train_throughput.py --vs-recipe --steps 20 --repeats 3
 """
 
 import argparse
@@ -49,16 +63,24 @@ MODELS = ("gan", "vae")
 
 
 class _StepTimer(keras.callbacks.Callback):
-    """Records the wall time at the end of every training step."""
+    """Records the wall time at the end of every training step (or execution)."""
 
     def __init__(self):
         super().__init__()
         self.times = []
+        self.steps = []
 
     def on_train_batch_end(self, batch, logs=None):
         if logs:  # reading a value waits for the step to finish
             float(np.asarray(next(iter(logs.values()))))
         self.times.append(time.perf_counter())
+        self.steps.append(batch + 1)
+
+    def rate_after(self, warmup):
+        """``(end of the first call past warmup steps, steps/s after it)``."""
+        first = next(i for i, step in enumerate(self.steps) if step >= warmup)
+        steps = self.steps[-1] - self.steps[first]
+        return self.times[first], steps / (self.times[-1] - self.times[first])
 
 
 def build_model(name, image_shape, jit_compile, seed=0):
@@ -90,19 +112,131 @@ def synthetic_batches(name, batch_size, image_shape, seed=0):
 def measure(name, batch_size, image_shape, jit_compile, steps, warmup):
     """Returns ``(first_seconds, steps_per_second)`` of one fit run."""
     model = build_model(name, image_shape, jit_compile)
+    data = synthetic_batches(name, batch_size, image_shape)
+    return fit_rate(model, data, warmup, steps, shuffle=False)
+
+
+def fit_rate(model, data, warmup, steps, **fit_kwargs):
+    """``(first_seconds, steps_per_second)`` of ``model.fit`` on ``data``."""
     timer = _StepTimer()
     start = time.perf_counter()
     model.fit(
-        synthetic_batches(name, batch_size, image_shape),
-        epochs=1,
-        steps_per_epoch=warmup + steps,
-        callbacks=[timer],
-        verbose=0,
-        shuffle=False,
-    )
-    first = timer.times[warmup - 1] - start
-    rate = steps / (timer.times[-1] - timer.times[warmup - 1])
-    return first, rate
+        data, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer],
+        verbose=0, **fit_kwargs,
+    )  # fmt: skip
+    first_end, rate = timer.rate_after(warmup)
+    return first_end - start, rate
+
+
+def recipe_images():
+    """MNIST ``test[:8000]`` in [0, 1] as numpy, or random images; and its name."""
+    import kerasgen
+
+    try:
+        dataset = kerasgen.load_dataset(
+            "mnist", "test[:8000]", batch_size=1000, value_range=(0, 1),
+            shuffle=False, download=False,
+        )  # fmt: skip
+        return np.concatenate(list(dataset.as_numpy_iterator())), "MNIST test[:8000]"
+    except (FileNotFoundError, ValueError, ImportError):
+        rng = np.random.default_rng(0)
+        return rng.uniform(0, 1, (8000, 28, 28, 1)).astype("float32"), "random images"
+
+
+def kerasgen_pipeline(images, batch_size):
+    """kerasgen's input pipeline (``load_dataset``'s) for in-memory images."""
+    from kerasgen.data.pipelines import array_pipeline
+
+    uint8 = np.round(images * 255).astype("uint8")
+    return array_pipeline(
+        uint8, np.zeros(len(uint8), "int32"), batch_size=batch_size, image_size=None,
+        value_range=(0.0, 1.0), channels=None, with_labels=False, shuffle=True,
+        seed=0, drop_remainder=True,
+    ).repeat()  # fmt: skip
+
+
+def recipe_configs(name, images, levers):
+    """``{label: (make_model, make_data, fit_kwargs)}`` of one side-by-side comparison."""
+    import keras_io_recipes as R
+
+    from kerasgen.precision import precision_scope
+
+    def kerasgen_model(precision="float32", **compile_kwargs):
+        def make():
+            keras.utils.set_random_seed(0)
+            with precision_scope(precision):
+                if name == "gan":
+                    model = GAN(R.recipe_generator(), R.recipe_discriminator(),
+                                seed=0, data_range=(0.0, 1.0))  # fmt: skip
+                    model.compile(
+                        keras.optimizers.Adam(3e-4), keras.optimizers.Adam(3e-4),
+                        **compile_kwargs,
+                    )  # fmt: skip
+                else:
+                    model = VAE(R.recipe_encoder(), R.recipe_decoder())
+                    model.compile(keras.optimizers.Adam(), **compile_kwargs)
+            return model
+
+        return make
+
+    batch = 64 if name == "gan" else 128
+    ours = lambda: kerasgen_pipeline(images, batch)  # noqa: E731
+    if name == "gan":
+        recipe = (R.recipe_gan, lambda: R.recipe_gan_dataset(images).repeat(), {})
+    else:
+        recipe = (R.recipe_vae, lambda: images, {"batch_size": batch})
+    configs = {
+        "keras-io recipe": recipe,
+        "kerasgen float32": (kerasgen_model(), ours, {}),
+        "kerasgen auto": (kerasgen_model("auto"), ours, {}),
+    }
+    if levers:
+        configs["kerasgen float32, XLA"] = (kerasgen_model(jit_compile=True), ours, {})
+        configs["kerasgen float32, steps_per_execution=8"] = (
+            kerasgen_model(steps_per_execution=8), ours, {},
+        )  # fmt: skip
+        if name == "gan":
+            configs["kerasgen float32, two D passes"] = (
+                kerasgen_model(joint_discriminator=False), ours, {},
+            )  # fmt: skip
+    return configs
+
+
+def run_vs_recipe(args, models):
+    """Side-by-side mode: prints steps/s and ratios to the keras.io recipes."""
+    from kerasgen.precision import resolve_precision
+
+    images, source = recipe_images()
+    print(f"data: {source}; precision auto = {resolve_precision('auto')}; "
+          f"{args.warmup} warm-up + {args.steps} timed steps, {args.repeats} alternating rounds")  # fmt: skip
+    header = f"{'model':<6}{'trainer':<42}{'first s':>8}{'steps/s':>9}{'images/s':>10}{'x recipe':>10}"
+    print(header)
+    print("-" * len(header))
+    for name in models:
+        configs = recipe_configs(name, images, args.levers)
+        rates = {label: [] for label in configs}
+        firsts = {label: [] for label in configs}
+        for _ in range(args.repeats):
+            for label, (make_model, make_data, fit_kwargs) in configs.items():
+                if name == "vae" and label == "keras-io recipe":
+                    fit_kwargs = {**fit_kwargs, "shuffle": True}
+                warmup, steps = args.warmup, args.steps
+                if label.endswith("steps_per_execution=8"):  # whole executions
+                    warmup, steps = 8 * -(-warmup // 8), 8 * -(-steps // 8)
+                first, rate = fit_rate(make_model(), make_data(), warmup, steps, **fit_kwargs)
+                rates[label].append(rate)
+                firsts[label].append(first)
+        batch = 64 if name == "gan" else 128
+        base = np.asarray(rates["keras-io recipe"])
+        for label in configs:
+            ratio = float(np.median(np.asarray(rates[label]) / base))
+            best = max(rates[label])
+            print(
+                f"{name:<6}{label:<42}{min(firsts[label]):>8.1f}{best:>9.2f}"
+                f"{best * batch:>10.0f}{ratio:>9.2f}x",
+                flush=True,
+            )
+    return 0
 
 
 def main(argv=None):
@@ -120,6 +254,14 @@ def main(argv=None):
     parser.add_argument(
         "--xla", choices=("both", "on", "off"), default="both", help="jit_compile"
     )
+    parser.add_argument(
+        "--vs-recipe", action="store_true",
+        help="side by side with the keras.io recipes (same networks): ratios",
+    )  # fmt: skip
+    parser.add_argument(
+        "--levers", action="store_true",
+        help="with --vs-recipe: also XLA, two D passes, steps_per_execution=8",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(MODELS))
@@ -128,6 +270,8 @@ def main(argv=None):
     for option in ("batch_size", "image_size", "steps", "warmup", "repeats"):
         if getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be >= 1")
+    if args.vs_recipe:
+        return run_vs_recipe(args, models)
     jit_modes = {"both": (False, True), "on": (True,), "off": (False,)}[args.xla]
     image_shape = (args.image_size, args.image_size, args.channels)
     devices = [d.device_type for d in tf.config.list_physical_devices()]
