@@ -17,7 +17,6 @@ import statistics
 import sys
 import time
 
-import numpy as np
 from skimage import data, img_as_float32
 
 from kerasgen.restoration import add_gaussian_noise, bm3d_available, repair_image
