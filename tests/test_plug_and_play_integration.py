@@ -208,3 +208,33 @@ def test_cli_compare_experiment_errors(tmp_path, capsys, extra, match):
     err = capsys.readouterr().err
     assert match in err and "Traceback" not in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------- shipped denoisers
+
+
+def _shipped(channels):
+    from kerasgen.pretrained import load_denoiser
+
+    try:
+        model = load_denoiser(channels)
+    except (FileNotFoundError, OSError) as error:
+        pytest.skip(f"shipped denoiser for {channels} channel(s) not installed: {error}")
+    if len(model.inputs) != 2:
+        pytest.skip("the shipped denoiser has no noise-level input")
+    return model
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("channels", [1, 3])
+def test_model_none_is_the_shipped_denoiser_and_restores(camera, channels):
+    model = _shipped(channels)
+    clean = camera if channels == 1 else data.astronaut()[200:264, 200:264].astype(np.float32) / 255
+    psf = R.gaussian_psf(7, 1.2)
+    blurred = R.add_gaussian_noise(R.blur(clean, psf, mode="reflect"), 0.01, seed=0)
+    restored = R.repair_image(blurred, "pnp", psf=psf, sigma=0.01, iterations=4)
+    np.testing.assert_array_equal(restored, pnp.deblur(blurred, psf, sigma=0.01, model=model, iterations=4))
+    assert R.psnr(clean, restored) > R.psnr(clean, blurred) + 2
+    small = R.downsample(clean, 2)
+    large = pnp.super_resolve(small, 2, iterations=4)
+    assert R.psnr(clean, large) > R.psnr(clean, R.upsample(small, 2)) + 0.5
