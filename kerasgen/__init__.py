@@ -178,5 +178,8 @@ def _after_import(fullname, callback):
         sys.meta_path.insert(0, _AfterImport(fullname, callback))
 
 
-_after_import("keras", lambda module: _register_quietly())
+# The repair hook first: when Keras is already imported, registering the Keras
+# objects below imports kerasgen.restoration, whose __init__ must then see the
+# registered methods in REPAIR_METHODS.
 _after_import("kerasgen.restoration.repair", _register_repair_methods)
+_after_import("keras", lambda module: _register_quietly())

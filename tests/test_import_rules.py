@@ -151,3 +151,18 @@ def test_restoration_use_loads_no_other_kerasgen_module(run_python):
         "and not m.startswith('kerasgen.restoration')); assert not other, other"
     )
     run_python(code)
+
+
+def test_learned_methods_registered_whatever_the_import_order(run_python):
+    # Keras first: registering the Keras objects imports kerasgen.restoration
+    # from inside `import kerasgen`; REPAIR_METHODS must already hold "unet".
+    run_python(
+        """
+        import keras
+        import kerasgen
+        from kerasgen.restoration import REPAIR_METHODS
+        from kerasgen.restoration.repair import repair_methods
+        assert "unet" in REPAIR_METHODS and REPAIR_METHODS == repair_methods(), REPAIR_METHODS
+        """,
+        timeout=300,
+    )
