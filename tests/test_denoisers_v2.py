@@ -197,3 +197,31 @@ def test_cli_restore_unet_with_sigma(tmp_path, capsys):
     assert main(["restore", str(tmp_path / "noisy.png"), str(out), "--method", "unet", "--sigma", "20"]) == 0
     restored = np.asarray(Image.open(out), dtype=np.float64)
     assert np.abs(restored - clean).mean() < np.abs(noisy.astype(np.float64) - clean).mean() / 2
+
+
+def test_shipped_color_denoiser_is_picked_for_rgb_and_beats_per_channel_gray():
+    from skimage.metrics import peak_signal_noise_ratio as psnr
+
+    from kerasgen.pretrained import load_denoiser
+    from kerasgen.restoration import repair_image
+
+    color = load_denoiser(3)
+    assert color.inputs[0].shape[-1] == 3 and color.name != load_denoiser(1).name
+    clean = data.astronaut()[100:228, 180:308] / 255.0
+    noisy = (clean + 25 / 255 * np.random.default_rng(0).standard_normal(clean.shape)).astype("float32")
+    default = restore(noisy, sigma=25 / 255)
+    np.testing.assert_array_equal(default, restore(noisy, color, sigma=25 / 255))
+    np.testing.assert_array_equal(repair_image(noisy, "unet", sigma=25 / 255), default)
+    per_channel = restore(noisy, load_denoiser(1), sigma=25 / 255)
+    # The colour model uses the correlation between channels.
+    assert psnr(clean, default, data_range=1) > psnr(clean, per_channel, data_range=1) + 0.3
+    assert psnr(clean, default, data_range=1) > psnr(clean, noisy, data_range=1) + 8
+
+
+def test_cli_compare_colour_image_with_unet(tmp_path, capsys):
+    from kerasgen.cli import main
+
+    assert main(["compare", "--image", "astronaut", "--methods", "unet,wavelet", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in printed.splitlines() if line.split()}
+    assert float(rows["unet"][1]) > float(rows["wavelet"][1]) + 2 > float(rows["degraded"][1]) + 2
