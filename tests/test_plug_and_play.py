@@ -274,6 +274,22 @@ def test_inpaint_improves_psnr_gray_and_color(camera, astronaut):
         assert R.psnr(clean, filled) > R.psnr(clean, holes) + 10
 
 
+@pytest.mark.parametrize("shape", [(45, 37), (37, 45, 3), (17, 16)])
+def test_odd_sizes_are_extended_and_cropped_back(camera, shape):
+    # An extension search that kept even counts only never ended for odd sides.
+    clean = camera[: shape[0], : shape[1]]
+    if len(shape) == 3:
+        clean = np.stack([clean, clean[::-1], clean[:, ::-1]], axis=-1)
+    psf = R.gaussian_psf(5, 1.0)
+    blurred = R.add_gaussian_noise(R.blur(clean, psf, mode="reflect"), 0.01, seed=0)
+    sharp = deblur(blurred, psf, sigma=0.01, model=tv_denoiser, iterations=3)
+    assert sharp.shape == clean.shape and R.psnr(clean, sharp) > R.psnr(clean, blurred)
+    for scale in (2, 3):
+        small = clean[: shape[0] // scale, : shape[1] // scale]
+        large = super_resolve(small, scale, model=tv_denoiser, iterations=2)
+        assert large.shape == (small.shape[0] * scale, small.shape[1] * scale) + clean.shape[2:]
+
+
 # ------------------------------------------------------------- Keras models
 
 

@@ -329,15 +329,19 @@ def _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor):
 
 
 def _extensions(shape, minimum, scale):
-    """Per axis, the smallest even extension >= minimum with a fast padded size."""
+    """Per axis, the smallest extension >= minimum with a fast padded size.
+
+    Any count is allowed (odd ones too): with only even counts an odd side
+    never reaches a multiple of `_SIZE_STEP`, and the search never ended.
+    """
     extra = []
     for size in shape:
-        count = minimum + minimum % 2
+        count = minimum
         while True:
             total = (size + count) * scale
             if total % _SIZE_STEP == 0 and fft.next_fast_len(total) == total:
                 break
-            count += 2
+            count += 1
         extra.append(count)
     return tuple(extra)
 
