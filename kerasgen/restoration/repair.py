@@ -216,7 +216,8 @@ def repair_image(
             ``num_iter=30`` for "richardson_lucy").
 
     Returns:
-        The restored image, same shape as ``image``, not clipped.
+        The restored image, same shape as ``image`` (upscaling: ``scale``
+        times larger), not clipped ("unet" and "pnp" clip to [0, 1]).
 
     Raises:
         ValueError: unknown method (the message lists the valid ones), a
