@@ -28,7 +28,7 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 _BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cpu_supports_bfloat16():
     """Tells whether this CPU has native bfloat16 instructions.
 

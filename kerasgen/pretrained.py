@@ -176,7 +176,7 @@ def load_denoiser(channels):
     return _load_denoiser_cached(DENOISERS[int(channels)])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_denoiser_cached(name):
     return load_pretrained(name)
 

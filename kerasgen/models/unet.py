@@ -9,8 +9,8 @@ import numbers
 import keras
 from keras import layers, ops
 
+from kerasgen._checks import check_bool, check_name, check_positive_int
 from kerasgen.layers import PixelShuffle, PixelUnshuffle
-from kerasgen.models._validation import check_name, check_positive_int
 
 # Channels double per level but stop growing at this multiple of base_filters.
 MAX_FILTER_MULTIPLIER = 16
@@ -157,9 +157,9 @@ def build_unet(
     base_filters = check_positive_int("base_filters", base_filters)
     pixel_unshuffle = check_positive_int("pixel_unshuffle", pixel_unshuffle)
     convs_per_level = check_positive_int("convs_per_level", convs_per_level)
-    residual = _check_bool("residual", residual)
-    noise_level_input = _check_bool("noise_level_input", noise_level_input)
-    use_bias = _check_bool("use_bias", use_bias)
+    residual = check_bool("residual", residual)
+    noise_level_input = check_bool("noise_level_input", noise_level_input)
+    use_bias = check_bool("use_bias", use_bias)
     if block not in _BLOCKS:
         raise ValueError(
             f"block must be one of {_BLOCKS}. Received: block={block!r}"
@@ -351,12 +351,6 @@ def _build_residual_unet(
         dtype="float32",
     )(x)
     return _finish(x, images, inputs, residual, pixel_unshuffle, noise_level_input, name)
-
-
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool. Received: {name}={value!r}")
-    return value
 
 
 def _check_unet_image_shape(image_shape, depth, pixel_unshuffle):

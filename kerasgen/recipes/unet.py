@@ -5,7 +5,6 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 # isort: split
 
 import importlib.util
-import json
 import math
 import numbers
 import os
@@ -15,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasgen._checks import check_jit_compile, check_seed
+from kerasgen._checks import check_jit_compile, check_positive_int, check_seed
 from kerasgen.data.restoration_pairs import load_clean_images, make_restoration_dataset
 from kerasgen.distribution import (
     get_strategy,
@@ -25,11 +24,13 @@ from kerasgen.distribution import (
 )
 from kerasgen.inference import size_multiple
 from kerasgen.metrics import psnr
-from kerasgen.models._validation import check_positive_int
 from kerasgen.models.unet import build_unet
-from kerasgen.precision import precision_scope, resolve_precision, to_float32
-from kerasgen.recipes._outputs import AtomicModelCheckpoint, save_model_atomically
-from kerasgen.restoration._atomic import atomic_output
+from kerasgen.precision import precision_scope, resolve_precision
+from kerasgen.recipes._unet_checkpoints import (
+    BestInferenceCheckpoint,
+    InferenceCheckpoint,
+    read_best,
+)
 
 LOSSES = ("mae", "mse")
 BEST_MODEL = "best.keras"
@@ -278,17 +279,17 @@ def train_unet(
     monitor, mode = ("val_psnr", "max") if validation is not None else ("loss", "min")
     best_path = os.path.join(out_dir, BEST_MODEL)
     resuming = os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
-    best_checkpoint = _BestInferenceCheckpoint(
+    best_checkpoint = BestInferenceCheckpoint(
         best_path,
         monitor=monitor,
         mode=mode,
         save_best_only=True,
-        initial_value_threshold=_read_best(best_path, monitor) if resuming else None,
+        initial_value_threshold=read_best(best_path, monitor) if resuming else None,
     )
     all_callbacks = [
         keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
         best_checkpoint,
-        _InferenceCheckpoint(os.path.join(out_dir, LAST_MODEL)),
+        InferenceCheckpoint(os.path.join(out_dir, LAST_MODEL)),
         keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),
     ]
     if importlib.util.find_spec("tensorboard") is not None:
@@ -326,48 +327,6 @@ def _policy_name(model):
         if layer.weights:
             return layer.dtype_policy.name
     return model.dtype_policy.name
-
-
-class _InferenceCheckpoint(AtomicModelCheckpoint):
-    """Atomic checkpoint of a float32 copy of the model, without optimizer."""
-
-    def _save_model(self, epoch, batch, logs):
-        filepath = self._get_file_path(epoch, batch, logs)
-        if self._should_save_model(epoch, batch, logs, filepath):
-            save_model_atomically(to_float32(self.model), filepath)
-
-
-class _BestInferenceCheckpoint(_InferenceCheckpoint):
-    """``_InferenceCheckpoint`` that also records the best value.
-
-    The best value is written to ``<filepath>.json`` so that a resumed run
-    does not overwrite a better model saved before the interruption.
-    """
-
-    def _save_model(self, epoch, batch, logs):
-        best_before = self.best
-        super()._save_model(epoch, batch, logs)
-        if self.save_best_only and self.best != best_before:
-            _write_json_atomic(
-                self.filepath + ".json",
-                {"monitor": self.monitor, "best": float(self.best), "epoch": epoch + 1},
-            )
-
-
-def _read_best(path, monitor):
-    try:
-        with open(path + ".json") as f:
-            record = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if record.get("monitor") != monitor or not os.path.exists(path):
-        return None
-    return record.get("best")
-
-
-def _write_json_atomic(path, record):
-    with atomic_output(path) as f:
-        f.write(json.dumps(record).encode("utf-8"))
 
 
 def _validation_pairs(
