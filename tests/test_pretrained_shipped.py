@@ -33,7 +33,16 @@ cgan = load_pretrained("cdcgan_mnist")
 out["cdcgan"] = list(cgan.generate(3, seed=0, labels=[0, 1, 2]).shape)
 vae = load_pretrained("vae_mnist")
 samples = vae.sample(4, seed=0)
-out["vae"] = [list(samples.shape), float(samples.min()), float(samples.max())]
+out["vae"] = [list(samples.shape), float(samples.min()), float(samples.max()), list(vae.encode(samples)[0].shape)]
+out["vae_2d"] = list(load_pretrained("vae_mnist_2d").encode(samples)[0].shape)
+import zipfile
+from kerasgen.pretrained import _search_dirs
+folder = _search_dirs()[0]
+out["optimizers"] = [
+    "optimizer" in zipfile.ZipFile(folder / f"{name}.keras").read("config.json").decode()
+    for name in ("dcgan_mnist", "vae_mnist", "vae_mnist_2d")
+]
+out["dtypes"] = sorted({l.compute_dtype for m in (gan.generator, vae.decoder) for l in m.layers if l.weights})
 print("RESULT " + json.dumps(out))
 """
 
@@ -50,7 +59,7 @@ def test_shipped_models_load_from_the_installed_package(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     line = [x for x in completed.stdout.splitlines() if x.startswith("RESULT ")][-1]
     result = json.loads(line[len("RESULT ") :])
-    assert {"unet_denoise_gray", "dcgan_mnist", "cdcgan_mnist", "vae_mnist"} <= set(
+    assert {"unet_denoise_gray", "dcgan_mnist", "cdcgan_mnist", "vae_mnist", "vae_mnist_2d"} <= set(
         result["names"]
     )
     noisy_psnr, restored_psnr, shape = result["unet"]
@@ -59,6 +68,11 @@ def test_shipped_models_load_from_the_installed_package(tmp_path):
     assert restored_psnr > noisy_psnr + 8.0, result["unet"]
     assert result["dcgan"] == [4, 28, 28, 1]
     assert result["cdcgan"] == [3, 28, 28, 1]
-    vae_shape, vae_min, vae_max = result["vae"]
+    vae_shape, vae_min, vae_max, latent_shape = result["vae"]
     assert vae_shape == [4, 28, 28, 1]
     assert 0.0 <= vae_min <= vae_max <= 1.0
+    assert latent_shape == [4, 32]  # the density model; the 2-D one draws the latent map
+    assert result["vae_2d"] == [4, 2]
+    # Inference files: float32, no optimizer state.
+    assert result["optimizers"] == [False, False, False]
+    assert result["dtypes"] == ["float32"]
