@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from kerasgen._checks import check_int
+from kerasgen._symmetry import ENSEMBLES, check_self_ensemble, flip_rotate
 from kerasgen.layers import PixelUnshuffle
 
 
@@ -21,6 +22,7 @@ def restore(
     overlap=32,
     sigma=None,
     batch_size=4,
+    self_ensemble=1,
     channel_axis=-1,
 ):
     """Restores one image with an image-to-image model, optionally by tiles.
@@ -45,6 +47,11 @@ def restore(
 
     A model with fixed input height and width is always run by tiles of that
     size.
+
+    ``self_ensemble=K`` (geometric self-ensemble, as in DnCNN / DRUNet's
+    "x8") runs the model on ``K`` flipped / rotated copies of the image,
+    undoes each transform and averages the results: about +0.1 dB for the
+    shipped denoisers (more at low noise), for ``K`` times the time.
 
     Channels: a grey image given to a 3-channel model is run as RGB with
     three equal channels and the mean of the output channels is returned; a
@@ -71,6 +78,8 @@ def restore(
             median absolute deviation). Must be ``None`` for a model without
             that input.
         batch_size: Int >= 1, tiles per model call.
+        self_ensemble: 1 (default, off), 2, 4 or 8: the number of
+            flips / rotations of the image averaged.
         channel_axis: Keyword-only. Axis holding the channels of a 3-D
             image (ignored for a 2-D image).
 
@@ -80,8 +89,8 @@ def restore(
     Raises:
         ValueError: If the image is not a finite float array of rank 2 or 3,
             its channels do not match the model, ``tile``/``overlap``/
-            ``sigma``/``batch_size`` is invalid, or ``model`` does not take
-            4-D images.
+            ``sigma``/``batch_size``/``self_ensemble`` is invalid, or
+            ``model`` does not take 4-D images.
         TypeError: If ``image`` is not a numpy array, ``model`` not a
             ``keras.Model``, or ``tile``/``overlap``/``batch_size``/
             ``channel_axis`` not an int.
@@ -95,6 +104,8 @@ def restore(
     >>> restore(noisy, model).shape
     (37, 53)
     >>> restore(noisy, model, tile=24, overlap=8).shape
+    (37, 53)
+    >>> restore(noisy, model, self_ensemble=4).shape
     (37, 53)
     """
     image = _check_image(image)
@@ -115,7 +126,10 @@ def restore(
     image_input, has_sigma_input = _check_model(model)
     model_channels = image_input.shape[-1]
     fixed_size = tuple(image_input.shape[1:3])
-    options = dict(tile=tile, overlap=overlap, sigma=sigma, batch_size=batch_size)
+    options = dict(
+        tile=tile, overlap=overlap, sigma=sigma, batch_size=batch_size,
+        self_ensemble=self_ensemble,
+    )  # fmt: skip
     if model_channels == 3 and work.shape[-1] == 1:
         restored = restore(np.repeat(work, 3, axis=-1), model, **options)
         restored = restored.mean(axis=-1, keepdims=True)
@@ -140,7 +154,25 @@ def restore(
             f"Received: tile={tile!r}, overlap={overlap}"
         )
     sigma = _check_sigma(sigma, has_sigma_input, work, gray)
+    transforms = ENSEMBLES[check_self_ensemble(self_ensemble)]
+    run = dict(
+        model=model, tile=tile, overlap=overlap, sigma=sigma, batch_size=batch_size,
+        fixed_size=fixed_size, has_sigma_input=has_sigma_input,
+    )  # fmt: skip
+    output = _run_model(flip_rotate(work, transforms[0]), **run)
+    output = flip_rotate(output, transforms[0], inverse=True)
+    for k in transforms[1:]:
+        output += flip_rotate(_run_model(flip_rotate(work, k), **run), k, inverse=True)
+    if len(transforms) > 1:
+        output /= len(transforms)
+    np.clip(output, 0.0, 1.0, out=output)
+    if gray:
+        return output[..., 0]
+    return np.moveaxis(output, -1, channel_axis)
 
+
+def _run_model(work, *, model, tile, overlap, sigma, batch_size, fixed_size, has_sigma_input):
+    """The model's unclipped float32 output for ``work`` (H, W, C), tiled if asked."""
     multiple = size_multiple(model)
     height, width = work.shape[:2]
     tile_sizes, padded_sizes = [], []
@@ -207,11 +239,7 @@ def restore(
             cols = slice(starts[1][j], starts[1][j] + tile_w)
             output[rows, cols] += prediction * weight[..., None]
             total_weight[rows, cols] += weight
-    output = output[:height, :width] / total_weight[:height, :width, None]
-    np.clip(output, 0.0, 1.0, out=output)
-    if gray:
-        return output[..., 0]
-    return np.moveaxis(output, -1, channel_axis)
+    return output[:height, :width] / total_weight[:height, :width, None]
 
 
 def size_multiple(model):

@@ -9,7 +9,9 @@ module the first time one of them is used.
 from kerasgen.restoration._validation import check_image
 
 
-def repair_unet(image, *, channel_axis=None, model=None, tile=None, overlap=32, sigma=None, **method_kwargs):
+def repair_unet(
+    image, *, channel_axis=None, model=None, tile=None, overlap=32, sigma=None, self_ensemble=1, **method_kwargs
+):
     """`repair_image(image, "unet", ...)`: the U-Net denoiser of `kerasgen.restore`.
 
     Args:
@@ -20,6 +22,8 @@ def repair_unet(image, *, channel_axis=None, model=None, tile=None, overlap=32, 
         tile: tile size in pixels, or None for the whole image at once.
         overlap: tile overlap in pixels.
         sigma: noise level in image units, or None to estimate it.
+        self_ensemble: 1, 2, 4 or 8 flips / rotations averaged (see
+            `kerasgen.restore`).
         **method_kwargs: must be empty.
 
     Returns:
@@ -30,7 +34,10 @@ def repair_unet(image, *, channel_axis=None, model=None, tile=None, overlap=32, 
             image.
     """
     if method_kwargs:
-        raise ValueError(f"method='unet' takes no extra keyword arguments. Received: {sorted(method_kwargs)}")
+        raise ValueError(
+            "method='unet' takes no extra keyword arguments but self_ensemble. "
+            f"Received: {sorted(method_kwargs)}"
+        )
     if channel_axis is not None:
         raise ValueError("method='unet' expects channels-last images; use channel_axis=None.")
     check_image(image)
@@ -38,7 +45,7 @@ def repair_unet(image, *, channel_axis=None, model=None, tile=None, overlap=32, 
     from kerasgen.inference import restore
 
     # model=None: restore() picks the shipped denoiser for the image's channels.
-    return restore(image, model, tile=tile, overlap=overlap, sigma=sigma)
+    return restore(image, model, tile=tile, overlap=overlap, sigma=sigma, self_ensemble=self_ensemble)
 
 
 def repair_pnp(

@@ -79,6 +79,8 @@ def test_restore_deblurs_and_inpaints(tmp_path, clean):
         (["--method", "biharmonic", "--mask", "nothere.png"], "nothere.png"),
         (["--method", "biharmonic", "--sigma", "5"], "--sigma is not used"),
         (["--method", "richardson_lucy", "--psf-std", "1", "--psf-size", "4"], "size must be odd"),
+        (["--method", "tv", "--self-ensemble", "4"], "--self-ensemble is only used by --method unet"),
+        (["--method", "unet", "--self-ensemble", "3"], "invalid choice: 3"),
     ],
 )
 def test_restore_user_errors_exit_2_without_traceback(tmp_path, noisy_file, capsys, extra, match):

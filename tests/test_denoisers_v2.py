@@ -225,3 +225,70 @@ def test_cli_compare_colour_image_with_unet(tmp_path, capsys):
     printed = capsys.readouterr().out
     rows = {line.split()[0]: line.split() for line in printed.splitlines() if line.split()}
     assert float(rows["unet"][1]) > float(rows["wavelet"][1]) + 2 > float(rows["degraded"][1]) + 2
+
+
+# ---------------------------------------------------------------- self-ensemble
+
+
+def test_self_ensemble_is_the_mean_of_the_transformed_runs(gray_sigma_model):
+    from kerasgen._symmetry import flip_rotate
+
+    noisy = _noisy((40, 56))
+    runs = [
+        flip_rotate(
+            restore(flip_rotate(noisy, k), gray_sigma_model, sigma=0.1), k, inverse=True
+        )
+        for k in range(8)
+    ]
+    # Single runs are clipped by restore; the ensemble clips the mean of unclipped runs,
+    # so compare where no single run was clipped.
+    inside = np.all([(r > 0) & (r < 1) for r in runs], axis=0)
+    ensemble = restore(noisy, gray_sigma_model, sigma=0.1, self_ensemble=8)
+    np.testing.assert_allclose(ensemble[inside], np.mean(runs, axis=0)[inside], atol=1e-5)
+    four = restore(noisy, gray_sigma_model, sigma=0.1, self_ensemble=4)
+    expected = np.mean([runs[k] for k in (0, 2, 5, 7)], axis=0)
+    np.testing.assert_allclose(four[inside], expected[inside], atol=1e-5)
+    assert not np.allclose(ensemble, runs[0], atol=1e-4)  # the transforms do change the runs
+
+
+def test_self_ensemble_keeps_shape_and_channel_axis(color_sigma_model):
+    noisy = np.moveaxis(_noisy((33, 47, 3)), -1, 0)
+    out = restore(noisy, color_sigma_model, sigma=0.1, self_ensemble=2, channel_axis=0, tile=32, overlap=8)
+    assert out.shape == (3, 33, 47) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("value", [0, 3, True, 2.0 + 0.5, "8"])
+def test_bad_self_ensemble_is_refused(gray_sigma_model, value):
+    with pytest.raises(ValueError, match=r"self_ensemble must be one of \[1, 2, 4, 8\].*Received: self_ensemble="):
+        restore(_noisy((32, 32)), gray_sigma_model, sigma=0.1, self_ensemble=value)
+
+
+def test_shipped_denoiser_self_ensemble_improves_psnr():
+    from skimage.metrics import peak_signal_noise_ratio as psnr
+
+    clean = data.camera()[64:192, 64:224] / 255.0
+    noisy = (clean + 15 / 255 * np.random.default_rng(3).standard_normal(clean.shape)).astype("float32")
+    single = psnr(clean, restore(noisy, sigma=15 / 255), data_range=1)
+    eight = psnr(clean, restore(noisy, sigma=15 / 255, self_ensemble=8), data_range=1)
+    assert eight > single + 0.03
+
+
+def test_repair_image_and_cli_pass_self_ensemble(gray_sigma_model, tmp_path):
+    from kerasgen.cli import main
+    from kerasgen.restoration import read_image, repair_image, save_image
+
+    noisy = np.clip(_noisy((40, 48)), 0, 1)
+    expected = restore(noisy, gray_sigma_model, sigma=0.1, self_ensemble=4)
+    got = repair_image(noisy, "unet", model=gray_sigma_model, sigma=0.1, self_ensemble=4)
+    np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="takes no extra keyword arguments but self_ensemble"):
+        repair_image(noisy, "unet", model=gray_sigma_model, strength=2)
+
+    save_image(tmp_path / "noisy.png", noisy)
+    out1, out8 = tmp_path / "one.png", tmp_path / "eight.png"
+    assert main(["restore", str(tmp_path / "noisy.png"), str(out1), "--method", "unet", "--sigma", "15"]) == 0
+    assert main(["restore", str(tmp_path / "noisy.png"), str(out8), "--method", "unet", "--sigma", "15",
+                 "--self-ensemble", "8"]) == 0  # fmt: skip
+    eight = restore(read_image(tmp_path / "noisy.png"), sigma=15 / 255, self_ensemble=8)
+    assert np.abs(read_image(out8) - eight).max() <= 0.5 / 255 + 1e-6
+    assert not np.array_equal(read_image(out1), read_image(out8))

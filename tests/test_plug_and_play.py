@@ -200,7 +200,7 @@ def test_inpaint_keeps_known_pixels_without_noise(camera):
 
 
 def test_self_ensemble_denoises_each_iteration_under_one_flip_or_turn():
-    from kerasgen.plug_and_play._hqs import flip_rotate
+    from kerasgen._symmetry import flip_rotate
 
     rng = np.random.default_rng(7)
     image, mask = rng.random((12, 20, 3)), rng.random((12, 20)) > 0.5

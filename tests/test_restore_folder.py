@@ -99,6 +99,31 @@ def test_learned_batches_equal_restore(tmp_path):
         assert np.abs(got - np.round(expected * scale) / scale).max() * scale <= 1.0, task
 
 
+def test_learned_self_ensemble_equals_restore(tmp_path):
+    import keras
+
+    from kerasgen.inference import restore
+    from kerasgen.models import build_unet
+
+    source, target = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray((rng.random((36, 44)) * 255).astype(np.uint8)).save(source / "a.png")
+    keras.utils.set_random_seed(0)
+    model = build_unet(depth=2, base_filters=4, noise_level_input=True)
+    summary = restore_folder(source, target, "unet", model=model, sigma=0.1, self_ensemble=4, progress=False)
+    assert (summary.done, summary.failed) == (1, 0)
+    expected = restore(read_image(source / "a.png"), model, sigma=0.1, self_ensemble=4)
+    single = restore(read_image(source / "a.png"), model, sigma=0.1)
+    got = read_image(target / "a.png")
+    assert np.abs(got - np.round(expected * 255) / 255).max() * 255 <= 1.0
+    assert np.abs(got - np.round(single * 255) / 255).max() * 255 > 1.0  # the ensemble did run
+    with pytest.raises(ValueError, match="self_ensemble= are for method='unet'"):
+        restore_folder(source, tmp_path / "o2", "tv", sigma=0.1, self_ensemble=2)
+    with pytest.raises(ValueError, match=r"self_ensemble must be one of \[1, 2, 4, 8\]"):
+        restore_folder(source, tmp_path / "o3", "unet", model=model, self_ensemble=5)
+
+
 KILLED_RUN = textwrap.dedent(
     """
     import sys

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from kerasgen._checks import check_int
+from kerasgen._symmetry import check_self_ensemble
 from kerasgen.inference import _reflect_pad, restore, size_multiple
 
 
@@ -36,6 +37,9 @@ class LearnedRestorer:
             :func:`kerasgen.inference.restore` on its own.
         overlap: Tile overlap, with ``tile``.
         batch_size: Int >= 1, images (or tiles) per model call.
+        self_ensemble: 1, 2, 4 or 8 flips / rotations averaged per image
+            (see :func:`kerasgen.inference.restore`); above 1, every image
+            goes through ``restore`` on its own, and a SavedModel is refused.
 
     Example:
 
@@ -43,8 +47,9 @@ class LearnedRestorer:
     >>> outputs = restorer.restore_batch([noisy_a, noisy_b])  # doctest: +SKIP
     """
 
-    def __init__(self, model=None, *, sigma=None, tile=None, overlap=32, batch_size=4):
+    def __init__(self, model=None, *, sigma=None, tile=None, overlap=32, batch_size=4, self_ensemble=1):
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.self_ensemble = check_self_ensemble(self_ensemble)
         self.sigma = sigma
         self.tile = tile
         self.overlap = overlap
@@ -60,6 +65,11 @@ class LearnedRestorer:
                 os.path.join(path, "saved_model.pb")
             ):
                 self._given = None
+                if self.self_ensemble > 1:
+                    raise ValueError(
+                        "self_ensemble needs a Keras model (.keras file), not an exported "
+                        f"SavedModel. Received: model={path!r}, self_ensemble={self_ensemble}"
+                    )
                 self._serving = _Serving(path)
             elif os.path.isfile(path):
                 self._given = keras.models.load_model(path, compile=False)
@@ -85,10 +95,11 @@ class LearnedRestorer:
         for index, image in enumerate(images):
             channels = 1 if image.ndim == 2 else image.shape[-1]
             model = self._model_for(channels)
-            if self._serving is None and not self._batchable(model):
+            if self._serving is None and (self.self_ensemble > 1 or not self._batchable(model)):
                 results[index] = restore(
                     image, model, sigma=self.sigma, tile=self.tile,
                     overlap=self.overlap, batch_size=self.batch_size,
+                    self_ensemble=self.self_ensemble,
                 )  # fmt: skip
                 continue
             for part, item in enumerate(

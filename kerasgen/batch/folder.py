@@ -37,6 +37,7 @@ def restore_folder(
     tile=None,
     overlap=32,
     batch_size=4,
+    self_ensemble=1,
     workers=None,
     overwrite=False,
     quality=95,
@@ -89,6 +90,8 @@ def restore_folder(
             one at a time, their tiles batched), or ``None``.
         overlap: For ``"unet"`` with ``tile``: tile overlap.
         batch_size: For ``"unet"``: int >= 1, images per model call.
+        self_ensemble: For ``"unet"``: 1, 2, 4 or 8 flips / rotations
+            averaged per image (see :func:`kerasgen.inference.restore`).
         workers: Classical methods: int >= 1 processes, or ``None`` for
             ``os.cpu_count()``.
         overwrite: Bool, restore again the images whose output exists.
@@ -115,9 +118,9 @@ def restore_folder(
     start = time.perf_counter()
     options = check_method(method, sigma=sigma, psf=psf, scale=scale, **method_kwargs)
     learned = method in LEARNED_METHODS
-    if not learned and (model is not None or tile is not None):
+    if not learned and (model is not None or tile is not None or self_ensemble != 1):
         raise ValueError(
-            f"model= and tile= are for method='unet'. Received: method={method!r}"
+            f"model=, tile= and self_ensemble= are for method='unet'. Received: method={method!r}"
         )
     batch_size = check_int("batch_size", batch_size, minimum=1)
     workers = (
@@ -134,8 +137,9 @@ def restore_folder(
             from kerasgen.batch._learned import LearnedRestorer
 
             restorer = LearnedRestorer(
-                model, sigma=sigma, tile=tile, overlap=overlap, batch_size=batch_size
-            )
+                model, sigma=sigma, tile=tile, overlap=overlap, batch_size=batch_size,
+                self_ensemble=self_ensemble,
+            )  # fmt: skip
             _run_learned(to_do, restorer, quality, summary, bar)
         else:
             _run_classical(to_do, method, options, quality, workers, summary, bar)

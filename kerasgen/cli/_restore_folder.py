@@ -95,6 +95,8 @@ def run_folder(args):
         "batch_size": args.batch_size,
         "model": args.model,
     }
+    if args.self_ensemble is not None:
+        options["self_ensemble"] = args.self_ensemble
     if args.psf_std is not None:
         size = args.psf_size or 2 * math.ceil(3 * args.psf_std) + 1
         options["psf"] = gaussian_psf(size, args.psf_std)

@@ -25,6 +25,7 @@ import os
 import secrets
 import time
 
+from kerasgen._symmetry import check_self_ensemble
 from kerasgen.batch._files import (
     FileTask,
     FolderSummary,
@@ -64,6 +65,7 @@ def restore_folder_ray(
     tile=None,
     overlap=32,
     batch_size=4,
+    self_ensemble=1,
     concurrency=None,
     overwrite=False,
     quality=95,
@@ -94,6 +96,7 @@ def restore_folder_ray(
             temporary ``.keras`` file in ``output_dir`` for the run).
         tile: As for ``restore_folder``.
         overlap: As for ``restore_folder``.
+        self_ensemble: As for ``restore_folder``.
         batch_size: As for ``restore_folder``.
         overwrite: As for ``restore_folder``.
         quality: As for ``restore_folder``.
@@ -126,8 +129,10 @@ def restore_folder_ray(
     start = time.perf_counter()
     options = check_method(method, sigma=sigma, psf=psf, scale=scale, **method_kwargs)
     learned = method in LEARNED_METHODS
-    if not learned and (model is not None or tile is not None):
-        raise ValueError(f"model= and tile= are for method='unet'. Received: method={method!r}")
+    if not learned and (model is not None or tile is not None or self_ensemble != 1):
+        raise ValueError(f"model=, tile= and self_ensemble= are for method='unet'. Received: method={method!r}")
+    if learned:
+        check_self_ensemble(self_ensemble)
     ray = _import_ray()
     tasks = plan_folder(input_dir, output_dir, recursive=recursive)
     to_do, finished = split_finished(tasks, overwrite=overwrite)
@@ -151,7 +156,7 @@ def restore_folder_ray(
             model = model_file
         try:
             rows = _run(ray, to_do, method, options, learned, model, sigma, tile,
-                        overlap, batch_size, concurrency, quality)  # fmt: skip
+                        overlap, batch_size, self_ensemble, concurrency, quality)  # fmt: skip
         finally:
             if model_file is not None and os.path.exists(model_file):
                 os.unlink(model_file)
@@ -166,7 +171,7 @@ def restore_folder_ray(
 
 
 def _run(ray, tasks, method, options, learned, model, sigma, tile, overlap, batch_size,
-         concurrency, quality):  # fmt: skip
+         self_ensemble, concurrency, quality):  # fmt: skip
     items = [{name: getattr(task, name) for name in _COLUMNS} for task in tasks]
     dataset = ray.data.from_items(items)
     if learned:
@@ -175,7 +180,7 @@ def _run(ray, tasks, method, options, learned, model, sigma, tile, overlap, batc
             _LearnedBatches,
             fn_constructor_kwargs={
                 "model": model, "sigma": sigma, "tile": tile, "overlap": overlap,
-                "batch_size": batch_size, "quality": quality,
+                "batch_size": batch_size, "self_ensemble": self_ensemble, "quality": quality,
             },
             batch_size=batch_size,
             batch_format="numpy",
@@ -206,10 +211,13 @@ def _classical_batch(batch, method, options, quality):
 class _LearnedBatches:
     """A Ray Data actor: loads the model once, restores batches of files."""
 
-    def __init__(self, model, sigma, tile, overlap, batch_size, quality):
+    def __init__(self, model, sigma, tile, overlap, batch_size, self_ensemble, quality):
         from kerasgen.batch._learned import LearnedRestorer
 
-        self.restorer = LearnedRestorer(model, sigma=sigma, tile=tile, overlap=overlap, batch_size=batch_size)
+        self.restorer = LearnedRestorer(
+            model, sigma=sigma, tile=tile, overlap=overlap, batch_size=batch_size,
+            self_ensemble=self_ensemble,
+        )  # fmt: skip
         self.quality = quality
 
     def __call__(self, batch):

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from kerasgen._checks import check_int
+from kerasgen._symmetry import flip_rotate
 from kerasgen.inference import size_multiple
 from kerasgen.restoration._checks import check_float
 
@@ -72,34 +73,6 @@ def run(x, data_step, denoise, sigmas, alphas, *, self_ensemble=False):
         else:
             x = denoise(x, float(sigma_k))
     return x
-
-
-def flip_rotate(image, index, *, inverse=False):
-    """One of the 8 symmetries of the square applied to (H, W[, C]) (or undone).
-
-    Args:
-        image: array, the first two axes spatial.
-        index: 0-7: ``index % 4`` quarter turns, after a left-right flip
-            when ``index >= 4``.
-        inverse: whether to undo the transform instead.
-
-    Returns:
-        A C-contiguous array (H and W swapped for odd quarter turns).
-
-    Example:
-
-    >>> x = np.arange(6).reshape(2, 3)
-    >>> bool(all((flip_rotate(flip_rotate(x, i), i, inverse=True) == x).all() for i in range(8)))
-    True
-    """
-    turns, flip = index % 4, index >= 4
-    if inverse:
-        image = np.rot90(image, -turns, axes=(0, 1))
-        image = image[:, ::-1] if flip else image
-    else:
-        image = image[:, ::-1] if flip else image
-        image = np.rot90(image, turns, axes=(0, 1))
-    return np.ascontiguousarray(image)
 
 
 def check_schedule(iterations, sigma_start, sigma_end, prior_weight):
