@@ -18,6 +18,8 @@ Usage::
     # the shipped denoisers on images they never saw (blind: sigma estimated;
     # "unet+sigma": the true sigma given), grey and colour:
     python benchmarks/restoration.py --crop 0 --methods unet,unet+sigma,bm3d,nl_means
+    # with the geometric self-ensemble (restore(..., self_ensemble=8)):
+    python benchmarks/restoration.py --crop 0 --methods unet,unet+x8,unet+sigma+x8
     python benchmarks/restoration.py --cbsd432-holdout ../shared/data/cbsd432 --limit 10 \
         --crop 0 --methods unet,unet+sigma,bm3d,nl_means [--gray]
     # a checkpoint instead of the shipped model:
@@ -81,9 +83,12 @@ def parse_args(argv=None):
         args.methods = [m for m in DENOISE_METHODS if m != "bm3d" or bm3d_available()]
     else:
         args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in args.methods if m not in REPAIR_METHODS + ("unet+sigma",)]
+    unknown = [m for m in args.methods if m not in REPAIR_METHODS and not is_unet_variant(m)]
     if unknown:
-        parser.error(f"unknown methods {unknown}; expected some of {', '.join(REPAIR_METHODS)}")
+        parser.error(
+            f"unknown methods {unknown}; expected some of {', '.join(REPAIR_METHODS)}, "
+            "or unet+sigma, unet+x4, unet+sigma+x8, ..."
+        )
     return args
 
 
@@ -128,12 +133,24 @@ def centre_crop(image, size):
 _MODEL = {}
 
 
+def is_unet_variant(method):
+    """``unet`` plus options: ``+sigma`` (the true sigma given), ``+xK`` (self-ensemble K)."""
+    base, *options = method.split("+")
+    return base == "unet" and all(o == "sigma" or o in ("x2", "x4", "x8") for o in options)
+
+
 def run_method(method, noisy, sigma):
-    kwargs = {} if method == "unet" else {"sigma": sigma}
-    if method.startswith("unet"):
+    if is_unet_variant(method):
+        options = method.split("+")[1:]
+        kwargs = {"sigma": sigma} if "sigma" in options else {}
+        for option in options:
+            if option.startswith("x"):
+                kwargs["self_ensemble"] = int(option[1:])
         method = "unet"
         if "model" in _MODEL:
             kwargs["model"] = _MODEL["model"]
+    else:
+        kwargs = {"sigma": sigma}
     start = time.perf_counter()
     restored = repair_image(noisy, method, **kwargs)
     return restored, time.perf_counter() - start
@@ -142,9 +159,9 @@ def run_method(method, noisy, sigma):
 def print_table(title, rows, key):
     print(f"\n{title}")
     width = max(len(str(row[key])) for row in rows)
-    print(f"  {key:<{width}}  {'method':<10} {'PSNR (dB)':>9} {'SSIM':>7} {'seconds':>8} {'s/MP':>8}")
+    print(f"  {key:<{width}}  {'method':<14} {'PSNR (dB)':>9} {'SSIM':>7} {'seconds':>8} {'s/MP':>8}")
     for row in rows:
-        print(f"  {row[key]:<{width}}  {row['method']:<10} {row['psnr']:>9.2f} {row['ssim']:>7.4f} "
+        print(f"  {row[key]:<{width}}  {row['method']:<14} {row['psnr']:>9.2f} {row['ssim']:>7.4f} "
               f"{row['seconds']:>8.2f} {row['seconds'] / row['megapixels']:>8.2f}")  # fmt: skip
 
 
