@@ -18,6 +18,9 @@ Examples::
 
     python benchmarks/denoiser_training.py --channels 1 --out runs/gray_v2
     python benchmarks/denoiser_training.py --channels 3 --out runs/color_v2
+    # fine-tuning a shipped model (architecture from it), resumable the same way:
+    python benchmarks/denoiser_training.py --channels 1 --init-from unet_denoise_gray \\
+        --learning-rate 3e-4 --epochs 40 --steps-per-epoch 250 --out runs/gray_v3
     # architecture comparison at an equal short budget:
     python benchmarks/denoiser_training.py --channels 1 --block plain --epochs 6 \\
         --steps-per-epoch 100 --out /tmp/cmp_plain
@@ -52,6 +55,37 @@ def read_all(files):
     return [read_image(f) for f in files]
 
 
+# Layers build_unet always runs in float32 (the output end of the network).
+FLOAT32_LAYERS = {"head", "pixel_shuffle", "residual", "restored"}
+
+
+def init_model(source, precision):
+    """A copy of a trained U-Net (preset name or file) built under ``precision``.
+
+    Shipped files are float32 inference files; the copy gets ``precision``'s
+    dtype policy on every layer that ``build_unet`` would give it (so it
+    trains in bfloat16 where that is faster) and the saved weights.
+    """
+    import keras
+
+    from kerasgen.precision import resolve_precision
+
+    if os.path.isfile(source):
+        trained = keras.models.load_model(source, compile=False)
+    else:
+        from kerasgen import load_pretrained
+
+        trained = load_pretrained(source)
+    policy = resolve_precision(precision)
+    config = trained.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] != "InputLayer" and layer["name"] not in FLOAT32_LAYERS:
+            layer["config"]["dtype"] = policy
+    model = keras.Model.from_config(config)
+    model.set_weights(trained.get_weights())
+    return model
+
+
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -77,6 +111,12 @@ def main(argv=None):
     parser.add_argument("--holdout", type=int, default=32)
     parser.add_argument("--val-images", type=int, default=8)
     parser.add_argument("--no-train400", action="store_true")
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        help="start from the weights of this preset or .keras file (fine-tuning); "
+        "the architecture options are then taken from it",
+    )
     args = parser.parse_args(argv)
 
     from kerasgen.precision import resolve_precision
@@ -90,6 +130,18 @@ def main(argv=None):
     print(f"training images: {len(images)}, validation images: {len(validation)}, "
           f"precision: {resolve_precision(args.precision)}", flush=True)
 
+    model_kwargs = dict(
+        depth=args.depth,
+        base_filters=args.base_filters,
+        convs_per_level=args.convs_per_level,
+        noise_level_input=True,
+        block=args.block,
+        use_bias=args.use_bias,
+    )
+    model = None
+    if args.init_from:
+        model = init_model(args.init_from, args.precision)
+        model_kwargs = None
     start_wall, start_cpu = time.time(), cpu_seconds()
     model, history = train_unet(
         images,
@@ -99,14 +151,8 @@ def main(argv=None):
         patch_size=args.patch_size,
         batch_size=args.batch_size,
         sigma_range=(0.0, args.sigma_max / 255),
-        model_kwargs=dict(
-            depth=args.depth,
-            base_filters=args.base_filters,
-            convs_per_level=args.convs_per_level,
-            noise_level_input=True,
-            block=args.block,
-            use_bias=args.use_bias,
-        ),
+        model=model,
+        model_kwargs=model_kwargs,
         learning_rate=args.learning_rate,
         validation_data=validation,
         validation_sigma=25 / 255,
