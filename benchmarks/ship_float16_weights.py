@@ -7,9 +7,16 @@ the model's float32 variables at load, so the loaded model and its outputs are
 bitwise those of the input file. A weight that is not float16-exact is refused
 (it would change the model).
 
+``--round-from TRAINED.keras`` first writes the path from a trained float32
+inference file (e.g. ``runs/gray_v3/best.keras``) with every float32 weight
+rounded to the nearest float16 value (outputs change by a few hundredths of a
+grey level; the script prints the largest change on a test image).
+
 Usage::
 
     python benchmarks/ship_float16_weights.py saved_models/unet_denoise_gray.keras
+    python benchmarks/ship_float16_weights.py saved_models/unet_denoise_gray.keras \\
+        --round-from runs/gray_v3/best.keras
 """
 
 import argparse
@@ -57,10 +64,47 @@ def rewrite(path):
     return os.path.getsize(path)
 
 
+def round_to_float16(source, path):
+    """Writes ``source``'s model to ``path`` with its weights rounded to float16 values.
+
+    Returns the largest absolute output change (in grey levels) on a noisy
+    ``skimage.data.camera`` crop at sigma 25 (``[image, sigma]`` for a model
+    with a noise-level input).
+    """
+    import keras
+    from skimage import data
+
+    import kerasgen  # noqa: F401  (registers kerasgen's Keras objects)
+
+    model = keras.models.load_model(source, compile=False)
+    rounded = keras.models.load_model(source, compile=False)
+    rounded.set_weights(
+        [w.astype(np.float16).astype(np.float32) if w.dtype == np.float32 else w for w in model.get_weights()]
+    )
+    channels = model.inputs[0].shape[-1]
+    clean = data.astronaut()[:128, :128] / 255.0 if channels == 3 else data.camera()[:128, :128, None] / 255.0
+    noisy = (clean + 25 / 255 * np.random.default_rng(0).standard_normal(clean.shape))[None].astype("float32")
+    inputs = [noisy, np.full((1, 1), 25 / 255, "float32")] if len(model.inputs) == 2 else noisy
+    change = np.abs(model.predict(inputs, verbose=0) - rounded.predict(inputs, verbose=0)).max() * 255
+    temp = path + ".partial.keras"
+    rounded.save(temp)
+    os.replace(temp, path)
+    return float(change)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+")
-    for path in parser.parse_args(argv).paths:
+    parser.add_argument("--round-from", default=None, metavar="TRAINED.keras",
+                        help="first write the (single) path from this file, weights rounded to float16 values")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.round_from is not None:
+        if len(args.paths) != 1:
+            parser.error("--round-from takes exactly one output path")
+        change = round_to_float16(args.round_from, args.paths[0])
+        print(f"{args.round_from} -> {args.paths[0]}: weights rounded to float16 values, "
+              f"largest output change {change:.3f} grey levels")  # fmt: skip
+    for path in args.paths:
         before = os.path.getsize(path)
         print(f"{path}: {before} -> {rewrite(path)} bytes")
     return 0
