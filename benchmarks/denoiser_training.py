@@ -86,6 +86,14 @@ def init_model(source, precision):
     return model
 
 
+def half_scale(image):
+    """``image`` downscaled by 2 with anti-aliasing, float32 in [0, 1]."""
+    from skimage.transform import resize
+
+    shape = (image.shape[0] // 2, image.shape[1] // 2) + image.shape[2:]
+    return np.clip(resize(image, shape, anti_aliasing=True), 0, 1).astype(np.float32)
+
+
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -112,6 +120,12 @@ def main(argv=None):
     parser.add_argument("--val-images", type=int, default=8)
     parser.add_argument("--no-train400", action="store_true")
     parser.add_argument(
+        "--half-scale",
+        action="store_true",
+        help="also train on copies of the training images downscaled by 2 (anti-aliased), "
+        "which removes most JPEG artefacts from the clean targets",
+    )
+    parser.add_argument(
         "--init-from",
         default=None,
         help="start from the weights of this preset or .keras file (fine-tuning); "
@@ -126,6 +140,8 @@ def main(argv=None):
     images = read_all(cbsd_train)
     if args.channels == 1 and not args.no_train400:
         images += read_all(holdout_files(os.path.join(args.data_dir, "train400"), 0)[0])
+    if args.half_scale:
+        images += [half_scale(image) for image in images]
     validation = read_all(cbsd_hold[: args.val_images])
     print(f"training images: {len(images)}, validation images: {len(validation)}, "
           f"precision: {resolve_precision(args.precision)}", flush=True)
