@@ -141,7 +141,8 @@ def main(argv=None):
     if args.channels == 1 and not args.no_train400:
         images += read_all(holdout_files(os.path.join(args.data_dir, "train400"), 0)[0])
     if args.half_scale:
-        images += [half_scale(image) for image in images]
+        # (only images whose halves still hold a patch: not train400's 180x180)
+        images += [half_scale(im) for im in images if min(im.shape[:2]) // 2 >= args.patch_size]
     validation = read_all(cbsd_hold[: args.val_images])
     print(f"training images: {len(images)}, validation images: {len(validation)}, "
           f"precision: {resolve_precision(args.precision)}", flush=True)
