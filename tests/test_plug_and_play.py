@@ -290,6 +290,24 @@ def test_odd_sizes_are_extended_and_cropped_back(camera, shape):
         assert large.shape == (small.shape[0] * scale, small.shape[1] * scale) + clean.shape[2:]
 
 
+def test_super_resolve_default_schedule_depends_on_scale(camera):
+    calls = []
+
+    def counting(image, sigma):
+        calls.append(sigma)
+        return image
+
+    for scale, iterations in ((2, 12), (3, 16), (4, 16)):
+        calls.clear()
+        super_resolve(camera[:32, :32], scale, model=counting, self_ensemble=False)
+        assert len(calls) == iterations
+        np.testing.assert_allclose(calls[-1], 1 / 255, rtol=1e-6)  # noise-free: ends at 1/255
+        assert calls[0] > calls[-1]
+    calls.clear()
+    super_resolve(camera[:32, :32], 2, model=counting, iterations=5, sigma=0.02)
+    assert len(calls) == 5 and np.isclose(calls[-1], 0.02)
+
+
 # ------------------------------------------------------------- Keras models
 
 
