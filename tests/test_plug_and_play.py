@@ -301,7 +301,7 @@ def test_super_resolve_default_schedule_depends_on_scale(camera):
         calls.clear()
         super_resolve(camera[:32, :32], scale, model=counting, self_ensemble=False)
         assert len(calls) == iterations
-        np.testing.assert_allclose(calls[-1], 1 / 255, rtol=1e-6)  # noise-free: ends at 1/255
+        np.testing.assert_allclose(calls[-1], 0.5 / 255, rtol=1e-6)  # noise-free: ends at 0.5/255
         assert calls[0] > calls[-1]
     calls.clear()
     super_resolve(camera[:32, :32], 2, model=counting, iterations=5, sigma=0.02)
