@@ -192,7 +192,7 @@ def repair_image(
       default the shipped noise-level-aware denoiser for the image's
       channels, "unet_denoise_gray" or "unet_denoise_color"; ``sigma=`` sets
       the noise level, None estimates it; ``tile=``, ``overlap=`` for large
-      images), and "pnp", plug-and-play restoration with that denoiser as
+      images; ``self_ensemble=2|4|8`` averages flipped / rotated runs), and "pnp", plug-and-play restoration with that denoiser as
       the prior (``kerasgen.plug_and_play``): deblurring with ``psf=``,
       inpainting with ``mask=`` or super-resolution with ``scale=``, exactly one
       of them; ``sigma=`` is the noise level of the image (None: estimated
