@@ -109,6 +109,7 @@ def restore(
     (37, 53)
     """
     image = _check_image(image)
+    transforms = ENSEMBLES[check_self_ensemble(self_ensemble)]
     gray = image.ndim == 2
     if gray:
         work = image[..., None]
@@ -154,17 +155,13 @@ def restore(
             f"Received: tile={tile!r}, overlap={overlap}"
         )
     sigma = _check_sigma(sigma, has_sigma_input, work, gray)
-    transforms = ENSEMBLES[check_self_ensemble(self_ensemble)]
     run = dict(
         model=model, tile=tile, overlap=overlap, sigma=sigma, batch_size=batch_size,
         fixed_size=fixed_size, has_sigma_input=has_sigma_input,
     )  # fmt: skip
-    output = _run_model(flip_rotate(work, transforms[0]), **run)
-    output = flip_rotate(output, transforms[0], inverse=True)
-    for k in transforms[1:]:
-        output += flip_rotate(_run_model(flip_rotate(work, k), **run), k, inverse=True)
-    if len(transforms) > 1:
-        output /= len(transforms)
+    output = sum(
+        flip_rotate(_run_model(flip_rotate(work, k), **run), k, inverse=True) for k in transforms
+    ) / len(transforms)
     np.clip(output, 0.0, 1.0, out=output)
     if gray:
         return output[..., 0]
