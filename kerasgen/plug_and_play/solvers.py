@@ -47,7 +47,7 @@ _INPAINT_SIGMA_END = 0.5 / 255
 # / +0.52; 12 ending at 0.5 / 255: +1.58 / +1.15 (the smooth retina crop
 # goes from -2.3 to +0.3 dB). x4, 8 iterations ending at 1 / 255: +0.88 /
 # +0.90; 16: +0.92 / +1.00; 16 ending at 0.5 / 255: +0.92 / +1.05.
-_SR_ITERATIONS = {2: 12}
+_SR_ITERATIONS_X2 = 12
 _SR_ITERATIONS_LARGER = 16
 _SR_SIGMA_END = 0.5 / 255
 # Padded sizes are multiples of this (the shipped U-Nets' size multiple), so
@@ -196,7 +196,7 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
     sigma = check_sigma(sigma, allow_none=False)
     check_choice("mode", mode, BLUR_MODES)
     if iterations is None:
-        iterations = _SR_ITERATIONS.get(scale, _SR_ITERATIONS_LARGER)
+        iterations = _SR_ITERATIONS_X2 if scale == 2 else _SR_ITERATIONS_LARGER
     schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=_SR_SIGMA_END)
     if init is not None:
         init = _check_init(init, large_shape + work.shape[2:], channel_axis)
