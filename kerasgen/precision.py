@@ -57,6 +57,30 @@ def cpu_supports_bfloat16():
     return False
 
 
+def check_precision(precision):
+    """Validates a precision name without resolving ``"auto"`` (no TensorFlow work).
+
+    Args:
+        precision: One of ``PRECISIONS``.
+
+    Returns:
+        ``precision``.
+
+    Raises:
+        ValueError: If ``precision`` is not one of ``PRECISIONS``.
+
+    Example:
+
+    >>> check_precision("auto")
+    'auto'
+    """
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {PRECISIONS}. Received: precision={precision!r}"
+        )
+    return precision
+
+
 def resolve_precision(precision):
     """Returns the Keras dtype policy name that ``precision`` stands for.
 
@@ -80,10 +104,7 @@ def resolve_precision(precision):
     >>> resolve_precision("auto") in ("float32", "mixed_bfloat16", "mixed_float16")
     True
     """
-    if not isinstance(precision, str) or precision not in PRECISIONS:
-        raise ValueError(
-            f"precision must be one of {PRECISIONS}. Received: precision={precision!r}"
-        )
+    check_precision(precision)
     if precision != "auto":
         return precision
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) != "-1" and _gpu_visible():

@@ -21,7 +21,7 @@ from kerasgen.distribution import (
     synchronize_batch_norm,
 )
 from kerasgen.models.dcgan import build_discriminator, build_generator
-from kerasgen.precision import PRECISIONS, precision_scope, resolve_precision
+from kerasgen.precision import check_precision, precision_scope, resolve_precision
 from kerasgen.recipes import _inputs, _outputs
 from kerasgen.trainers import GAN
 
@@ -166,8 +166,7 @@ def train_gan(
                 f"num_classes={num_classes} with conditional=False"
             )
     check_jit_compile(jit_compile)
-    if precision not in PRECISIONS:
-        resolve_precision(precision)  # raises the ValueError
+    check_precision(precision)
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)

@@ -12,7 +12,7 @@ import tensorflow as tf
 from kerasgen._checks import check_jit_compile, check_positive_int, check_seed
 from kerasgen.distribution import get_strategy, run_folder, shard_by_data
 from kerasgen.models.vae import build_decoder, build_encoder
-from kerasgen.precision import PRECISIONS, precision_scope, resolve_precision
+from kerasgen.precision import check_precision, precision_scope, resolve_precision
 from kerasgen.recipes import _inputs, _outputs
 from kerasgen.trainers import VAE
 
@@ -173,8 +173,7 @@ def train_vae(
             f"validation_split={validation_split!r}"
         )
     check_jit_compile(jit_compile)
-    if precision not in PRECISIONS:
-        resolve_precision(precision)  # raises the ValueError
+    check_precision(precision)
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)
