@@ -77,7 +77,7 @@ def round_to_float16(source, path):
     import kerasgen  # noqa: F401  (registers kerasgen's Keras objects)
 
     model = keras.models.load_model(source, compile=False)
-    rounded = keras.models.load_model(source, compile=False)
+    rounded = keras.models.clone_model(model)
     rounded.set_weights(
         [w.astype(np.float16).astype(np.float32) if w.dtype == np.float32 else w for w in model.get_weights()]
     )
