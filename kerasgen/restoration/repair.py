@@ -192,10 +192,10 @@ def repair_image(
       default the shipped noise-level-aware denoiser for the image's
       channels, "unet_denoise_gray" or "unet_denoise_color"; ``sigma=`` sets
       the noise level, None estimates it; ``tile=``, ``overlap=`` for large
-      images; ``self_ensemble=2|4|8`` averages flipped / rotated runs), and "pnp", plug-and-play restoration with that denoiser as
-      the prior (``kerasgen.plug_and_play``): deblurring with ``psf=``,
-      inpainting with ``mask=`` or super-resolution with ``scale=``, exactly one
-      of them; ``sigma=`` is the noise level of the image (None: estimated
+      images; ``self_ensemble=2|4|8`` averages flipped / rotated runs), and
+      "pnp", plug-and-play restoration with that denoiser as the prior
+      (``kerasgen.plug_and_play``): deblurring with ``psf=``, inpainting with
+      ``mask=`` or super-resolution with ``scale=``, exactly one of them; ``sigma=`` is the noise level of the image (None: estimated
       for deblurring, 0 otherwise).
 
     Args:
