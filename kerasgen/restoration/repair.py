@@ -195,8 +195,9 @@ def repair_image(
       images; ``self_ensemble=2|4|8`` averages flipped / rotated runs), and
       "pnp", plug-and-play restoration with that denoiser as the prior
       (``kerasgen.plug_and_play``): deblurring with ``psf=``, inpainting with
-      ``mask=`` or super-resolution with ``scale=``, exactly one of them; ``sigma=`` is the noise level of the image (None: estimated
-      for deblurring, 0 otherwise).
+      ``mask=`` or super-resolution with ``scale=``, exactly one of them;
+      ``sigma=`` is the noise level of the image (None: estimated for
+      deblurring, 0 otherwise).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3); values may lie
