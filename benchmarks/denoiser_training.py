@@ -114,6 +114,12 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--steps-per-epoch", type=int, default=300)
     parser.add_argument("--sigma-max", type=float, default=75.0, help="8-bit scale")
+    parser.add_argument(
+        "--sigma-power",
+        type=float,
+        default=1.0,
+        help="sigma = sigma_max * u**power, u uniform: 1 uniform, 1.5 more small sigmas",
+    )
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--holdout", type=int, default=32)
@@ -168,6 +174,7 @@ def main(argv=None):
         patch_size=args.patch_size,
         batch_size=args.batch_size,
         sigma_range=(0.0, args.sigma_max / 255),
+        sigma_power=args.sigma_power,
         model=model,
         model_kwargs=model_kwargs,
         learning_rate=args.learning_rate,

@@ -79,6 +79,7 @@ def test_train_unet_on_a_folder(tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["train", "unet", "--data", str(folder), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "2"]
     argv += ["--batch-size", "2", "--patch-size", "16", "--depth", "2", "--base-filters", "4", "--sigma-max", "30"]
+    argv += ["--sigma-power", "1.5"]
     assert main(argv) == 0
 
     printed = capsys.readouterr().out
@@ -106,6 +107,7 @@ def test_train_offline_without_data_exits_2_with_the_message(tmp_path, monkeypat
     [
         (["train"], "the following arguments are required: MODEL"),
         (["train", "gan", "--epochs", "0"], "expected an integer >= 1. Received: '0'"),
+        (["train", "unet", "--data", ".", "--sigma-power", "0"], "expected a number > 0. Received: '0'"),
         (["train", "vae", "--loss", "hinge"], "unrecognized arguments: --loss"),
         (["train", "gan", "--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
         (["train", "unet"], "the following arguments are required: --data"),

@@ -35,6 +35,22 @@ def test_gaussian_pairs_shapes_ranges_and_noise_level(clean):
     np.testing.assert_allclose(measured, sigma[:, 0], rtol=0.15)
 
 
+def test_sigma_power_draws_more_small_sigmas_from_the_same_stream(clean):
+    def sigmas(power):
+        dataset = make_restoration_dataset(
+            clean, sigma_range=(0.0, 0.2), sigma_power=power, patch_size=8, batch_size=200, seed=3,
+            with_noise_level=True,
+        )  # fmt: skip
+        return _first(dataset)[0][1][:, 0]
+
+    uniform, skewed = sigmas(1.0), sigmas(1.5)
+    # same seed, same u: sigma = 0.2 * u ** power
+    np.testing.assert_allclose(skewed, 0.2 * (uniform / 0.2) ** 1.5, rtol=1e-4, atol=1e-7)
+    assert np.all((skewed >= 0.0) & (skewed <= 0.2))
+    # P(sigma < 0.04) = 0.2 ** (1 / power): 0.2 uniform, 0.34 with 1.5
+    assert (uniform < 0.04).mean() < 0.27 < (skewed < 0.04).mean()
+
+
 def test_patches_are_crops_of_the_clean_images(clean):
     dataset = make_restoration_dataset(
         clean, patch_size=16, batch_size=2, seed=3, augment=False
@@ -162,6 +178,8 @@ def test_folder_errors(tmp_path):
             "sigma_range must be a pair",
         ),
         (np.zeros((2, 20, 20)), {"batch_size": 0}, "batch_size must be >= 1"),
+        (np.zeros((2, 20, 20)), {"sigma_power": 0}, r"sigma_power must be > 0\. Received: sigma_power=0"),
+        (np.zeros((2, 20, 20)), {"sigma_power": float("nan")}, "sigma_power must be finite"),
         (
             np.zeros((2, 20, 20)),
             {"degradation": "blur", "with_noise_level": True},

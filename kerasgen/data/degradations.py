@@ -20,6 +20,7 @@ def make_degradation(
     *,
     patch_size,
     sigma_range,
+    sigma_power=1.0,
     blur_std_range,
     blur_noise_sigma,
     mask_fraction_range,
@@ -43,7 +44,9 @@ def make_degradation(
 
         def gaussian(clean, seed):
             seeds = tf.random.experimental.stateless_split(seed, num=2)
-            sigma = uniform(seeds[0], low, high)
+            # u ** sigma_power, u uniform in [0, 1): uniform sigmas for 1,
+            # more small ones above 1.
+            sigma = low + (high - low) * uniform(seeds[0], 0.0, 1.0) ** sigma_power
             noise = tf.random.stateless_normal(tf.shape(clean), seed=seeds[1])
             return clean + sigma * noise, sigma
 

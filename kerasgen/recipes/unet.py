@@ -49,6 +49,7 @@ def train_unet(
     patch_size=64,
     batch_size=16,
     sigma_range=(0.0, 55 / 255),
+    sigma_power=1.0,
     degradation="gaussian",
     model=None,
     model_kwargs=None,
@@ -107,6 +108,9 @@ def train_unet(
         batch_size: Int >= 1, patches per batch.
         sigma_range: ``(low, high)`` noise standard deviation (image units)
             for ``degradation="gaussian"``.
+        sigma_power: Float > 0, how sigma is drawn in ``sigma_range``: 1
+            uniformly, above 1 with more small values (see
+            ``make_restoration_dataset``).
         degradation: Passed to ``make_restoration_dataset``.
         model: ``None`` (build a U-Net with ``build_unet(image_shape=(None,
             None, channels), **model_kwargs)``) or an uncompiled or compiled
@@ -241,6 +245,7 @@ def train_unet(
         data,
         degradation=degradation,
         sigma_range=sigma_range,
+        sigma_power=sigma_power,
         patch_size=patch_size,
         batch_size=batch_size,
         seed=seed,
