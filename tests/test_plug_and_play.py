@@ -354,6 +354,27 @@ def test_gray_keras_model_on_color_equals_each_channel_alone(tiny_unet, astronau
         np.testing.assert_allclose(color[..., c], alone, atol=1e-5)
 
 
+def test_bfloat16_denoiser_agrees_with_float32_and_follows_weight_changes(tiny_unet, camera):
+    import keras
+
+    model = keras.models.clone_model(tiny_unet)
+    model.set_weights(tiny_unet.get_weights())
+    psf = R.gaussian_psf(5, 1.0)
+    blurred = R.add_gaussian_noise(R.blur(camera, psf, mode="reflect"), 0.01, seed=0)
+    kwargs = dict(sigma=0.01, model=model, iterations=3)
+    exact = deblur(blurred, psf, precision="float32", **kwargs)
+    fast = deblur(blurred, psf, precision="mixed_bfloat16", **kwargs)
+    assert not np.array_equal(fast, exact)
+    np.testing.assert_allclose(fast, exact, atol=0.02)
+    assert abs(R.psnr(camera, fast) - R.psnr(camera, exact)) < 0.05
+    # The 16-bit copy is cached per model: changed weights must reach it.
+    head = model.get_layer("head")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])  # now an identity denoiser
+    changed = deblur(blurred, psf, precision="mixed_bfloat16", **kwargs)
+    np.testing.assert_allclose(changed, deblur(blurred, psf, precision="float32", **kwargs), atol=1e-3)
+    assert np.abs(changed - fast).max() > 0.05
+
+
 def test_keras_model_without_noise_input_is_refused():
     from kerasgen.models import build_unet
 
@@ -405,6 +426,16 @@ def test_bad_mask_is_refused(mask, match):
 def test_bad_scale_is_refused(scale, error):
     with pytest.raises(error, match="scale"):
         super_resolve(np.zeros((8, 8)), scale, model=identity)
+
+
+def test_bad_precision_is_refused():
+    for call in (
+        lambda: deblur(np.zeros((16, 16)), R.gaussian_psf(3, 1), sigma=0.01, model=identity, precision="bf16"),
+        lambda: super_resolve(np.zeros((8, 8)), 2, model=identity, precision=None),
+        lambda: inpaint(np.zeros((16, 16)), np.zeros((16, 16), bool), model=identity, precision="half"),
+    ):
+        with pytest.raises(ValueError, match="precision must be one of"):
+            call()
 
 
 @pytest.mark.parametrize(("sigma", "error"), [(-0.1, ValueError), (np.nan, ValueError), ("0.1", TypeError)])

@@ -114,3 +114,45 @@ def test_explicit_precision_that_contradicts_a_given_model_is_refused(tmp_path):
             patch_size=16,
             verbose=0,
         )
+
+
+def test_inference_copy_computes_the_inside_in_bfloat16_and_the_ends_in_float32():
+    model = build_unet(depth=2, base_filters=4, noise_level_input=True)
+    fast = P.inference_copy(model, "mixed_bfloat16")
+    weighted = [layer.name for layer in model.layers if layer.weights]
+    policies = {layer.name: layer.dtype_policy.name for layer in fast.layers}
+    assert policies[weighted[0]] == policies[weighted[-1]] == "float32"
+    assert {policies[name] for name in weighted[1:-1]} == {"mixed_bfloat16"}
+    assert policies["residual"] == "float32"  # after the last weighted layer
+    for a, b in zip(model.get_weights(), fast.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    rng = np.random.default_rng(0)
+    x = [rng.random((1, 16, 16, 1)).astype("float32"), np.full((1, 1), 0.1, "float32")]
+    exact, approx = model.predict(x, verbose=0), fast.predict(x, verbose=0)
+    assert approx.dtype == np.float32
+    assert not np.array_equal(exact, approx)  # really 16-bit arithmetic inside
+    np.testing.assert_allclose(approx, exact, atol=0.02)
+
+
+def test_inference_copy_returns_the_model_itself_when_there_is_nothing_to_copy():
+    model = build_unet(depth=1, base_filters=2)
+    assert P.inference_copy(model, "float32") is model
+
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+    subclassed = Subclassed()
+    subclassed(np.ones((1, 2), "float32"))
+    assert P.inference_copy(subclassed, "mixed_bfloat16") is subclassed
+
+
+def test_inference_copy_errors():
+    with pytest.raises(TypeError, match="keras.Model"):
+        P.inference_copy(lambda x: x)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        P.inference_copy(build_unet(depth=1, base_filters=2), "bfloat16")

@@ -18,6 +18,7 @@ from scipy import fft, ndimage
 
 from kerasgen._checks import check_int
 from kerasgen.plug_and_play import _data_steps, _hqs
+from kerasgen.precision import check_precision
 from kerasgen.restoration._checks import check_bool, check_choice
 from kerasgen.restoration._periodic import blurred_extension
 from kerasgen.restoration._validation import (
@@ -63,7 +64,8 @@ _SIZE_STEP = 16
 
 
 def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma_start=_hqs.SIGMA_START,
-           sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, self_ensemble=True, clip=True, channel_axis=None):
+           sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, self_ensemble=True, precision="auto", clip=True,
+           channel_axis=None):
     """Deblurs an image blurred by a known PSF, with a denoiser as the prior.
 
     Data step: ``(H^T H + alpha I) x = H^T y + alpha z`` solved by FFT
@@ -100,6 +102,12 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
         self_ensemble: whether iteration ``k`` denoises the image under the
             ``k % 8``-th flip / quarter turn and turns it back (DPIR's
             ``x8``; no extra cost, +0.1-0.4 dB measured).
+        precision: arithmetic of a Keras denoiser's inner layers
+            (`kerasgen.precision.inference_copy`): "auto" (default) is
+            bfloat16 on CPUs with native bfloat16 instructions (AMX,
+            AVX512-BF16), float32 elsewhere; or "float32", "mixed_bfloat16",
+            "mixed_float16". Measured with the shipped denoisers: 1.6x
+            faster, PSNR within 0.005 dB of float32.
         clip: whether to clip the result to [0, 1].
         channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
 
@@ -121,9 +129,10 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     array, layout, work = _check_input(image, channel_axis)
     psf = _check_psf(psf, array.shape)
     sigma = check_sigma(sigma, allow_none=False)
+    precision = check_precision(precision)
     check_choice("mode", mode, BLUR_MODES)
     schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=0.0)
-    denoise = _hqs.make_denoiser(model, work.shape[-1])
+    denoise = _hqs.make_denoiser(model, work.shape[-1], precision)
 
     extra = (0, 0) if mode == "wrap" else _extensions(work.shape[:2], 3 * max(psf.shape), 1)
     observed, offset = blurred_extension(work, psf, extra, _PAD_MODES[mode])
@@ -141,7 +150,7 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
 
 def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=None, mode="reflect",
                   sigma_start=_hqs.SIGMA_START, sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, init=None,
-                  self_ensemble=True, clip=True, channel_axis=None):
+                  self_ensemble=True, precision="auto", clip=True, channel_axis=None):
     """Upscales an image by an integer factor, with a denoiser as the prior.
 
     Degradation model ``y = S H x + noise`` (``S`` keeps every `scale`-th
@@ -174,6 +183,7 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
         init: None (spline upscaling) or a first estimate of shape
             (scale * h, scale * w[, 3]).
         self_ensemble: see `deblur`.
+        precision: see `deblur`.
         clip: whether to clip the result to [0, 1].
         channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
 
@@ -201,13 +211,14 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
         kernel = _check_psf(psf, large_shape)
         origin = (kernel.shape[0] // 2, kernel.shape[1] // 2)
     sigma = check_sigma(sigma, allow_none=False)
+    precision = check_precision(precision)
     check_choice("mode", mode, BLUR_MODES)
     if iterations is None:
         iterations = _SR_ITERATIONS_X2 if scale == 2 else _SR_ITERATIONS_LARGER
     schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=_SR_SIGMA_END)
     if init is not None:
         init = _check_init(init, large_shape + work.shape[2:], channel_axis)
-    denoise = _hqs.make_denoiser(model, work.shape[-1])
+    denoise = _hqs.make_denoiser(model, work.shape[-1], precision)
 
     extra = (0, 0)
     if mode != "wrap":
@@ -233,8 +244,8 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
 
 
 def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATIONS, sigma_start=_INPAINT_SIGMA_START,
-            sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, init=None, self_ensemble=True, clip=True,
-            channel_axis=None):
+            sigma_end=None, prior_weight=_hqs.PRIOR_WEIGHT, init=None, self_ensemble=True, precision="auto",
+            clip=True, channel_axis=None):
     """Fills missing pixels, with a denoiser as the prior.
 
     Data step per pixel: ``x = (m y + alpha z) / (m + alpha)``, ``m`` = 1 for
@@ -260,6 +271,7 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATION
         init: None (normalised-convolution fill) or a first estimate of the
             image's shape.
         self_ensemble: see `deblur`.
+        precision: see `deblur`.
         clip: whether to clip the result to [0, 1].
         channel_axis: keyword-only; see `kerasgen.restoration.denoise`.
 
@@ -281,12 +293,13 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATION
     if mask.all():
         raise ValueError("mask marks every pixel as missing: there is nothing to inpaint from.")
     sigma = check_sigma(sigma, allow_none=False)
+    precision = check_precision(precision)
     schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=_INPAINT_SIGMA_END)
     if init is not None:
         init = _check_init(init, work.shape, channel_axis)
     if sigma == 0 and not mask.any():
         return _finish(work, array, layout, clip)
-    denoise = _hqs.make_denoiser(model, work.shape[-1])
+    denoise = _hqs.make_denoiser(model, work.shape[-1], precision)
 
     known = (~mask).astype(np.float64)
     start = _fill(work, known) if init is None else init
