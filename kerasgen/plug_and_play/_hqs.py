@@ -8,6 +8,7 @@ import weakref
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from kerasgen._checks import check_int
 from kerasgen._symmetry import flip_rotate
@@ -24,8 +25,9 @@ SIGMA_FLOOR = 1e-3
 # lambda = 0.23 in alpha_k = lambda * sigma**2 / sigma_k**2.
 SIGMA_START = 49 / 255
 PRIOR_WEIGHT = 0.23
-# model -> {policy: 16-bit inference copy}: built once (a copy's first call
-# traces a graph), its weights refreshed from the model on every solve.
+# model -> {policy: (16-bit inference copy, weight sync)}: built once (a
+# copy's first call traces a graph); the sync, one compiled function (0.3 ms
+# against 6-15 ms for set_weights), refreshes its weights on every solve.
 _FAST_COPIES = weakref.WeakKeyDictionary()
 
 
@@ -132,11 +134,20 @@ def _fast_copy(model, precision):
     if policy == "float32":
         return model
     copies = _FAST_COPIES.setdefault(model, {})
-    if policy not in copies:
-        copies[policy] = inference_copy(model, policy)
-    else:
-        copies[policy].set_weights(model.get_weights())
-    return copies[policy]
+    if policy in copies:
+        copy, sync = copies[policy]
+        sync()
+        return copy
+    copy = inference_copy(model, policy)
+    pairs = list(zip(copy.weights, model.weights))
+
+    @tf.function
+    def sync():
+        for target, source in pairs:
+            target.assign(source)
+
+    copies[policy] = (copy, sync)
+    return copy
 
 
 class _KerasDenoiser:
