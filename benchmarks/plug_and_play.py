@@ -61,6 +61,9 @@ def parse_args(argv=None):
     parser.add_argument("--crop", type=int, default=None, help="centre crop size (default 256, 128 with --quick)")
     parser.add_argument("--motion-kernels", type=int, default=None, help="number of motion kernels (default 4)")
     parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {','.join(TASKS)}")
+    parser.add_argument("--precision", default="auto",
+                        help="arithmetic of the denoiser's inner layers: auto (default: bfloat16 where the CPU has "
+                             "it), float32, mixed_bfloat16 or mixed_float16")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of noise, masks and kernels (default 0)")
     parser.add_argument("--csv", default=None, metavar="PATH", help="also write all rows to this CSV file")
     parser.add_argument("--markdown", action="store_true", help="print the summary as a Markdown table")
@@ -139,8 +142,9 @@ def timed(function, *args, **kwargs):
 class Runner:
     """Scores methods on one setting and keeps the rows."""
 
-    def __init__(self, models):
+    def __init__(self, models, precision):
         self.models = models
+        self.precision = precision
         self.rows = []
         self._warm = set()
 
@@ -174,8 +178,8 @@ def run_deblur(runner, images, kernels, seed):
                 restored, seconds = timed(R.deblur, blurred, psf, method, sigma=NOISE, mode="reflect")
                 runner.add("deblur", setting, name, method, clean, restored, seconds)
             model = runner.model_for(clean)
-            runner.warm_up(pnp.deblur, blurred, psf, sigma=NOISE, model=model)
-            restored, seconds = timed(pnp.deblur, blurred, psf, sigma=NOISE, model=model)
+            runner.warm_up(pnp.deblur, blurred, psf, sigma=NOISE, model=model, precision=runner.precision)
+            restored, seconds = timed(pnp.deblur, blurred, psf, sigma=NOISE, model=model, precision=runner.precision)
             runner.add("deblur", setting, name, "pnp", clean, restored, seconds)
         report(runner, "deblur", setting)
 
@@ -193,8 +197,8 @@ def run_inpaint(runner, images, fractions, seed):
             restored, seconds = timed(R.inpaint, holes, mask, "biharmonic")
             runner.add("inpaint", setting, name, "biharmonic", clean, restored, seconds)
             model = runner.model_for(clean)
-            runner.warm_up(pnp.inpaint, holes, mask, model=model)
-            restored, seconds = timed(pnp.inpaint, holes, mask, model=model)
+            runner.warm_up(pnp.inpaint, holes, mask, model=model, precision=runner.precision)
+            restored, seconds = timed(pnp.inpaint, holes, mask, model=model, precision=runner.precision)
             runner.add("inpaint", setting, name, "pnp", clean, restored, seconds)
         report(runner, "inpaint", setting)
 
@@ -211,8 +215,8 @@ def run_upscale(runner, images, scales):
                 restored, seconds = timed(R.upsample, small, scale, order=order)
                 runner.add("upscale", setting, name, method, clean, restored, seconds)
             model = runner.model_for(clean)
-            runner.warm_up(pnp.super_resolve, small, scale, model=model)
-            restored, seconds = timed(pnp.super_resolve, small, scale, model=model)
+            runner.warm_up(pnp.super_resolve, small, scale, model=model, precision=runner.precision)
+            restored, seconds = timed(pnp.super_resolve, small, scale, model=model, precision=runner.precision)
             runner.add("upscale", setting, name, "pnp", clean, restored, seconds)
         report(runner, "upscale", setting)
 
@@ -310,7 +314,7 @@ def main(argv=None):
     from kerasgen import restoration as R
 
     images = load_images(args.images, args.crop)
-    runner = Runner(load_models(args.model, args.color_model))
+    runner = Runner(load_models(args.model, args.color_model), args.precision)
     rng = np.random.default_rng(args.seed)
     kernels = [("gaussian 9x9 std 1.6", R.gaussian_psf(9, 1.6))]
     for index in range(args.motion_kernels):
@@ -318,7 +322,8 @@ def main(argv=None):
         kernels.append((f"motion {index + 1} ({size}x{size})", motion_psf(size, rng)))
     shapes = ", ".join(f"{name} {image.shape}" for name, image in images)
     print(f"images: {shapes}\nmodel: {args.model or 'shipped'}"
-          f"{f', colour: {args.color_model}' if args.color_model else ''}\nnoise (deblur): 2.55 / 255")  # fmt: skip
+          f"{f', colour: {args.color_model}' if args.color_model else ''}, precision: {args.precision}"
+          "\nnoise (deblur): 2.55 / 255")  # fmt: skip
     total = time.perf_counter()
     if "deblur" in args.tasks:
         run_deblur(runner, images, kernels, args.seed)
