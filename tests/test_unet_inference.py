@@ -82,6 +82,21 @@ def test_restore_noise_level_model_uses_sigma():
     assert tiled.shape == image.shape
 
 
+def test_restore_in_bfloat16_is_close_to_float32_and_follows_weight_changes():
+    model = build_unet(depth=2, base_filters=4, noise_level_input=True)
+    image = _image((20, 28))
+    exact = restore(image, model, sigma=0.1)
+    fast = restore(image, model, sigma=0.1, precision="mixed_bfloat16")
+    assert fast.dtype == np.float32 and not np.array_equal(fast, exact)
+    np.testing.assert_allclose(fast, exact, atol=0.02)
+    rgb = restore(np.stack([image] * 3, -1), model, sigma=0.1, precision="mixed_bfloat16")
+    np.testing.assert_allclose(rgb[..., 1], fast, atol=1e-6)  # channel by channel, same copy
+    model.set_weights([w * 0.5 for w in model.get_weights()])
+    changed = restore(image, model, sigma=0.1, precision="mixed_bfloat16")
+    np.testing.assert_allclose(changed, restore(image, model, sigma=0.1), atol=0.02)
+    assert np.abs(changed - fast).max() > 0.05
+
+
 def test_restore_fixed_size_model_runs_by_tiles():
     model = build_unet((32, 32, 1), depth=2, base_filters=4)
     image = _image((37, 53))
@@ -118,6 +133,7 @@ def test_size_multiple_prefers_model_attribute(gray_model):
             "only for models with a noise-level input",
         ),
         (np.zeros((8, 8, 1), "float32"), {"channel_axis": 5}, "channel_axis"),
+        (np.zeros((8, 8), "float32"), {"precision": "bfloat16"}, "precision must be one of"),
     ],
 )
 def test_restore_invalid_inputs_raise(gray_model, image, kwargs, match):

@@ -4,16 +4,13 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
-import weakref
-
 import keras
 import numpy as np
-import tensorflow as tf
 
 from kerasgen._checks import check_int
 from kerasgen._symmetry import flip_rotate
 from kerasgen.inference import size_multiple
-from kerasgen.precision import inference_copy, resolve_precision
+from kerasgen.precision import inference_model
 from kerasgen.restoration._checks import check_float
 
 # Noise level below which the data-step weight stops shrinking: about the
@@ -25,10 +22,6 @@ SIGMA_FLOOR = 1e-3
 # lambda = 0.23 in alpha_k = lambda * sigma**2 / sigma_k**2.
 SIGMA_START = 49 / 255
 PRIOR_WEIGHT = 0.23
-# model -> {policy: (16-bit inference copy, weight sync)}: built once (a
-# copy's first call traces a graph); the sync, one compiled function (0.3 ms
-# against 6-15 ms for set_weights), refreshes its weights on every solve.
-_FAST_COPIES = weakref.WeakKeyDictionary()
 
 
 def noise_schedule(iterations, sigma_start, sigma_end):
@@ -128,28 +121,6 @@ def make_denoiser(model, channels, precision="auto"):
     )
 
 
-def _fast_copy(model, precision):
-    """`model` in `precision` (the cached copy, with the model's current weights)."""
-    policy = resolve_precision(precision)
-    if policy == "float32":
-        return model
-    copies = _FAST_COPIES.setdefault(model, {})
-    if policy in copies:
-        copy, sync = copies[policy]
-        sync()
-        return copy
-    copy = inference_copy(model, policy)
-    pairs = list(zip(copy.weights, model.weights))
-
-    @tf.function
-    def sync():
-        for target, source in pairs:
-            target.assign(source)
-
-    copies[policy] = (copy, sync)
-    return copy
-
-
 class _KerasDenoiser:
     """Runs a noise-level-aware model on one image (or on each channel)."""
 
@@ -168,7 +139,7 @@ class _KerasDenoiser:
                 f"model must denoise images with {channels} channel(s) (or 1 channel, "
                 f"applied to each channel). Received: a model for {model_channels} channels"
             )
-        self.model = _fast_copy(model, precision)
+        self.model = inference_model(model, precision)
         self.per_channel = model_channels == 1 and channels != 1
         self.multiple = size_multiple(model)
 
