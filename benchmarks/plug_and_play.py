@@ -293,7 +293,8 @@ def load_models(path, color_path):
         print(f"colour images: the shipped grey denoiser channel by channel ({error.__class__.__name__}: "
               "no shipped colour denoiser)")  # fmt: skip
         return {1: None, 3: load_denoiser(1)}
-    print(f"colour images: the shipped {color.name}")
+    print(f"colour images: the shipped {color.name} (inpainting: the shipped grey one, channel by channel, "
+          "below 10/255)")  # fmt: skip
     return {1: None, 3: None}
 
 

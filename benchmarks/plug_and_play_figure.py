@@ -61,7 +61,7 @@ def rows():
     holes = np.where(mask[..., None], 0.0, clean).astype(np.float32)
     result.append(("inpainting, 50% of the pixels missing", clean, [
         ("holes", holes), ("biharmonic", R.inpaint(holes, mask, "biharmonic")),
-        (f"pnp ({color_name})", pnp.inpaint(holes, mask, model=color)),
+        (f"pnp ({color_name}{', grey < 10/255' if color is None else ''})", pnp.inpaint(holes, mask, model=color)),
     ]))  # fmt: skip
     clean = images["coffee"]
     small = R.downsample(clean, 4)

@@ -375,6 +375,33 @@ def test_bfloat16_denoiser_agrees_with_float32_and_follows_weight_changes(tiny_u
     assert np.abs(changed - fast).max() > 0.05
 
 
+def test_default_colour_inpainting_hands_small_levels_to_the_grey_denoiser(monkeypatch, astronaut):
+    import kerasgen.pretrained
+    from kerasgen.plug_and_play.solvers import _INPAINT_GREY_BELOW
+
+    calls = []
+
+    def shipped(channels):
+        def denoiser(image, sigma):
+            calls.append((channels, sigma))
+            return image
+
+        return denoiser
+
+    monkeypatch.setattr(kerasgen.pretrained, "load_denoiser", shipped)
+    mask = R.random_mask(astronaut.shape[:2], 0.5, seed=0)
+    inpaint(np.where(mask[..., None], 0, astronaut), mask, iterations=12)
+    assert [c for c, _ in calls] == [3 if s > _INPAINT_GREY_BELOW else 1 for _, s in calls]
+    assert {c for c, _ in calls} == {1, 3} and len(calls) == 12
+    calls.clear()  # grey images, deblurring and explicit models: one denoiser
+    inpaint(np.where(mask, 0, astronaut[..., 0]), mask, iterations=12)
+    deblur(astronaut, R.gaussian_psf(3, 1.0), sigma=0.01, iterations=12)
+    assert [c for c, _ in calls] == [1] * 12 + [3] * 12
+    calls.clear()
+    inpaint(np.where(mask[..., None], 0, astronaut), mask, iterations=12, model=shipped(3))
+    assert [c for c, _ in calls] == [3] * 12
+
+
 def test_keras_model_without_noise_input_is_refused():
     from kerasgen.models import build_unet
 

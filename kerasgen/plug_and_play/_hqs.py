@@ -121,6 +121,15 @@ def make_denoiser(model, channels, precision="auto"):
     )
 
 
+def switch_denoiser(high, low, level):
+    """``f(image, sigma)``: `high` for ``sigma > level``, `low` below (both wrapped denoisers)."""
+
+    def denoise(image, sigma):
+        return (high if sigma > level else low)(image, sigma)
+
+    return denoise
+
+
 class _KerasDenoiser:
     """Runs a noise-level-aware model on one image (or on each channel)."""
 
