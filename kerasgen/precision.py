@@ -308,8 +308,14 @@ def inference_model(model, precision="auto"):
 
 
 def _policy_config(config, policy):
-    """Recursively replaces every dtype policy entry of a layer config by `policy`."""
+    """Recursively replaces every dtype policy entry of a layer config by `policy`.
+
+    Input layers keep their dtype (a tensor dtype, which a mixed policy name
+    is not), also those of nested models.
+    """
     if isinstance(config, dict):
+        if config.get("class_name") == "InputLayer":
+            return config
         return {
             key: policy if key == "dtype" and _is_policy(value) else _policy_config(value, policy)
             for key, value in config.items()

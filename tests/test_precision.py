@@ -156,3 +156,13 @@ def test_inference_copy_errors():
         P.inference_copy(lambda x: x)
     with pytest.raises(ValueError, match="precision must be one of"):
         P.inference_copy(build_unet(depth=1, base_filters=2), "bfloat16")
+
+
+def test_inference_copy_converts_nested_models_but_not_their_inputs():
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(8)], name="inner")
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inner(keras.layers.Dense(4)(inputs))))
+    fast = P.inference_copy(model, "mixed_bfloat16")
+    assert [layer.compute_dtype for layer in fast.get_layer("inner").layers] == ["bfloat16", "bfloat16"]
+    x = np.random.default_rng(0).random((2, 4)).astype("float32")
+    np.testing.assert_allclose(fast.predict(x, verbose=0), model.predict(x, verbose=0), atol=0.05)
