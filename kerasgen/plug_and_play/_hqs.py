@@ -93,8 +93,8 @@ def make_denoiser(model, channels, precision="auto"):
             ``kerasgen.pretrained.load_denoiser``), a ``keras.Model`` taking
             ``[images, noise_sigma]``, or a callable ``f(image, sigma)``.
         channels: 1 or 3, the image's channels.
-        precision: arithmetic of a Keras model's inner layers
-            (`kerasgen.precision.inference_copy`); ``"auto"``: bfloat16 on
+        precision: arithmetic of a Keras model's inner layers (its cached
+            copy, `kerasgen.precision.inference_model`); ``"auto"``: bfloat16 on
             CPUs with native bfloat16, float32 elsewhere. Validated by the
             caller.
 
