@@ -100,18 +100,19 @@ def test_periodic_extension_wraps_smoothly(camera):
 
 @pytest.mark.parametrize("channels", [None, 3])
 @pytest.mark.parametrize("psf_shape", [(3, 3), (4, 5)])
-def test_deconvolution_step_solves_normal_equations(channels, psf_shape):
+@pytest.mark.parametrize("grid", [(8, 8), (7, 9)])  # odd widths: the half spectrum's inverse needs the size
+def test_deconvolution_step_solves_normal_equations(channels, psf_shape, grid):
     rng = np.random.default_rng(1)
-    shape = (8, 8) if channels is None else (8, 8, channels)
+    shape = grid if channels is None else grid + (channels,)
     psf, y, z, alpha = random_psf(rng, psf_shape), rng.random(shape), rng.random(shape), 0.07
-    otf = D.psf_otf(psf, (8, 8))
-    otf_conj_y = D._expand(np.conj(otf), y) * D._fft(y)
+    otf = D.psf_otf(psf, grid, real=True)
+    otf_conj_y = D._expand(np.conj(otf), y) * D.real_fft(y)
     step = D.deconvolution_step(z, otf_conj_y, np.abs(otf) ** 2, alpha)
-    matrix = dense(lambda x: R.blur(x, psf, mode="wrap"), (8, 8))
+    matrix = dense(lambda x: R.blur(x, psf, mode="wrap"), grid)
     if channels is None:
         y, z, step = y[..., None], z[..., None], step[..., None]
     for c in range(y.shape[-1]):
-        expected = regularised_solve(matrix, y[..., c], z[..., c], alpha).reshape(8, 8)
+        expected = regularised_solve(matrix, y[..., c], z[..., c], alpha).reshape(grid)
         np.testing.assert_allclose(step[..., c], expected, atol=1e-10)
 
 
@@ -230,6 +231,44 @@ def test_self_ensemble_denoises_each_iteration_under_one_flip_or_turn():
                            inpaint(image, mask, model=shift, self_ensemble=False, **options))  # fmt: skip
     with pytest.raises(TypeError, match="self_ensemble"):
         inpaint(image, mask, model=identity, self_ensemble="yes")
+
+
+def test_prior_step_with_a_window_leaves_the_rest_to_the_data_step():
+    from kerasgen.plug_and_play import _hqs
+
+    window = (slice(2, 5), slice(1, 3))
+    result = _hqs.run(np.zeros((6, 4, 1)), lambda z, alpha: z + 1.0, lambda x, sigma: np.full_like(x, -1.0),
+                      [0.2, 0.1, 0.05], [1.0, 1.0, 1.0], window=window)  # fmt: skip
+    expected = np.full((6, 4, 1), 3.0)  # outside: three data steps
+    expected[window] = -1.0  # inside: the last prior step
+    np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (70, 90, 3)])
+def test_deblur_and_super_resolve_denoise_the_image_and_a_margin_not_all_the_padding(shape):
+    from kerasgen.plug_and_play import solvers
+
+    rng = np.random.default_rng(8)
+    image, psf = rng.random(shape).astype(np.float32), R.gaussian_psf(9, 1.6)
+    seen = []
+
+    def constant(x, sigma):  # records what the prior step sees
+        seen.append(x.shape[:2])
+        return np.full_like(x, 0.25)
+
+    result = deblur(image, psf, sigma=0.01, model=constant, iterations=2, self_ensemble=False)
+    np.testing.assert_array_equal(result, 0.25)  # the whole image went through the prior step
+    size = np.array(shape[:2])
+    padded = size + solvers._extensions(shape[:2], 3 * 9, 1)  # the FFT grid: >= 3 PSF widths more
+    for rows_cols in seen:  # 8 to 15 pixels on each side
+        assert all(n % 16 == 0 for n in rows_cols), rows_cols
+        assert (np.array(rows_cols) >= size + 16).all() and (np.array(rows_cols) < size + 32).all(), rows_cols
+        assert (np.array(rows_cols) < padded).all(), (rows_cols, padded)
+    seen.clear()
+    result = super_resolve(image, 2, model=constant, iterations=2, self_ensemble=False)
+    np.testing.assert_array_equal(result, 0.25)
+    for rows_cols in seen:  # the high-resolution grid is padded less: the margin may be all of it
+        assert all(n % 16 == 0 for n in rows_cols) and (np.array(rows_cols) > 2 * size).all(), rows_cols
 
 
 # ------------------------------------------------- restoration improves PSNR

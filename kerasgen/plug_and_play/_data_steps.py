@@ -33,7 +33,7 @@ from scipy import fft
 from kerasgen.restoration._periodic import periodic_extension  # noqa: F401
 
 
-def psf_otf(psf, shape):
+def psf_otf(psf, shape, *, real=False):
     """Transfer function of a PSF applied by circular convolution.
 
     Matches ``scipy.ndimage.convolve(x, psf, mode="wrap")`` (and so
@@ -44,32 +44,35 @@ def psf_otf(psf, shape):
     Args:
         psf: 2-D float array, not larger than `shape`.
         shape: ``(H, W)`` of the image grid.
+        real: keyword-only; whether to return only the half spectrum that
+            real images need (``rfft2`` layout, for `deconvolution_step`).
 
     Returns:
-        complex128 array of shape `shape`: ``fft2`` of the circularly
-        shifted kernel.
+        complex128 array of shape `shape` (``(H, W // 2 + 1)`` if `real`):
+        ``fft2`` (``rfft2``) of the circularly shifted kernel.
     """
     psf = np.asarray(psf, np.float64)
-    return kernel_otf(psf, (psf.shape[0] // 2, psf.shape[1] // 2), shape)
+    return kernel_otf(psf, (psf.shape[0] // 2, psf.shape[1] // 2), shape, real=real)
 
 
-def kernel_otf(kernel, origin, shape):
+def kernel_otf(kernel, origin, shape, *, real=False):
     """Transfer function of ``(k * x)[n] = sum_j k[j] x[n - (j - origin)]``.
 
     Args:
         kernel: 2-D float array.
         origin: ``(row, col)`` index of the kernel entry at offset zero.
         shape: ``(H, W)`` of the image grid (the kernel wraps around it).
+        real: keyword-only; see `psf_otf`.
 
     Returns:
-        complex128 array of shape `shape`.
+        complex128 array of shape `shape` (``(H, W // 2 + 1)`` if `real`).
     """
     kernel = np.asarray(kernel, np.float64)
     padded = np.zeros(shape, np.float64)
     rows = (np.arange(kernel.shape[0]) - origin[0]) % shape[0]
     cols = (np.arange(kernel.shape[1]) - origin[1]) % shape[1]
     np.add.at(padded, (rows[:, None], cols[None, :]), kernel)
-    return fft.fft2(padded)
+    return fft.rfft2(padded) if real else fft.fft2(padded)
 
 
 def downsample_kernel(scale):
@@ -122,17 +125,20 @@ def decimate(image, scale):
 def deconvolution_step(z, otf_conj_y, otf_power, alpha):
     """Solves ``(H^T H + alpha I) x = H^T y + alpha z`` in the Fourier domain.
 
+    Real transforms: the spectra are halves, in ``rfft2`` layout (``(H, W //
+    2 + 1)``; `psf_otf` with ``real=True``), which halves the work.
+
     Args:
         z: the prior estimate, ``(H, W)`` or ``(H, W, C)``.
-        otf_conj_y: ``conj(otf) * fft2(y)`` (precomputed once per solve).
-        otf_power: ``|otf|^2``.
+        otf_conj_y: ``conj(otf) * rfft2(y)`` (precomputed once per solve).
+        otf_power: ``|otf|^2``, half spectrum.
         alpha: float > 0.
 
     Returns:
         The solution ``x``, float64, shape of `z`.
     """
-    numerator = otf_conj_y + alpha * _fft(z)
-    return _ifft(numerator / (_expand(otf_power, z) + alpha))
+    numerator = otf_conj_y + alpha * real_fft(z)
+    return real_ifft(numerator / (_expand(otf_power, z) + alpha), z.shape[:2])
 
 
 def super_resolution_step(z, otf, otf_conj_upsampled_y, scale, alpha):
@@ -194,6 +200,16 @@ def _fft(image):
 
 def _ifft(spectrum):
     return fft.ifft2(spectrum, axes=(0, 1)).real
+
+
+def real_fft(image):
+    """``rfft2`` over the first two axes (half spectrum of a real image)."""
+    return fft.rfft2(image, axes=(0, 1))
+
+
+def real_ifft(spectrum, shape):
+    """Inverse of `real_fft` for an image of ``shape`` ``(H, W)``."""
+    return fft.irfft2(spectrum, s=shape, axes=(0, 1))
 
 
 def _expand(array2d, like):

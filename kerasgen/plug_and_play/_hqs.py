@@ -49,7 +49,7 @@ def data_weights(sigmas, sigma, prior_weight):
     return prior_weight * max(sigma, SIGMA_FLOOR) ** 2 / np.asarray(sigmas) ** 2
 
 
-def run(x, data_step, denoise, sigmas, alphas, *, self_ensemble=False):
+def run(x, data_step, denoise, sigmas, alphas, *, self_ensemble=False, window=None):
     """Alternates ``x = data_step(x, alpha_k)`` and ``x = denoise(x, sigma_k)``.
 
     Args:
@@ -63,16 +63,25 @@ def run(x, data_step, denoise, sigmas, alphas, *, self_ensemble=False):
             square (`flip_rotate`), then transforms the result back (DPIR's
             ``x8``): the denoiser's own artefacts, not symmetric, average
             out over the iterations at no extra cost.
+        window: None (the prior step denoises all of ``x``) or a pair of
+            slices ``(rows, cols)``: the prior step denoises ``x[rows, cols]``
+            and the rest of ``x`` keeps the data step's values (the solvers
+            leave most of the padding around the image to the data step).
 
     Returns:
         The estimate after the last prior step.
     """
     for k, (sigma_k, alpha_k) in enumerate(zip(sigmas, alphas)):
         x = data_step(x, float(alpha_k))
+        inner = x if window is None else x[window]
         if self_ensemble:
-            x = flip_rotate(denoise(flip_rotate(x, k % 8), float(sigma_k)), k % 8, inverse=True)
+            inner = flip_rotate(denoise(flip_rotate(inner, k % 8), float(sigma_k)), k % 8, inverse=True)
         else:
-            x = denoise(x, float(sigma_k))
+            inner = denoise(inner, float(sigma_k))
+        if window is None:
+            x = inner
+        else:
+            x[window] = inner
     return x
 
 

@@ -87,12 +87,13 @@ def blurred_extension(image, psf, extra, mode, *, passes=3):
     weight = np.clip(1.0 - np.hypot(rows[:, None], cols[None, :]) / width, 0.0, 1.0)
     if extended.ndim == 3:
         weight = weight[..., np.newaxis]
-    otf = _otf(psf, extended.shape[:2])
+    shape = extended.shape[:2]
+    otf = _otf(psf, shape, real=True)
     if extended.ndim == 3:
         otf = otf[..., np.newaxis]
     result = extended
     for _ in range(passes):
-        blurred = np.fft.ifft2(np.fft.fft2(result, axes=(0, 1)) * otf, axes=(0, 1)).real
+        blurred = np.fft.irfft2(np.fft.rfft2(result, axes=(0, 1)) * otf, s=shape, axes=(0, 1))
         result = weight * extended + (1 - weight) * blurred
     return result, offset
 
@@ -103,10 +104,13 @@ def _distance_outside(length, start, size):
     return np.maximum(0, np.maximum(start - index, index - (start + size - 1))).astype(np.float64)
 
 
-def _otf(psf, shape):
-    """Transfer function of ``scipy.ndimage.convolve(x, psf, mode="wrap")``."""
+def _otf(psf, shape, real=False):
+    """Transfer function of ``scipy.ndimage.convolve(x, psf, mode="wrap")``.
+
+    ``real=True``: its half for real images (``np.fft.rfft2`` layout).
+    """
     padded = np.zeros(shape, np.float64)
     rows = (np.arange(psf.shape[0]) - psf.shape[0] // 2) % shape[0]
     cols = (np.arange(psf.shape[1]) - psf.shape[1] // 2) % shape[1]
     np.add.at(padded, (rows[:, None], cols[None, :]), psf)
-    return np.fft.fft2(padded)
+    return np.fft.rfft2(padded) if real else np.fft.fft2(padded)
