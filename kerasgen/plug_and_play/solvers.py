@@ -397,10 +397,8 @@ def _prior_window(offset, size, shape):
     The image (at `offset`, of `size`) plus `_PRIOR_MARGIN` pixels on each
     side, widened to a multiple of `_SIZE_STEP` (no padding inside the
     denoiser) and kept inside the grid of `shape`; the whole grid if it is
-    smaller or if `_PRIOR_MARGIN` is None.
+    smaller.
     """
-    if _PRIOR_MARGIN is None:
-        return None
     slices = []
     for start, length, total in zip(offset, size, shape):
         count = min(total, -(-(length + 2 * _PRIOR_MARGIN) // _SIZE_STEP) * _SIZE_STEP)
