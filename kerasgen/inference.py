@@ -76,8 +76,9 @@ def restore(
         sigma: Noise standard deviation in image units (e.g. ``25 / 255``),
             in ``[0, 1]``, for a model with a noise-level input: a larger
             value smooths more, a smaller one keeps more detail. ``None``:
-            estimated with ``skimage.restoration.estimate_sigma`` (wavelet
-            median absolute deviation). Must be ``None`` for a model without
+            estimated with
+            :func:`kerasgen.restoration.estimate_noise_sigma` (Liu et al.'s
+            weak-texture estimator). Must be ``None`` for a model without
             that input.
         batch_size: Int >= 1, tiles per model call.
         self_ensemble: 1 (default, off), 2, 4 or 8: the number of
@@ -365,15 +366,9 @@ def _check_sigma(sigma, has_sigma_input, work, gray):
             )
         return None
     if sigma is None:
-        from skimage.restoration import estimate_sigma
+        from kerasgen.restoration.noise_level import estimate
 
-        return float(
-            estimate_sigma(
-                work[..., 0] if gray else work,
-                channel_axis=None if gray else -1,
-                average_sigmas=True,
-            )
-        )
+        return estimate(work[..., 0] if gray else work)
     if (
         isinstance(sigma, bool)
         or not isinstance(sigma, numbers.Real)

@@ -99,7 +99,7 @@ def repair_pnp(
     options = dict(model=model, channel_axis=channel_axis, **method_kwargs)
     if psf is not None:
         if sigma is None:
-            from kerasgen.restoration.denoising import estimate_noise_sigma
+            from kerasgen.restoration.noise_level import estimate_noise_sigma
 
             sigma = estimate_noise_sigma(image, channel_axis=channel_axis)
         return plug_and_play.deblur(image, psf, sigma=sigma, **options)

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 from skimage import data
-from skimage.restoration import estimate_sigma
 
 from kerasgen.inference import restore
 from kerasgen.models import build_unet
+from kerasgen.restoration import estimate_noise_sigma
 
 
 def _noisy(shape, sigma=0.1, seed=0):
@@ -87,7 +87,7 @@ def test_builder_rejects_bad_block_options(kwargs, match):
 
 def test_given_sigma_changes_the_result_and_none_uses_the_estimate(gray_sigma_model):
     noisy = _noisy((40, 56), sigma=0.1)
-    estimated = float(estimate_sigma(noisy))
+    estimated = estimate_noise_sigma(noisy)
     np.testing.assert_array_equal(
         restore(noisy, gray_sigma_model), restore(noisy, gray_sigma_model, sigma=estimated)
     )

@@ -181,18 +181,9 @@ class LearnedRestorer:
             return None
         if self.sigma is not None:
             return np.full((len(items), 1), self.sigma, np.float32)
-        from skimage.restoration import estimate_sigma
+        from kerasgen.restoration.noise_level import estimate
 
-        values = [
-            float(
-                estimate_sigma(
-                    item[..., 0] if item.shape[-1] == 1 else item,
-                    channel_axis=None if item.shape[-1] == 1 else -1,
-                    average_sigmas=True,
-                )
-            )
-            for item in items
-        ]
+        values = [estimate(item[..., 0] if item.shape[-1] == 1 else item) for item in items]
         return np.asarray(values, np.float32)[:, None]
 
     def _run(self, model, items):

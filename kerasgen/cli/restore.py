@@ -118,13 +118,13 @@ def run(args):
 
     from kerasgen.restoration._atomic import check_new_output
     from kerasgen.restoration.degradations import gaussian_psf
-    from kerasgen.restoration.denoising import estimate_noise_sigma
     from kerasgen.restoration.io import (
         check_save_path,
         read_image,
         read_mask,
         save_image,
     )
+    from kerasgen.restoration.noise_level import estimate_noise_sigma
     from kerasgen.restoration.repair import method_task, repair_image
 
     if check_folder_options(args):

@@ -37,14 +37,11 @@ from kerasgen.restoration.degradations import (
     random_mask,
     upsample,
 )
-from kerasgen.restoration.denoising import (
-    DENOISE_METHODS,
-    denoise,
-    estimate_noise_sigma,
-)
+from kerasgen.restoration.denoising import DENOISE_METHODS, denoise
 from kerasgen.restoration.inpainting import INPAINT_METHODS, inpaint
 from kerasgen.restoration.io import read_image, read_mask, save_image
 from kerasgen.restoration.metrics import psnr, ssim
+from kerasgen.restoration.noise_level import NOISE_ESTIMATORS, estimate_noise_sigma
 from kerasgen.restoration.repair import REPAIR_METHODS, repair_image
 from kerasgen.restoration.samples import SAMPLE_IMAGES, load_sample
 
@@ -52,6 +49,7 @@ __all__ = [
     "DEBLUR_METHODS",
     "DENOISE_METHODS",
     "INPAINT_METHODS",
+    "NOISE_ESTIMATORS",
     "REPAIR_METHODS",
     "SAMPLE_IMAGES",
     "ComparisonRow",

@@ -7,7 +7,7 @@ from kerasgen.restoration._checks import check_choice
 from kerasgen.restoration._periodic import blurred_extension
 from kerasgen.restoration._validation import check_image, check_psf, check_sigma
 from kerasgen.restoration.degradations import BLUR_MODES
-from kerasgen.restoration.denoising import _estimate
+from kerasgen.restoration.noise_level import estimate
 
 DEBLUR_METHODS = ("bm3d", "richardson_lucy", "wiener")
 
@@ -92,7 +92,7 @@ def deblur(
     check_choice("mode", mode, BLUR_MODES)
     sigma = check_sigma(sigma)
     if sigma is None:
-        sigma = _estimate(array)
+        sigma = estimate(array)
     native = _NATIVE_MODES[method]
     if mode == native:
         return layout.restore(_DEBLURRERS[method](array, psf, sigma, **method_kwargs))

@@ -3,40 +3,9 @@
 from kerasgen.restoration import _bm3d_compat
 from kerasgen.restoration._checks import check_choice
 from kerasgen.restoration._validation import check_image, check_sigma
+from kerasgen.restoration.noise_level import estimate
 
 DENOISE_METHODS = ("bm3d", "nl_means", "tv", "wavelet", "bilateral")
-
-
-def estimate_noise_sigma(image, *, channel_axis=None):
-    """Estimates the Gaussian noise standard deviation of an image.
-
-    Uses ``skimage.restoration.estimate_sigma`` (robust wavelet-based
-    estimator), averaged over the channels of an RGB image.
-
-    Args:
-        image: float image, (H, W), (H, W, 1) or (H, W, 3).
-        channel_axis: keyword-only; see ``denoise``.
-
-    Returns:
-        The estimated sigma in image units ([0, 1] scale), a float.
-
-    Raises:
-        ValueError: invalid image.
-
-    Example:
-
-    >>> sigma = estimate_noise_sigma(noisy)  # doctest: +SKIP
-    >>> round(sigma * 255)  # doctest: +SKIP
-    25
-    """
-    array, _ = check_image(image, channel_axis=channel_axis)
-    return _estimate(array)
-
-
-def _estimate(array):
-    from skimage.restoration import estimate_sigma
-
-    return float(estimate_sigma(array, average_sigmas=True, channel_axis=-1 if array.ndim == 3 else None))
 
 
 def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=True, **method_kwargs):
@@ -102,7 +71,7 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=
     check_choice("method", method, DENOISE_METHODS)
     sigma = check_sigma(sigma)
     if sigma is None:
-        sigma = _estimate(array)
+        sigma = estimate(array)
     if sigma == 0:
         return layout.restore(array.copy())
     result = _DENOISERS[method](array, sigma, **method_kwargs)
