@@ -11,10 +11,10 @@ Two estimators of the standard deviation of additive white Gaussian noise:
   covariance falls short of the noise variance, by ``(1 - sqrt(49 / n))**2``
   for ``n`` patches of pure noise (Marchenko-Pastur); dividing it by
   ``1 - sqrt(49 / n)`` (chosen on the 8 validation photos, 4 of the test
-  photos below and 5 skimage images)
-  brings the mean estimate within 1.5% of the truth at 15-50 grey levels
-  for 4,000 to 150,000 patches (the patches' selection, itself biased low,
-  and the image detail left in them, biased high, take up the rest).
+  photos below and 5 skimage images) brings the mean estimate within 1.5%
+  of the truth at 15-50 grey levels for 4,000 to 150,000 patches (the
+  patches' selection, itself biased low, and the image detail left in them,
+  biased high, take up the rest).
 - ``"wavelet"``: ``skimage.restoration.estimate_sigma``, the median absolute
   deviation of the finest diagonal wavelet coefficients (Donoho 1995). Image
   detail leaks into those coefficients, so it overestimates the noise of
