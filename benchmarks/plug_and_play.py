@@ -14,8 +14,9 @@ Tasks, on centre crops of scikit-image sample images:
   `kerasgen.plug_and_play.super_resolve`.
 
 Every result is clipped to [0, 1] before scoring. Timings are wall-clock on a
-possibly shared machine (compare them within one run); the denoiser is run
-once per image size before timing so that graph tracing is not counted.
+possibly shared machine (compare them within one run); each pnp solver runs
+once per image size before timing, so that graph tracing and first-call
+costs are not counted.
 
 Grey images use the grey denoiser, colour images the colour one (the shipped
 `unet_denoise_gray` / `unet_denoise_color` unless --model / --color-model are
@@ -153,8 +154,8 @@ class Runner:
 
     def warm_up(self, function, image, *args, **kwargs):
         key = (function.__name__, image.shape)
-        if key not in self._warm:
-            function(image, *args, iterations=1, **kwargs)
+        if key not in self._warm:  # a whole run: every shape and flip the timed run meets
+            function(image, *args, **kwargs)
             self._warm.add(key)
 
     def add(self, task, setting, name, method, clean, restored, seconds):
