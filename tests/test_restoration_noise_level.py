@@ -76,6 +76,7 @@ def test_texture_threshold_is_liu_et_al_gamma_quantile():
         ({"method": "mad"}, ValueError, "Expected one of: 'weak_texture', 'wavelet'"),
         ({"image": np.full((80, 80), np.nan)}, ValueError, "NaN"),
         ({"image": np.zeros((80, 80, 4))}, ValueError, "channel"),
+        ({"image": np.full((80, 80), 200.0)}, ValueError, r"\[0, 1\]"),
     ],
 )
 def test_bad_input_is_refused(kwargs, error, match):

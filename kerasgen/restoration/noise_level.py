@@ -66,7 +66,9 @@ def estimate_noise_sigma(image, *, method="weak_texture", channel_axis=None):
         RGB image the mean of the channels' estimates.
 
     Raises:
-        ValueError: invalid image or method.
+        ValueError: invalid image (also one clearly outside [0, 1], e.g. on
+            the 0-255 scale, whose estimate would be 255 times too large for
+            the denoisers) or method.
 
     Example:
 
@@ -76,7 +78,7 @@ def estimate_noise_sigma(image, *, method="weak_texture", channel_axis=None):
     >>> round(estimate_noise_sigma(noisy) * 255)
     25
     """
-    array, _ = check_image(image, channel_axis=channel_axis)
+    array, _ = check_image(image, channel_axis=channel_axis, check_range=True)
     check_choice("method", method, NOISE_ESTIMATORS)
     return estimate(array, method)
 
