@@ -89,7 +89,7 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     `kerasgen.restoration._periodic.blurred_extension`) by at least 3 PSF
     widths, so that real, non-periodic photos show no ringing at their
     borders; the result is cropped back. The denoiser sees the image and a
-    margin of 8-23 pixels, not all of the padding.
+    margin of 8-15 pixels, not all of the padding.
 
     Args:
         image: blurred (and noisy) float image in [0, 1], (H, W), (H, W, 1)
