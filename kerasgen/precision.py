@@ -181,10 +181,7 @@ def to_float32(model):
     >>> to_float32(model).layers[-1].dtype_policy.name
     'float32'
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model. Received: model of type {type(model).__name__}"
-        )
+    _check_keras_model(model)
     config = _policy_config(model.get_config(), "float32")
     copy = model.__class__.from_config(config)
     copy.set_weights(model.get_weights())
@@ -230,10 +227,7 @@ def inference_copy(model, precision="auto"):
     >>> fast.get_layer("hidden").compute_dtype, fast.get_layer("out").compute_dtype
     ('bfloat16', 'float32')
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model. Received: model of type {type(model).__name__}"
-        )
+    _check_keras_model(model)
     policy = resolve_precision(precision)
     weighted = [index for index, layer in enumerate(model.layers) if layer.weights]
     config = model.get_config() if policy != "float32" and weighted else {}
@@ -305,6 +299,13 @@ def inference_model(model, precision="auto"):
 
     copies[policy] = (copy, sync)
     return copy
+
+
+def _check_keras_model(model):
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"model must be a keras.Model. Received: model of type {type(model).__name__}"
+        )
 
 
 def _policy_config(config, policy):
