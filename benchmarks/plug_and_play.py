@@ -1,6 +1,7 @@
 """Plug-and-play restoration vs the classical methods: PSNR / SSIM / seconds.
 
-Tasks, on centre crops of scikit-image sample images:
+Tasks, on centre crops of scikit-image sample images (or, with --cbsd432-holdout,
+of natural photos held out from the denoisers' training):
 
 - deblurring: a Gaussian PSF (9 x 9, std 1.6) and seeded random motion-blur
   kernels (camera-shake trajectories, 17 x 17 / 21 x 21), blur with
@@ -32,6 +33,7 @@ Usage::
     python benchmarks/plug_and_play.py --model runs/x/best.keras --quick
     python benchmarks/plug_and_play.py --tasks deblur --csv pnp.csv
     python benchmarks/plug_and_play.py --images camera,coins,moon --markdown
+    python benchmarks/plug_and_play.py --cbsd432-holdout ../shared/data/cbsd432 --gray --limit 8
 """
 
 import argparse
@@ -59,6 +61,12 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="2 images, 128 x 128 crops, 1 motion kernel, one setting per task")  # fmt: skip
     parser.add_argument("--images", default=None, help=f"comma-separated skimage.data names ({','.join(DEFAULT_IMAGES)})")
+    parser.add_argument("--cbsd432-holdout", default=None, metavar="DIR",
+                        help="instead of --images: natural photos the denoisers never saw, the cbsd432 images held "
+                             "out from their training (benchmarks/denoiser_training.py, seed 0) and not used to "
+                             "validate it (as benchmarks/restoration.py --cbsd432-holdout)")  # fmt: skip
+    parser.add_argument("--limit", type=int, default=None, help="with --cbsd432-holdout: the first N of them (default 8)")
+    parser.add_argument("--gray", action="store_true", help="with --cbsd432-holdout: grey versions (luma)")
     parser.add_argument("--crop", type=int, default=None, help="centre crop size (default 256, 128 with --quick)")
     parser.add_argument("--motion-kernels", type=int, default=None, help="number of motion kernels (default 4)")
     parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {','.join(TASKS)}")
@@ -81,12 +89,34 @@ def parse_args(argv=None):
     return args
 
 
-def load_images(names, crop):
+def holdout_images(folder, limit, gray):
+    """[(name, float32 image)]: the first ``limit`` held-out test photos of cbsd432."""
+    import os
+
+    from skimage.color import rgb2gray
+
+    from kerasgen.restoration import read_image
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from denoiser_training import holdout_files
+
+    # The first 8 held-out images validated the training (best checkpoint): use the other 24.
+    files = holdout_files(folder, 32)[1][8:][:limit]
+    images = [(os.path.splitext(os.path.basename(f))[0], read_image(f)) for f in files]
+    if gray:
+        images = [(name, rgb2gray(image).astype(np.float32)) for name, image in images]
+    return images
+
+
+def load_images(names, crop, holdout=None, limit=8, gray=False):
     from skimage import data, img_as_float32
 
+    if holdout is not None:
+        named = holdout_images(holdout, limit, gray)
+    else:
+        named = [(name, img_as_float32(getattr(data, name)())) for name in names]
     images = []
-    for name in names:
-        image = img_as_float32(getattr(data, name)())
+    for name, image in named:
         if image.ndim == 3 and image.shape[-1] == 4:
             image = image[..., :3]
         height, width = image.shape[:2]
@@ -315,7 +345,7 @@ def main(argv=None):
     args = parse_args(argv)
     from kerasgen import restoration as R
 
-    images = load_images(args.images, args.crop)
+    images = load_images(args.images, args.crop, args.cbsd432_holdout, args.limit or 8, args.gray)
     runner = Runner(load_models(args.model, args.color_model), args.precision)
     rng = np.random.default_rng(args.seed)
     kernels = [("gaussian 9x9 std 1.6", R.gaussian_psf(9, 1.6))]
