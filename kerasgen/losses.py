@@ -1,4 +1,4 @@
-"""Per-example losses for GANs and VAEs (TF-GAN naming).
+"""Per-example losses for GANs, VAEs and restorers (TF-GAN naming).
 
 Every function returns one value per example, shape ``(batch,)``: values are
 averaged over the non-batch axes for the discriminator/generator losses (so a
@@ -18,6 +18,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 import numbers
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -33,6 +34,7 @@ __all__ = [
     "kl_divergence",
     "non_saturating_discriminator_loss",
     "non_saturating_generator_loss",
+    "psnr_loss",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
 ]
@@ -288,3 +290,44 @@ def gradient_penalty(critic_fn, real_images, fake_images, *, epsilon=None, seed=
     # The tiny constant keeps the gradient of sqrt finite at 0.
     norms = ops.sqrt(squared + 1e-12)
     return ops.square(norms - 1.0)
+
+
+PSNR_LOSS_FLOOR = 1e-8
+"""Added to each image's mean squared error in `psnr_loss` (caps it at -80 dB)."""
+
+
+@keras.saving.register_keras_serializable(package="kerasgen")
+def psnr_loss(y_true, y_pred):
+    """Minus the PSNR (dB) of each image, for images in [0, 1].
+
+    ``10 * log10(mse + 1e-8)`` per example, the mean squared error taken over
+    the non-batch axes. Its batch mean is minus the mean PSNR that restoration
+    benchmarks report, so every image counts by its relative error: a patch
+    with little noise weighs as much as a very noisy one (with ``"mse"`` the
+    noisiest patches dominate the gradient, with ``"mae"`` they still weigh
+    more). The ``1e-8`` floor keeps the loss finite on exact results (80 dB).
+    ``kerasgen.recipes.train_unet(loss="psnr")`` uses it.
+
+    Args:
+        y_true: Reference images ``(batch, ...)``.
+        y_pred: Restored images, same shape.
+
+    Returns:
+        Per-example losses in dB, shape ``(batch,)``.
+
+    Raises:
+        ValueError: If the shapes differ or there is no batch axis.
+
+    Example:
+
+    >>> import numpy as np
+    >>> x = np.full((1, 8, 8, 1), 0.5, "float32")
+    >>> round(float(psnr_loss(x, x + 0.1)[0]), 2)  # the image's PSNR is 20 dB
+    -20.0
+    """
+    y_true = _as_float_tensor(y_true, "y_true")
+    y_pred = _as_float_tensor(y_pred, "y_pred")
+    _check_same_shape(y_true, y_pred, "y_true", "y_pred")
+    y_true = ops.cast(y_true, y_pred.dtype)
+    mse = _mean_per_example(ops.square(y_pred - y_true))
+    return 10.0 * ops.log(mse + PSNR_LOSS_FLOOR) / float(np.log(10.0))

@@ -146,7 +146,7 @@ def test_cli_parser_does_not_import_tensorflow(run_python):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
-def test_train_unet_noise_level_input_precision_and_block(tmp_path):
+def test_train_unet_noise_level_input_precision_block_and_loss(tmp_path):
     folder = tmp_path / "clean"
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -155,9 +155,12 @@ def test_train_unet_noise_level_input_precision_and_block(tmp_path):
     out = tmp_path / "run"
     argv = ["train", "unet", "--data", str(folder), "--out", str(out), "--epochs", "1", "--steps-per-epoch", "1"]
     argv += ["--batch-size", "2", "--patch-size", "16", "--depth", "2", "--base-filters", "4"]
-    argv += ["--noise-level-input", "--block", "residual", "--precision", "mixed_bfloat16"]
+    argv += ["--noise-level-input", "--block", "residual", "--precision", "mixed_bfloat16", "--loss", "psnr"]
     assert main(argv) == 0
     model = keras.models.load_model(out / "last.keras")
+    with open(out / "history.csv") as f:
+        row = next(csv.DictReader(f))
+    assert float(row["loss"]) == pytest.approx(-float(row["psnr"]), abs=0.05)  # --loss psnr: minus the PSNR
     assert [x.name for x in model.inputs] == ["images", "noise_sigma"]
     assert any(layer.name.endswith("_res0") for layer in model.layers)
     assert {l.dtype_policy.name for l in model.layers if l.weights} == {"float32"}

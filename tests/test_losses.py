@@ -269,3 +269,39 @@ def test_gaussian_nll_golden():
 def test_vae_loss_validation(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------- restoration loss
+
+
+def test_psnr_loss_is_minus_each_images_psnr():
+    from kerasgen.metrics import psnr
+
+    rng = np.random.default_rng(0)
+    clean = rng.random((3, 8, 8, 1)).astype("float32")
+    noisy = clean + rng.normal(0, [[[[0.01]]], [[[0.05]]], [[[0.2]]]], clean.shape).astype("float32")
+    loss = _np(losses.psnr_loss(clean, noisy))
+    assert loss.shape == (3,)
+    np.testing.assert_allclose(loss, -_np(psnr(clean, noisy)), atol=1e-3)  # (the 1e-8 floor)
+    # Golden: an error of 0.1 everywhere is 20 dB; an exact result is capped at 80 dB.
+    flat = np.full((2, 4, 4, 3), 0.5, "float32")
+    np.testing.assert_allclose(_np(losses.psnr_loss(flat, flat + [[[[0.1]]], [[[0.0]]]])), [-20.0, -80.0], atol=1e-3)
+
+
+def test_psnr_loss_weighs_relative_errors():
+    # Halving an image's error gains 6.02 dB whatever its size: a patch with
+    # little noise pulls as hard as a very noisy one (unlike "mse").
+    clean = np.zeros((2, 4, 4, 1), "float32")
+    error = np.array([0.01, 0.3], "float32").reshape(2, 1, 1, 1) * np.ones_like(clean)
+    gain = _np(losses.psnr_loss(clean, error)) - _np(losses.psnr_loss(clean, error / 2))
+    np.testing.assert_allclose(gain, [20 * math.log10(2)] * 2, atol=3e-3)  # (the 1e-8 floor)
+
+
+def test_psnr_loss_validation_and_serialization():
+    with pytest.raises(ValueError, match="y_true and y_pred must have the same shape"):
+        losses.psnr_loss(np.zeros((2, 4, 4, 1)), np.zeros((2, 4, 4, 3)))
+    with pytest.raises(ValueError, match="must be a tensor"):
+        losses.psnr_loss(None, np.zeros((2, 4)))
+    name = keras.saving.get_registered_name(losses.psnr_loss)
+    assert name == "kerasgen>psnr_loss"
+    assert keras.saving.get_registered_object(name) is losses.psnr_loss

@@ -102,6 +102,30 @@ def test_train_unet_feeds_noise_level_models(tmp_path):
     assert len(history.history["loss"]) == 1
 
 
+@pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
+def test_train_unet_psnr_loss_trains_and_reloads(tmp_path):
+    model = build_unet(depth=1, base_filters=4, noise_level_input=True)
+    before = [w.copy() for w in model.get_weights()]
+    _, history = train_unet(
+        _clean(),
+        tmp_path,
+        model=model,
+        loss="psnr",
+        epochs=1,
+        steps_per_epoch=2,
+        patch_size=8,
+        batch_size=2,
+        jit_compile=False,
+        verbose=0,
+    )
+    # The loss is minus the batch's mean PSNR.
+    assert history.history["loss"][0] == pytest.approx(-history.history["psnr"][0], abs=0.05)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    last = keras.saving.load_model(tmp_path / "last.keras", compile=False)
+    for a, b in zip(last.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

@@ -247,9 +247,12 @@ def _add_unet_options(parser):
         "--block", choices=("plain", "residual"), default=None,
         help="plain U-Net levels (default) or DRUNet-style residual blocks",
     )  # fmt: skip
+    net.add_argument(
+        "--loss", choices=("mae", "mse", "psnr"), default=None,
+        help="mae (default), mse, or psnr: minus each patch's PSNR, so that small noise levels count as much as "
+        "large ones",
+    )  # fmt: skip
     _add_fit_options(parser, default_epochs=50, default_batch=16, default_steps=400, model="unet")
-
-
 
 
 def _check_train_out_dir(out_dir, model, overwrite):
@@ -346,7 +349,7 @@ def _run_train_unet(args, out_dir, common):
     )
     if args.noise_level_input:
         model_kwargs["noise_level_input"] = True
-    kwargs = {**common, **_args.given(args, patch_size="patch_size", sigma_power="sigma_power")}
+    kwargs = {**common, **_args.given(args, patch_size="patch_size", sigma_power="sigma_power", loss="loss")}
     if args.sigma_max is not None:
         kwargs["sigma_range"] = (0.0, args.sigma_max / 255)
     _, history = train_unet(

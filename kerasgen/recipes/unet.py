@@ -23,6 +23,7 @@ from kerasgen.distribution import (
     worker_out_dir,
 )
 from kerasgen.inference import size_multiple
+from kerasgen.losses import psnr_loss
 from kerasgen.metrics import psnr
 from kerasgen.models.unet import build_unet
 from kerasgen.precision import precision_scope, resolve_precision
@@ -32,7 +33,7 @@ from kerasgen.recipes._unet_checkpoints import (
     read_best,
 )
 
-LOSSES = ("mae", "mse")
+LOSSES = ("mae", "mse", "psnr")
 BEST_MODEL = "best.keras"
 LAST_MODEL = "last.keras"
 BACKUP_DIR = "backup"
@@ -121,7 +122,9 @@ def train_unet(
         model_kwargs: Dict of ``build_unet`` arguments when ``model`` is
             ``None``.
         loss: ``"mae"`` (default; sharper results for Gaussian noise
-            training) or ``"mse"``.
+            training), ``"mse"`` or ``"psnr"`` (:func:`kerasgen.losses.psnr_loss`:
+            minus each patch's PSNR, so that patches with little noise count
+            as much as noisy ones).
         learning_rate: Float > 0, or a
             ``keras.optimizers.schedules.LearningRateSchedule``.
         cosine_decay: Bool, for a float ``learning_rate``: cosine decay from
@@ -274,7 +277,7 @@ def train_unet(
     with strategy.scope():
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=schedule),
-            loss=loss,
+            loss=psnr_loss if loss == "psnr" else loss,
             metrics=[psnr],
             jit_compile=jit_compile,
         )
