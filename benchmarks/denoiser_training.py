@@ -125,7 +125,7 @@ def main(argv=None):
     parser.add_argument("--holdout", type=int, default=32)
     parser.add_argument("--val-images", type=int, default=8)
     parser.add_argument("--loss", choices=("mae", "mse", "psnr"), default="mae",
-                        help="mae (default) or psnr (minus each patch's PSNR; the last fine-tuning chunks)")  # fmt: skip
+                        help="mae (default), mse, or psnr (minus each patch's PSNR; the last fine-tuning chunks)")  # fmt: skip
     parser.add_argument("--no-train400", action="store_true")
     parser.add_argument(
         "--half-scale",
