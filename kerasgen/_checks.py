@@ -114,6 +114,19 @@ def check_num_classes(num_classes):
     )
 
 
+def check_keras_model(model, name="model"):
+    """Checks that `model` is a `keras.Model` (imports Keras).
+
+    Raises:
+        TypeError: If it is not.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{name} must be a keras.Model. Received: {name} of type {type(model).__name__}")
+    return model
+
+
 def check_model(name, model):
     """Checks that `model` is a built `keras.Model` (imports Keras).
 
@@ -121,10 +134,7 @@ def check_model(name, model):
         TypeError: If `model` is not a `keras.Model`.
         ValueError: If it is not built.
     """
-    import keras
-
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"{name} must be a keras.Model. Received: {name} of type {type(model).__name__}")
+    check_keras_model(model, name)
     if not model.built:
         raise ValueError(
             f"{name} must be built (its weights created) before it is given "

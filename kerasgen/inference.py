@@ -9,7 +9,7 @@ import numbers
 import keras
 import numpy as np
 
-from kerasgen._checks import check_int
+from kerasgen._checks import check_int, check_keras_model
 from kerasgen._symmetry import ENSEMBLES, check_self_ensemble, flip_rotate
 from kerasgen.layers import PixelUnshuffle
 from kerasgen.precision import check_precision, inference_model
@@ -278,10 +278,7 @@ def size_multiple(model):
     >>> size_multiple(build_unet(depth=3, base_filters=4, pixel_unshuffle=2))
     16
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model. Received: model of type {type(model).__name__}"
-        )
+    check_keras_model(model)
     declared = getattr(model, "size_multiple", None)
     if declared is not None:
         if (
@@ -316,10 +313,7 @@ def _flat_layers(model):
 
 
 def _check_model(model):
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model. Received: model of type {type(model).__name__}"
-        )
+    check_keras_model(model)
     inputs = model.inputs
     if not inputs or len(inputs) > 2 or len(inputs[0].shape) != 4:
         shapes = [tuple(x.shape) for x in inputs or []]

@@ -25,6 +25,8 @@ import weakref
 import keras
 import tensorflow as tf
 
+from kerasgen._checks import check_keras_model
+
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # model -> {policy: (inference copy, weight sync)} for `inference_model`.
 _INFERENCE_COPIES = weakref.WeakKeyDictionary()
@@ -181,7 +183,7 @@ def to_float32(model):
     >>> to_float32(model).layers[-1].dtype_policy.name
     'float32'
     """
-    _check_keras_model(model)
+    check_keras_model(model)
     config = _policy_config(model.get_config(), "float32")
     copy = model.__class__.from_config(config)
     copy.set_weights(model.get_weights())
@@ -227,7 +229,7 @@ def inference_copy(model, precision="auto"):
     >>> fast.get_layer("hidden").compute_dtype, fast.get_layer("out").compute_dtype
     ('bfloat16', 'float32')
     """
-    _check_keras_model(model)
+    check_keras_model(model)
     policy = resolve_precision(precision)
     weighted = [index for index, layer in enumerate(model.layers) if layer.weights]
     config = model.get_config() if policy != "float32" and weighted else {}
@@ -299,13 +301,6 @@ def inference_model(model, precision="auto"):
 
     copies[policy] = (copy, sync)
     return copy
-
-
-def _check_keras_model(model):
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model. Received: model of type {type(model).__name__}"
-        )
 
 
 def _policy_config(config, policy):

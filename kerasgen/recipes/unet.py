@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasgen._checks import check_jit_compile, check_positive_int, check_seed
+from kerasgen._checks import check_jit_compile, check_keras_model, check_positive_int, check_seed
 from kerasgen.data.restoration_pairs import load_clean_images, make_restoration_dataset
 from kerasgen.distribution import (
     get_strategy,
@@ -213,10 +213,8 @@ def train_unet(
             "Pass either model or model_kwargs, not both. "
             f"Received: model={model.name!r}, model_kwargs={model_kwargs!r}"
         )
-    elif not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model. Received: model of type {type(model).__name__}"
-        )
+    else:
+        check_keras_model(model)
     if model_given and precision != "auto" and _policy_name(model) != policy:
         raise ValueError(
             f"The model was built with dtype policy {_policy_name(model)!r} but "
