@@ -119,8 +119,9 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
             transfer function has no negative lobes (Gaussian-like) to
             where the last data step's root-mean-square gain on white noise
             is 0.53, but not below 0.085 (0.10 for
-            ``gaussian_psf(9, 1.6)``; +0.2-0.35 dB measured with Gaussian
-            PSFs of std 1.3-3.0; camera-shake kernels keep 0.23).
+            ``gaussian_psf(9, 1.6)``; +0.2-0.4 dB measured on held-out
+            photos with Gaussian PSFs of std 1.3-2.5; camera-shake kernels
+            keep 0.23).
         self_ensemble: whether iteration ``k`` denoises the image under the
             ``k % 8``-th flip / quarter turn and turns it back (DPIR's
             ``x8``; no extra cost, +0.1-0.4 dB measured).
