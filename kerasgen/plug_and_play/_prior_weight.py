@@ -6,7 +6,8 @@ right value for camera shake and for narrow Gaussian PSFs, but too large for
 wider, smooth PSFs. Measured with the shipped grey denoiser on 8 held-out
 cbsd432 photos (256 x 256, noise 2.55 / 255), PSNR against lambda:
 
-* camera-shake kernels: 0.23 is best; 0.15 loses 1.4-1.7 dB, 0.35 0.2-0.4;
+* camera-shake kernels: 0.23 is best; 0.15 loses 1.4-1.7 dB, 0.19
+  0.15-0.22, 0.27 0.01-0.07, 0.35 0.2-0.4;
 * Gaussian PSFs, std 1.0: 0.23 best (0.1 loses 2.7 dB); std 1.3, 1.6, 2.0,
   2.5, 3.0: best near 0.15, 0.10, 0.085, 0.085, 0.08, gaining +0.24 / +0.31
   / +0.33 / +0.28 / +0.24 dB over 0.23; below about 0.06 every one of them
