@@ -27,6 +27,7 @@ any one frequency; the losses above start near 2.1).
 """
 
 import numpy as np
+from scipy import optimize
 
 from kerasgen.plug_and_play._hqs import PRIOR_WEIGHT
 
@@ -112,10 +113,6 @@ def deblur_prior_weight(otf):
         return high
     if noise_gain(power, low) <= NOISE_GAIN:
         return low
-    for _ in range(40):  # the gain falls as the weight grows; bisect in log scale
-        middle = float(np.sqrt(low * high))
-        if noise_gain(power, middle) > NOISE_GAIN:
-            low = middle
-        else:
-            high = middle
-    return float(np.sqrt(low * high))
+    # The gain falls as the weight grows: one root in between, in log scale.
+    log_weight = optimize.brentq(lambda t: noise_gain(power, np.exp(t)) - NOISE_GAIN, np.log(low), np.log(high))
+    return float(np.exp(log_weight))

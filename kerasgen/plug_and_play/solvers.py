@@ -154,17 +154,17 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     sigma = check_sigma(sigma, allow_none=False)
     precision = check_precision(precision)
     check_choice("mode", mode, BLUR_MODES)
-    # Validates the schedule (any given weight) before the work below.
-    _schedule(iterations, sigma_start, sigma_end, _hqs.PRIOR_WEIGHT if prior_weight is None else prior_weight,
-              sigma, floor=0.0)
+    # Validated before the work below; with prior_weight=None the weights
+    # are redone once the PSF's transfer function is known.
+    sigmas, alphas = _schedule(iterations, sigma_start, sigma_end,
+                               _hqs.PRIOR_WEIGHT if prior_weight is None else prior_weight, sigma, floor=0.0)
     denoise = _hqs.make_denoiser(model, work.shape[-1], precision)
 
     extra = (0, 0) if mode == "wrap" else _extensions(work.shape[:2], 3 * max(psf.shape), 1)
     observed, offset = blurred_extension(work, psf, extra, _PAD_MODES[mode])
     otf = _data_steps.psf_otf(psf, observed.shape[:2], real=True)
     if prior_weight is None:
-        prior_weight = deblur_prior_weight(otf)
-    schedule = _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor=0.0)
+        alphas = _hqs.data_weights(sigmas, sigma, deblur_prior_weight(otf))
     otf_conj_y = np.conj(otf)[..., np.newaxis] * _data_steps.real_fft(observed)
     power = np.abs(otf) ** 2
 
@@ -172,7 +172,7 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
         return _data_steps.deconvolution_step(z, otf_conj_y, power, alpha)
 
     window = _prior_window(offset, work.shape[:2], observed.shape[:2])
-    result = _hqs.run(observed, data_step, denoise, *schedule, self_ensemble=_check_bool(self_ensemble),
+    result = _hqs.run(observed, data_step, denoise, sigmas, alphas, self_ensemble=_check_bool(self_ensemble),
                       window=window)
     result = result[offset[0] : offset[0] + work.shape[0], offset[1] : offset[1] + work.shape[1]]
     return _finish(result, array, layout, clip)
