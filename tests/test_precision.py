@@ -166,3 +166,15 @@ def test_inference_copy_converts_nested_models_but_not_their_inputs():
     assert [layer.compute_dtype for layer in fast.get_layer("inner").layers] == ["bfloat16", "bfloat16"]
     x = np.random.default_rng(0).random((2, 4)).astype("float32")
     np.testing.assert_allclose(fast.predict(x, verbose=0), model.predict(x, verbose=0), atol=0.05)
+
+
+def test_inference_model_traces_its_weight_sync_once_with_the_copy():
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(8)(keras.layers.Dense(8)(inputs))))
+    first = P.inference_model(model, "mixed_bfloat16")
+    _, sync = P._INFERENCE_COPIES[model]["mixed_bfloat16"]
+    assert sync.experimental_get_tracing_count() == 1  # at creation, not on the second call
+    model.layers[2].kernel.assign(np.ones((8, 8), "float32"))
+    second = P.inference_model(model, "mixed_bfloat16")
+    assert second is first and sync.experimental_get_tracing_count() == 1
+    np.testing.assert_array_equal(second.layers[2].kernel.numpy(), np.ones((8, 8), "float32"))
