@@ -148,12 +148,18 @@ def main(argv=None):
     images = read_all(cbsd_train)
     if args.channels == 1 and not args.no_train400:
         images += read_all(holdout_files(os.path.join(args.data_dir, "train400"), 0)[0])
+    halves = []
     if args.half_scale:
-        # (only images whose halves still hold a patch: not train400's 180x180)
-        images += [half_scale(im) for im in images if min(im.shape[:2]) // 2 >= args.patch_size]
+        # (only images whose halves still hold a patch: not train400's 180x180, and none of
+        # cbsd432's 481x321 beyond 160x160 patches)
+        halves = [half_scale(im) for im in images if min(im.shape[:2]) // 2 >= args.patch_size]
+        if not halves:
+            print(f"--half-scale: no image's half holds a {args.patch_size}x{args.patch_size} patch; "
+                  "training without half-scale copies", flush=True)
+    images += halves
     validation = read_all(cbsd_hold[: args.val_images])
-    print(f"training images: {len(images)}, validation images: {len(validation)}, "
-          f"precision: {resolve_precision(args.precision)}", flush=True)
+    print(f"training images: {len(images)} ({len(halves)} of them half-scale copies), "
+          f"validation images: {len(validation)}, precision: {resolve_precision(args.precision)}", flush=True)
 
     model_kwargs = dict(
         depth=args.depth,
