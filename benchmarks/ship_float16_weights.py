@@ -68,8 +68,8 @@ def round_to_float16(source, path):
     """Writes ``source``'s model to ``path`` with its weights rounded to float16 values.
 
     Returns the largest absolute output change (in grey levels) on a noisy
-    ``skimage.data.camera`` crop at sigma 25 (``[image, sigma]`` for a model
-    with a noise-level input).
+    128x128 crop at sigma 25 of ``skimage.data.camera`` (``astronaut`` for a
+    colour model; ``[image, sigma]`` for a model with a noise-level input).
     """
     import keras
     from skimage import data
