@@ -5,8 +5,8 @@ This is the training command of ``unet_denoise_gray`` and ``unet_denoise_color``
 (default ``../shared/data``): ``train400/`` (grey) and ``cbsd432/`` (colour;
 grey versions of it are added to the grey training set). A fixed, seeded set of
 ``--holdout`` cbsd432 images is never trained on: the first ``--val-images`` of
-them validate during training, and ``benchmarks/denoisers.py`` reports on all of
-them.
+them validate during training, and ``benchmarks/restoration.py --cbsd432-holdout``
+reports on the others.
 
 Runs are resumable (``keras.callbacks.BackupAndRestore``): after an interruption
 (a killed process, the end of a session), run the same command again and it
