@@ -76,6 +76,30 @@ def test_bad_arguments(tmp_path):
         restore_folder(tmp_path / "nothing", tmp_path / "out", "tv")
 
 
+def test_output_folder_containing_the_input_folder_never_overwrites_inputs(tmp_path):
+    # out/sub/x.png (input) would be the output of out/sub/sub/x.png.
+    inner = tmp_path / "sub"
+    (inner / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8)).save(inner / "x.png")
+    Image.fromarray((rng.random((16, 16, 3)) * 255).astype(np.uint8)).save(inner / "sub" / "x.png")
+    before = (inner / "x.png").read_bytes()
+    with pytest.raises(ValueError, match=r"'sub/x.png' would overwrite the input 'x.png'"):
+        plan_folder(inner, tmp_path, recursive=True)
+    for overwrite in (False, True):
+        with pytest.raises(ValueError, match="would overwrite the input"):
+            restore_folder(inner, tmp_path, "tv", recursive=True, sigma=0.1, overwrite=overwrite, progress=False)
+    assert (inner / "x.png").read_bytes() == before
+    # A hard link to an input under the output's name is refused too.
+    target = tmp_path / "out"
+    target.mkdir()
+    os.link(inner / "x.png", target / "x.png")
+    with pytest.raises(ValueError, match="would overwrite the input 'x.png'"):
+        plan_folder(inner, target)
+    # Not recursive, the outputs (tmp_path/x.png) are no inputs: allowed.
+    assert [task.relative for task in plan_folder(inner, tmp_path)] == ["x.png"]
+
+
 def test_learned_batches_equal_restore(tmp_path):
     import keras
 

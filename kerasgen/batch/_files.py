@@ -125,7 +125,9 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
 
     Raises:
         ValueError: If two inputs would write the same output (e.g.
-            ``a.bmp`` and ``a.png``).
+            ``a.bmp`` and ``a.png``), or an output would be one of the
+            inputs (e.g. ``output_dir`` contains ``input_dir`` and
+            ``recursive=True``: ``in/sub/x.png`` would go to ``in/x.png``).
     """
     input_dir, output_dir = check_folders(input_dir, output_dir)
     skip = os.path.realpath(output_dir)
@@ -142,6 +144,7 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
                 sources.append(os.path.join(folder, name))
         if not recursive:
             break
+    inputs = {_file_id(source): os.path.relpath(source, input_dir) for source in sources}
     tasks, seen = [], {}
     for source in sorted(sources, key=lambda p: os.path.relpath(p, input_dir)):
         relative = os.path.relpath(source, input_dir)
@@ -155,6 +158,14 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
                 f"{os.path.relpath(target, output_dir)!r}. Rename one of them."
             )
         seen[target] = relative
+        overwritten = inputs.get(_file_id(target))
+        if overwritten is not None:
+            raise ValueError(
+                f"The result of {relative!r} would overwrite the input {overwritten!r}. "
+                "Choose an output folder that does not contain the input folder "
+                f"(or link to its files). Received: input_dir={input_dir!r}, "
+                f"output_dir={output_dir!r}"
+            )
         tasks.append(
             FileTask(source, target, relative, _output_bit_depth(source, target))
         )
@@ -239,6 +250,15 @@ def one_line(error):
     """``"TypeName: first line of the message"``."""
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _file_id(path):
+    """What identifies the file (also through links): inode, else the real path."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return status.st_dev, status.st_ino
 
 
 def _output_bit_depth(source, target):
