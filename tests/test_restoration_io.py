@@ -201,25 +201,133 @@ def test_read_errors_name_the_path(tmp_path):
         read_image(tmp_path / "ok.png", alpha="keep")
 
 
-def _write_png16_rgb(path, pixels):
-    """Minimal 16-bit RGB PNG writer (Pillow cannot write one)."""
+def _write_png16(path, pixels, color_type):
+    """Minimal 16-bit PNG writer (Pillow cannot write 16-bit colour or grey + alpha)."""
     import struct
     import zlib
 
-    height, width, _ = pixels.shape
+    height, width = pixels.shape[:2]
     raw = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in pixels)
 
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def test_16bit_colour_png_is_read_at_8bit_precision_with_a_warning(tmp_path):
     pixels = (np.arange(2 * 3 * 3).reshape(2, 3, 3) * 3001).astype(np.uint16)
-    _write_png16_rgb(tmp_path / "c.png", pixels)
+    _write_png16(tmp_path / "c.png", pixels, color_type=2)
     with pytest.warns(UserWarning, match="16-bit colour PNG.*8-bit precision"):
         image = read_image(tmp_path / "c.png")
     assert image.shape == (2, 3, 3)
     np.testing.assert_allclose(image, pixels / 65535, atol=1 / 255)
+
+
+def test_16bit_min_is_white_tiff_is_inverted(tmp_path):
+    import tifffile
+
+    gray = np.array([[0, 1000], [40000, 65535]], dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "w16.tif", 65535 - gray, photometric="miniswhite")
+    np.testing.assert_allclose(read_image(tmp_path / "w16.tif"), gray / 65535, rtol=1e-6)
+    tifffile.imwrite(tmp_path / "w8.tif", (255 - gray // 257).astype(np.uint8), photometric="miniswhite")
+    np.testing.assert_allclose(read_image(tmp_path / "w8.tif"), gray // 257 / 255, rtol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_png_transparent_colour_key_is_composited_on_white(tmp_path, channels):
+    pixels = np.array([[10, 20], [10, 30]], dtype=np.uint8)
+    key = 10
+    if channels == 3:
+        pixels, key = np.dstack([pixels, pixels + 1, pixels + 2]), (10, 11, 12)
+    Image.fromarray(pixels).save(tmp_path / "x.png", transparency=key)
+    image = read_image(tmp_path / "x.png")
+    assert image.shape == pixels.shape
+    np.testing.assert_array_equal(image[0, 0], 1)
+    np.testing.assert_array_equal(image[1, 0], 1)
+    np.testing.assert_array_equal(image[0, 1], pixels[0, 1] / np.float32(255))
+    np.testing.assert_array_equal(read_image(tmp_path / "x.png", alpha="drop"), pixels / np.float32(255))
+
+
+def test_16bit_gray_png_transparent_colour_key(tmp_path):
+    gray = np.array([[1000, 2000]], dtype=np.uint16)
+    Image.fromarray(gray).save(tmp_path / "x.png", transparency=1000)
+    np.testing.assert_allclose(read_image(tmp_path / "x.png"), [[1, 2000 / 65535]], rtol=1e-6)
+
+
+def test_16bit_gray_alpha_png_gives_gray(tmp_path):
+    pixels = np.array([[[0x8000, 0xFFFF], [0x8000, 0]]], dtype=np.uint16)  # grey opaque, grey transparent
+    _write_png16(tmp_path / "x.png", pixels, color_type=4)
+    with pytest.warns(UserWarning, match="16-bit grey \\+ alpha PNG.*8-bit precision"):
+        image = read_image(tmp_path / "x.png")
+    assert image.shape == (1, 2)
+    np.testing.assert_allclose(image, [[0x80 / 255, 1]])
+
+
+@pytest.mark.parametrize(
+    "threshold, error, match",
+    [
+        (float("nan"), ValueError, "threshold must be a float in \\[0, 1\\). Received: threshold=nan"),
+        (2, ValueError, "Received: threshold=2"),
+        (1, ValueError, "Received: threshold=1"),
+        (-0.5, ValueError, "Received: threshold=-0.5"),
+        ("0.5", TypeError, "Received: threshold='0.5'"),
+    ],
+)
+def test_read_mask_checks_the_threshold(tmp_path, threshold, error, match):
+    from kerasgen.restoration import read_mask
+
+    save_image(tmp_path / "m.png", np.eye(4))
+    with pytest.raises(error, match=match):
+        read_mask(tmp_path / "m.png", threshold=threshold)
+
+
+def test_read_mask_accepts_an_image_shape(tmp_path):
+    from kerasgen.restoration import read_mask
+
+    save_image(tmp_path / "m.png", np.eye(4, 5))
+    mask = read_mask(tmp_path / "m.png", (4, 5, 3))
+    assert mask.shape == (4, 5) and mask.sum() == 4
+    with pytest.raises(ValueError, match=r"image's size \(5, 4\). Received: \(4, 5\)"):
+        read_mask(tmp_path / "m.png", (5, 4))
+    with pytest.raises(ValueError, match=r"shape must be a tuple \(H, W\) or \(H, W, C\). Received: shape=\(4,\)"):
+        read_mask(tmp_path / "m.png", (4,))
+
+
+def test_save_long_file_name(tmp_path):
+    name = "a" * 245 + ".png"  # legal (under 255 bytes), but not with 18 more for the temporary name
+    assert save_image(tmp_path / name, np.zeros((4, 4))) == str(tmp_path / name)
+    np.testing.assert_array_equal(read_image(tmp_path / name), 0)
+    assert _listing(tmp_path) == [name]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_replacing_a_file_keeps_its_permissions(tmp_path):
+    path = tmp_path / "private.png"
+    path.write_bytes(b"old")
+    path.chmod(0o600)
+    save_image(path, np.zeros((4, 4)))
+    assert path.stat().st_mode & 0o777 == 0o600
+    np.testing.assert_array_equal(read_image(path), 0)
+
+
+def test_save_accepts_a_bytes_path(tmp_path):
+    path = os.fsencode(tmp_path / "x.png")
+    assert save_image(path, np.zeros((4, 4))) == str(tmp_path / "x.png")
+    np.testing.assert_array_equal(read_image(path), 0)
+
+
+def test_save_to_a_directory_without_extension_says_so(tmp_path):
+    from kerasgen.restoration.io import check_save_path
+
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IsADirectoryError, match="'.*out': it is a directory"):
+        check_save_path(tmp_path / "out")
+
+
+def test_decompression_bomb_error_gives_kerasgens_limit(tmp_path):
+    Image.fromarray(np.zeros((20, 30), np.uint8)).save(tmp_path / "x.png")
+    # over twice the limit: Pillow refuses by itself, naming twice the limit
+    with pytest.raises(ValueError, match="600 pixels, more than the limit of 100 .*Received: max_pixels=100"):
+        read_image(tmp_path / "x.png", max_pixels=100)

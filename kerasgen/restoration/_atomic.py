@@ -95,14 +95,17 @@ def atomic_path(path, *, name_format=".{base}.{token}.{kind}"):
     The one atomic writer of kerasgen, for files and folders alike: the block
     writes a file or a folder at the temporary path (in the same folder, so
     the rename is atomic); on success it replaces ``path`` (an existing folder
-    is first moved aside, then removed), on failure the temporary file or
-    folder is removed and an existing ``path`` is left (or put back) as it was.
+    is first moved aside, then removed; an existing file's permissions are
+    copied onto the new file), on failure the temporary file or folder is
+    removed and an existing ``path`` is left (or put back) as it was.
 
     Args:
         path: str or path-like destination; its folder must exist.
         name_format: name of the temporary entries, formatted with ``base``
-            (the name of ``path``), ``token`` (12 random hex digits) and ``kind``
-            ("tmp" for the one being written, "old" for a folder moved aside).
+            (the name of ``path``, shortened if needed so that the temporary
+            names fit the file system's limit on name length), ``token``
+            (12 random hex digits) and ``kind`` ("tmp" for the one being
+            written, "old" for a folder moved aside).
 
     Yields:
         The temporary path, a str.
@@ -115,14 +118,15 @@ def atomic_path(path, *, name_format=".{base}.{token}.{kind}"):
     path = os.fspath(path)
     folder, base = os.path.split(os.path.abspath(path))
     token = secrets.token_hex(6)
-    temp = os.path.join(folder, name_format.format(base=base, token=token, kind="tmp"))
-    old = os.path.join(folder, name_format.format(base=base, token=token, kind="old"))
+    temp, old = (os.path.join(folder, name) for name in _temporary_names(folder, base, name_format, token))
     moved_aside = False
     try:
         yield temp
         if os.path.isdir(path) and not os.path.islink(path):
             os.replace(path, old)  # os.replace cannot overwrite a non-empty folder
             moved_aside = True
+        elif os.path.isfile(path) and os.path.isfile(temp):
+            shutil.copymode(path, temp)  # a replaced file keeps its permissions
         os.replace(temp, path)
     except BaseException:
         if os.path.isdir(temp) and not os.path.islink(temp):
@@ -137,14 +141,30 @@ def atomic_path(path, *, name_format=".{base}.{token}.{kind}"):
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _temporary_names(folder, base, name_format, token):
+    """The "tmp" and "old" names of ``atomic_path``, ``base`` cut to fit the folder's NAME_MAX."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows) or no answer
+        limit = -1
+    if limit <= 0:
+        limit = 255
+    while True:
+        names = [name_format.format(base=base, token=token, kind=kind) for kind in ("tmp", "old")]
+        if len(base) <= 1 or max(len(os.fsencode(name)) for name in names) <= limit:
+            return names
+        base = base[:-1]
+
+
 @contextlib.contextmanager
 def atomic_output(path):
     r"""Opens a binary temporary file that replaces ``path`` on success.
 
     The temporary file lives in the same folder (so ``os.replace`` is atomic)
     and is removed if the block raises: ``path`` is either left untouched or
-    fully written, never half-written. The file gets the usual permissions
-    (0o666 minus the umask).
+    fully written, never half-written. A new file gets the usual permissions
+    (0o666 minus the umask); a replaced file keeps its own (the temporary
+    file is readable by its owner only until then).
 
     Args:
         path: str or path-like output path.
@@ -163,9 +183,10 @@ def atomic_output(path):
     ...     f.write(b"method,psnr\n")
     """
     path = check_output_path(path)
+    mode = 0o600 if os.path.isfile(path) else 0o666  # atomic_path copies the old mode at the end
     with atomic_path(path) as temp:
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
         except PermissionError as error:
             raise PermissionError(f"Cannot write to {path!r}: {error.strerror}.") from None
         with os.fdopen(fd, "wb") as file:

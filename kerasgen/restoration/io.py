@@ -3,6 +3,7 @@
 import contextlib
 import io
 import os
+import re
 import warnings
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from kerasgen.restoration._atomic import atomic_output, check_output_path
 from kerasgen.restoration._checks import (
     check_choice,
+    check_float,
     check_int,
     check_pixel_count,
     resolve_max_pixels,
@@ -92,9 +94,11 @@ def read_image(path, *, alpha="composite", max_pixels=None):
 def _read_tiff(path, max_pixels):
     """Reads the first page of a gray / RGB TIFF with tifffile (keeps 16-bit colour).
 
-    Returns None (so that Pillow reads the file) for other photometric
-    interpretations (palette, CMYK, YCbCr, min-is-white...) or on failure.
-    Refuses, before decoding, a page declaring more than ``max_pixels`` pixels.
+    8- and 16-bit min-is-white gray pages are inverted (Pillow leaves 16-bit
+    ones as they are stored, a negative). Returns None (so that Pillow reads
+    the file) for other photometric interpretations (palette, CMYK, YCbCr,
+    other min-is-white pages...) or on failure. Refuses, before decoding, a
+    page declaring more than ``max_pixels`` pixels.
     """
     import tifffile
 
@@ -110,9 +114,17 @@ def _read_tiff(path, max_pixels):
             return None
         check_pixel_count(height, width, path, max_pixels)
         try:
-            if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
+            min_is_white = page.photometric == tifffile.PHOTOMETRIC.MINISWHITE
+            if min_is_white:
+                dtype = np.dtype(page.dtype)
+                if not (dtype in (np.uint8, np.uint16) and page.samplesperpixel == 1
+                        and page.bitspersample == 8 * dtype.itemsize):  # fmt: skip
+                    return None
+            elif page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
                 return None
             array = page.asarray()
+            if min_is_white:
+                return np.iinfo(array.dtype).max - array
             if array.ndim == 3 and page.axes.startswith("S"):  # planar: samples first
                 array = np.moveaxis(array, 0, -1)
             return array
@@ -142,16 +154,23 @@ def _read_with_pillow(path, max_pixels):
             with Image.open(path) as image:
                 width, height = image.size
                 check_pixel_count(height, width, path, max_pixels)  # before decoding
-                if image.format == "PNG" and image.mode in ("RGB", "RGBA") and _is_16bit(image):
-                    _warn_16bit_colour_png(path)
+                raw_mode = _raw_mode(image)
+                if image.format == "PNG" and raw_mode.endswith(";16B") and image.mode in ("RGB", "RGBA"):
+                    _warn_16bit_png(path, raw_mode, "transparency" in image.info)
                 image = ImageOps.exif_transpose(image)
                 image.load()
-                return _pillow_to_array(image)
+                return _pillow_to_array(image, raw_mode)
     except UnidentifiedImageError:
         raise ValueError(f"Cannot read image {path!r}: not a recognised image file.") from None
     except Image.DecompressionBombError as error:
+        # Pillow refuses more than twice its limit by itself, naming twice the limit.
+        declared = re.search(r"\((\d+) pixels\)", str(error))
         raise ValueError(
-            f"Cannot read image {path!r}: {error} Pass a larger max_pixels= to read it."
+            f"Cannot read image {path!r}: it declares {declared[1] if declared else 'more'} pixels, "
+            f"more than the limit of {max_pixels} (protection against decompression bombs). "
+            "If the file is trusted, pass a larger max_pixels= to read_image, or raise the limit "
+            "for every reader with PIL.Image.MAX_IMAGE_PIXELS = N (None turns it off). "
+            f"Received: max_pixels={max_pixels!r}"
         ) from None
     except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, ValueError) and str(error).startswith("Cannot read image"):
@@ -159,21 +178,26 @@ def _read_with_pillow(path, max_pixels):
         raise ValueError(f"Cannot read image {path!r}: corrupt or unsupported file ({error}).") from None
 
 
-def _is_16bit(image):
-    """Whether an opened, not yet loaded, Pillow image stores 16-bit samples."""
-    return any(str(tile.args).endswith(";16B") for tile in getattr(image, "tile", None) or ())
+def _raw_mode(image):
+    """How an opened, not yet loaded, Pillow image stores its samples (e.g. "LA;16B"), or ""."""
+    tiles = getattr(image, "tile", None) or ()
+    raw_mode = tiles[0].args if tiles else None
+    return raw_mode if isinstance(raw_mode, str) else ""
 
 
-def _warn_16bit_colour_png(path):
+def _warn_16bit_png(path, raw_mode, colour_key):
+    kind = "grey + alpha" if raw_mode.startswith("LA") else "colour"
+    key = " and matches its transparent colour (tRNS) on 8-bit values" if colour_key else ""
     warnings.warn(
-        f"{path!r} is a 16-bit colour PNG; Pillow reads it at 8-bit precision. "
+        f"{path!r} is a 16-bit {kind} PNG; Pillow reads it at 8-bit precision{key}. "
         "Save it as a 16-bit TIFF to keep full precision.",
         stacklevel=4,
     )
 
 
-def _pillow_to_array(image):
+def _pillow_to_array(image, raw_mode=""):
     mode = image.mode
+    colour_key = image.info.get("transparency") if mode in ("1", "L", "I;16", "RGB") else None
     if mode in ("P", "PA"):
         has_alpha = mode == "PA" or "transparency" in image.info
         image = image.convert("RGBA" if has_alpha else "RGB")
@@ -190,7 +214,24 @@ def _pillow_to_array(image):
         if array.size and (array.min() < 0 or array.max() > 65535):
             raise ValueError(f"32-bit integer image with values outside [0, 65535] (mode {image.mode!r}).")
         array = array.astype(np.uint16)
+    if raw_mode == "LA;16B":  # Pillow opens 16-bit grey + alpha PNGs as RGBA
+        array = array[..., [0, 3]]
+    if isinstance(colour_key, (int, tuple)):
+        array = _add_colour_key_alpha(array, colour_key, raw_mode)
     return array
+
+
+def _add_colour_key_alpha(array, colour_key, raw_mode):
+    """Appends an alpha channel, 0 where a pixel has the PNG ``tRNS`` colour ``colour_key``."""
+    colour_key = np.asarray(colour_key, dtype=np.int64)
+    if raw_mode in ("L;2", "L;4"):  # the key is a raw sample, the pixels are scaled to 0-255
+        colour_key = colour_key * 255 // (2 ** int(raw_mode[-1]) - 1)
+    elif raw_mode == "RGB;16B":  # Pillow keeps the high byte of 16-bit samples
+        colour_key = colour_key >> 8
+    pixels = array.reshape(*array.shape[:2], -1)
+    transparent = (pixels == colour_key).all(axis=-1, keepdims=True)
+    alpha = np.where(transparent, 0, np.iinfo(array.dtype).max).astype(array.dtype)
+    return np.concatenate([pixels, alpha], axis=-1)
 
 
 def _to_float_image(array, alpha):
@@ -231,27 +272,42 @@ def read_mask(path, shape=None, *, threshold=0.5):
     Args:
         path: str or path-like file path of a grey or colour image (colour
             masks are averaged over their channels; alpha is dropped).
-        shape: the expected (H, W) of the mask, e.g. ``image.shape[:2]`` of
-            the image to inpaint, or None for any size.
-        threshold: pixels brighter than this (in [0, 1]) are missing.
+        shape: the expected size of the mask, (H, W) or an image shape
+            (H, W, C) whose first two entries are used, e.g. ``image.shape``
+            of the image to inpaint; or None for any size.
+        threshold: pixels brighter than this are missing, a float in [0, 1)
+            (1 would mark none).
 
     Returns:
         bool array (H, W), True = missing pixel, as ``inpaint`` expects.
 
     Raises:
-        ValueError: the mask does not have the expected shape, or the file
-            is not a readable image.
+        TypeError: if ``threshold`` is not a real number.
+        ValueError: the mask does not have the expected shape, ``shape`` is
+            not (H, W) or (H, W, C), ``threshold`` is not in [0, 1), or the
+            file is not a readable image.
 
     Example:
 
-    >>> mask = read_mask("mask.png", image.shape[:2])  # doctest: +SKIP
+    >>> mask = read_mask("mask.png", image.shape)  # doctest: +SKIP
     >>> filled = inpaint(image, mask)  # doctest: +SKIP
     """
+    threshold = check_float(
+        "threshold", threshold, minimum=0, maximum=1, open_maximum=True, expected="a float in [0, 1)"
+    )
+    if shape is not None:
+        try:
+            size = tuple(check_int("shape entries", n, minimum=1) for n in shape)
+        except TypeError:
+            size = ()
+        if len(size) not in (2, 3):
+            raise ValueError(f"shape must be a tuple (H, W) or (H, W, C). Received: shape={shape!r}")
+        shape = size[:2]
     mask = read_image(path, alpha="drop")
     if mask.ndim == 3:
         mask = mask.mean(axis=-1)
-    if shape is not None and mask.shape != tuple(shape):
-        raise ValueError(f"the mask {path!r} must have the image's size {tuple(shape)}. Received: {mask.shape}")
+    if shape is not None and mask.shape != shape:
+        raise ValueError(f"the mask {path!r} must have the image's size {shape}. Received: {mask.shape}")
     return mask > threshold
 
 
@@ -261,7 +317,7 @@ def check_save_path(path, *, bit_depth=8):
     Useful before a long computation whose result will be saved.
 
     Args:
-        path: str or path-like output path.
+        path: str, bytes or path-like output path.
         bit_depth: 8 or 16, as for ``save_image``.
 
     Returns:
@@ -270,9 +326,12 @@ def check_save_path(path, *, bit_depth=8):
     Raises:
         ValueError: unsupported extension or bit depth for that format.
         FileNotFoundError: if the output folder does not exist.
-        IsADirectoryError: if ``path`` is a directory.
+        IsADirectoryError: if ``path`` is a directory (checked first).
+        PermissionError: if the output folder is not writable.
     """
-    path = os.fspath(path)
+    path = os.fsdecode(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"Cannot write to {path!r}: it is a directory.")
     extension = os.path.splitext(path)[1].lower()
     if extension not in _SAVE_FORMATS:
         raise ValueError(
@@ -299,7 +358,8 @@ def save_image(path, image, *, bit_depth=8, quality=95, channel_axis=None):
     file. Nothing is written when the input is rejected.
 
     Args:
-        path: str or path-like output path; its folder must exist.
+        path: str, bytes or path-like output path; its folder must exist. An
+            existing file is replaced and keeps its permissions.
         image: float array in [0, 1] of shape (H, W), (H, W, 1) or (H, W, 3).
             Out-of-range values (e.g. from denoising) must be clipped first,
             e.g. ``np.clip(image, 0, 1)``.
@@ -315,6 +375,7 @@ def save_image(path, image, *, bit_depth=8, quality=95, channel_axis=None):
             or values outside [0, 1].
         FileNotFoundError: if the output folder does not exist.
         IsADirectoryError: if ``path`` is a directory.
+        PermissionError: if the output folder is not writable.
 
     Example:
 
