@@ -13,6 +13,11 @@ from kerasgen._checks import check_int, check_keras_model
 from kerasgen._symmetry import ENSEMBLES, check_self_ensemble, flip_rotate
 from kerasgen.layers import PixelUnshuffle
 from kerasgen.precision import check_precision, inference_model
+from kerasgen.restoration._validation import check_image, check_sigma
+
+# Default minimum overlap of neighbouring tiles (lowered to fit a model with
+# a fixed input size).
+_DEFAULT_OVERLAP = 32
 
 
 def restore(
@@ -20,7 +25,7 @@ def restore(
     model=None,
     *,
     tile=None,
-    overlap=32,
+    overlap=None,
     sigma=None,
     batch_size=4,
     self_ensemble=1,
@@ -48,7 +53,7 @@ def restore(
     ``tile=512`` for multi-megapixel photos.
 
     A model with fixed input height and width is always run by tiles of that
-    size.
+    size (with ``overlap=None``, the overlap is lowered to fit them).
 
     ``self_ensemble=K`` (geometric self-ensemble, as in DnCNN / DRUNet's
     "x8") runs the model on ``K`` flipped / rotated copies of the image,
@@ -59,12 +64,15 @@ def restore(
     three equal channels and the mean of the output channels is returned; a
     colour image given to a 1-channel model is restored one channel at a time
     (each channel's noise level estimated separately when ``sigma`` is
-    ``None``).
+    ``None``). Images with other channel counts (RGBA, 2 channels, a
+    channels-first array read as channels-last) are refused by the shipped
+    and 1-channel models.
 
     Args:
         image: Float numpy array ``(H, W)`` (gray) or ``(H, W, C)``, values
             nominally in ``[0, 1]`` (noisy values slightly out of range are
-            fine); finite.
+            fine); finite. With ``model=None`` or a 1-channel model, ``C`` is
+            1 or 3.
         model: A ``keras.Model`` mapping ``(batch, H, W, C)`` images to images
             of the same shape; with two inputs, the second is the noise
             standard deviation ``(batch, 1)`` (``noise_level_input=True``).
@@ -73,13 +81,15 @@ def restore(
             (see :func:`kerasgen.pretrained.load_denoiser`).
         tile: ``None`` (whole image at once) or int > ``2 * overlap``.
         overlap: Int >= 0, minimum overlap between neighbouring tiles.
+            ``None`` (default): 32, lowered for a model with a fixed input
+            size ``S`` to the largest that fits, ``(S - 1) // 2``.
         sigma: Noise standard deviation in image units (e.g. ``25 / 255``),
             in ``[0, 1]``, for a model with a noise-level input: a larger
             value smooths more, a smaller one keeps more detail. ``None``:
             estimated with
             :func:`kerasgen.restoration.estimate_noise_sigma` (Liu et al.'s
-            weak-texture estimator). Must be ``None`` for a model without
-            that input.
+            weak-texture estimator; 0 for a constant image). Must be
+            ``None`` for a model without that input.
         batch_size: Int >= 1, tiles per model call.
         self_ensemble: 1 (default, off), 2, 4 or 8: the number of
             flips / rotations of the image averaged.
@@ -99,9 +109,11 @@ def restore(
 
     Raises:
         ValueError: If the image is not a finite float array of rank 2 or 3,
-            its channels do not match the model, ``tile``/``overlap``/
+            its channels do not match the model (or are not 1 or 3 for the
+            shipped or a 1-channel model), ``tile``/``overlap``/
             ``sigma``/``batch_size``/``self_ensemble``/``precision`` is
-            invalid, or ``model`` does not take 4-D images.
+            invalid, the noise level estimated with ``sigma=None`` is not a
+            valid sigma, or ``model`` does not take 4-D images.
         TypeError: If ``image`` is not a numpy array, ``model`` not a
             ``keras.Model``, or ``tile``/``overlap``/``batch_size``/
             ``channel_axis`` not an int.
@@ -139,6 +151,12 @@ def restore(
     image_input, has_sigma_input = _check_model(model)
     model_channels = image_input.shape[-1]
     fixed_size = tuple(image_input.shape[1:3])
+    if model_channels == 1 and work.shape[-1] not in (1, 3):
+        # Refused as kerasgen.restoration refuses it (hints for RGBA and
+        # channels-first arrays), not restored channel by channel.
+        check_image(image, channel_axis=None if channel_axis % 3 == 2 else channel_axis)
+    if overlap is None:
+        overlap = min([_DEFAULT_OVERLAP] + [(size - 1) // 2 for size in fixed_size if size is not None])
     options = dict(
         tile=tile, overlap=overlap, sigma=sigma, batch_size=batch_size,
         self_ensemble=self_ensemble, precision=precision,
@@ -362,7 +380,7 @@ def _check_sigma(sigma, has_sigma_input, work, gray):
     if sigma is None:
         from kerasgen.restoration.noise_level import estimate
 
-        return estimate(work[..., 0] if gray else work)
+        return _check_estimated_sigma(estimate(work[..., 0] if gray else work))
     if (
         isinstance(sigma, bool)
         or not isinstance(sigma, numbers.Real)
@@ -381,15 +399,31 @@ def _check_sigma(sigma, has_sigma_input, work, gray):
     return float(sigma)
 
 
+def _check_estimated_sigma(sigma):
+    """The noise level estimated for ``sigma=None``, checked like a given one.
+
+    Raises:
+        ValueError: If it is not a valid sigma (e.g. NaN), saying that it was
+            estimated and how to give it instead.
+    """
+    try:
+        return check_sigma(sigma, allow_none=False)
+    except ValueError as error:
+        raise ValueError(
+            f"The noise level estimated from the image (sigma=None) is not usable ({error}). "
+            "Pass the noise level with sigma= (image units, e.g. 25 / 255)."
+        ) from None
+
+
 def _reflect_pad(image, pads):
     """Pads bottom/right by mirror reflection (repeated for tiny images)."""
     pad_h, pad_w = pads
     if pad_h == 0 and pad_w == 0:
         return image
-    # numpy repeats the reflection when the pad is wider than the image; a
-    # single row/column has nothing to reflect, so it is repeated instead.
-    mode = "reflect" if min(image.shape[:2]) > 1 else "edge"
-    return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
+    # numpy repeats the reflection when the pad is wider than the image, and
+    # repeats an axis of a single row/column (nothing to reflect) instead,
+    # per axis: as the exported serving graph pads.
+    return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect")
 
 
 def _tile_starts(length, size, overlap, multiple):

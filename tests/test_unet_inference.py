@@ -156,3 +156,46 @@ def test_restore_invalid_sigma_and_types_raise():
         restore([[0.0]], model, sigma=0.1)
     with pytest.raises(TypeError, match="model must be a keras.Model"):
         restore(np.zeros((8, 8), "float32"), "unet")
+
+
+def test_restore_refuses_an_estimated_sigma_that_is_not_valid(monkeypatch):
+    # e.g. NaN from an estimator on a degenerate image: never fed to the model.
+    import kerasgen.restoration.noise_level as noise_level
+
+    monkeypatch.setattr(noise_level, "estimate", lambda *args, **kwargs: float("nan"))
+    model = build_unet(depth=1, base_filters=2, noise_level_input=True)
+    with pytest.raises(ValueError, match=r"estimated from the image \(sigma=None\).*finite.*Pass the noise level with sigma="):
+        restore(np.zeros((16, 16), "float32"), model)
+
+
+@pytest.mark.parametrize(
+    "shape, kwargs, match",
+    [
+        ((3, 16, 16), {}, "For a channels-first array pass channel_axis=0"),
+        ((16, 16, 4), {}, "Drop or composite the alpha channel"),
+        ((4, 16, 16), {"channel_axis": 0}, "Drop or composite the alpha channel"),
+        ((16, 16, 2), {}, "its channel axis has 2 channels"),
+    ],
+)
+def test_restore_refuses_other_channel_counts_for_a_grey_model(gray_model, shape, kwargs, match):
+    # Not restored channel by channel (the alpha channel "denoised", a
+    # channels-first array run as 3-pixel-high images).
+    with pytest.raises(ValueError, match=match):
+        restore(_image(shape), gray_model, **kwargs)
+
+
+def test_restore_fixed_size_model_lowers_the_default_overlap():
+    model = build_unet((32, 32, 1), depth=2, base_filters=4)
+    image = _image((37, 53))
+    np.testing.assert_array_equal(restore(image, model), restore(image, model, overlap=15))
+    with pytest.raises(ValueError, match="larger than 2 \\* overlap"):
+        restore(image, model, overlap=16)  # given, so not lowered
+
+
+def test_restore_pads_a_single_row_by_reflecting_along_its_width():
+    # Per axis, as the exported serving graph pads (reflect_pad_to_multiple).
+    from kerasgen.inference import _reflect_pad
+
+    row = np.arange(5, dtype="float32").reshape(1, 5, 1)
+    np.testing.assert_array_equal(_reflect_pad(row, (3, 3))[..., 0], [[0, 1, 2, 3, 4, 3, 2, 1]] * 4)
+    np.testing.assert_array_equal(_reflect_pad(row.transpose(1, 0, 2), (3, 3))[:, :, 0].T, [[0, 1, 2, 3, 4, 3, 2, 1]] * 4)
