@@ -10,7 +10,7 @@ from kerasgen.restoration._validation import check_image
 
 
 def repair_unet(
-    image, *, channel_axis=None, model=None, tile=None, overlap=32, sigma=None, self_ensemble=1, **method_kwargs
+    image, *, channel_axis=None, model=None, tile=None, overlap=None, sigma=None, self_ensemble=1, **method_kwargs
 ):
     """`repair_image(image, "unet", ...)`: the U-Net denoiser of `kerasgen.restore`.
 
@@ -20,7 +20,8 @@ def repair_unet(
         model: a Keras restorer, or None for the shipped denoiser matching
             the image's channels.
         tile: tile size in pixels, or None for the whole image at once.
-        overlap: tile overlap in pixels.
+        overlap: tile overlap in pixels; None: as `kerasgen.restore` (32,
+            lowered to fit a model with a fixed input size).
         sigma: noise level in image units, or None to estimate it.
         self_ensemble: 1, 2, 4 or 8 flips / rotations averaged (see
             `kerasgen.restore`).
@@ -72,8 +73,8 @@ def repair_pnp(
         scale: int >= 2, for super-resolution.
         sigma: noise standard deviation of `image` in image units; None
             estimates it for deblurring
-            (`kerasgen.restoration.estimate_noise_sigma`) and means 0 for
-            inpainting and super-resolution.
+            (`kerasgen.restoration.estimate_noise_sigma`, 0 for a constant
+            image) and means 0 for inpainting and super-resolution.
         model: the denoiser used as the prior (None: the shipped one for the
             image's channels); see `kerasgen.plug_and_play.deblur`.
         **method_kwargs: passed to the plug-and-play function (e.g.
@@ -83,8 +84,9 @@ def repair_pnp(
         The restored float32 image, clipped to [0, 1].
 
     Raises:
-        ValueError: none or several of `psf`, `mask`, `scale`, or invalid
-            arguments.
+        ValueError: none or several of `psf`, `mask`, `scale`, invalid
+            arguments, or a noise level estimated with ``sigma=None`` that is
+            not a valid sigma (the message says to pass ``sigma=``).
     """
     given = [name for name, value in (("psf", psf), ("mask", mask), ("scale", scale)) if value is not None]
     if len(given) != 1:
@@ -99,9 +101,10 @@ def repair_pnp(
     options = dict(model=model, channel_axis=channel_axis, **method_kwargs)
     if psf is not None:
         if sigma is None:
+            from kerasgen.inference import _check_estimated_sigma
             from kerasgen.restoration.noise_level import estimate_noise_sigma
 
-            sigma = estimate_noise_sigma(image, channel_axis=channel_axis)
+            sigma = _check_estimated_sigma(estimate_noise_sigma(image, channel_axis=channel_axis))
         return plug_and_play.deblur(image, psf, sigma=sigma, **options)
     sigma = 0.0 if sigma is None else sigma
     if mask is not None:

@@ -448,6 +448,41 @@ def test_keras_model_without_noise_input_is_refused():
         deblur(np.zeros((16, 16)), R.gaussian_psf(3, 1), sigma=0.01, model=build_unet(depth=1, base_filters=4))
 
 
+@pytest.mark.parametrize(("filters", "padding"), [(3, "same"), (1, "valid")])
+def test_keras_model_with_wrong_output_shape_is_refused(filters, padding):
+    # 1 -> 3 channels kept channel 0 silently; a shrinking model gave numpy errors.
+    import keras
+
+    images, sigma = keras.Input((None, None, 1)), keras.Input((1,))
+    model = keras.Model([images, sigma], keras.layers.Conv2D(filters, 3, padding=padding)(images))
+    image, mask = np.full((16, 16), 0.5), np.eye(16, dtype=bool)
+    match = r"must return images of its input shape.*output shape \(1, 1[46], 1[46], [13]\) for input shape \(1, 16, 16, 1\)"
+    with pytest.raises(ValueError, match=match):
+        inpaint(image, mask, model=model, iterations=1)
+    with pytest.raises(ValueError, match="must return images of its input shape"):
+        deblur(image, R.gaussian_psf(3, 1), sigma=0.01, model=model, iterations=1)
+
+
+def test_range_check_switch_reaches_plug_and_play():
+    import kerasgen
+
+    image, mask = np.full((16, 16), 100.0), np.eye(16, dtype=bool)
+    previous = kerasgen.set_range_check(False)
+    try:
+        filled = inpaint(image, mask, model=identity, iterations=1, clip=False)
+    finally:
+        kerasgen.set_range_check(previous)
+    np.testing.assert_allclose(filled, 100.0, rtol=1e-6)
+
+
+def test_repair_pnp_refuses_an_estimated_sigma_that_is_not_valid(monkeypatch):
+    import kerasgen.restoration.noise_level as noise_level
+
+    monkeypatch.setattr(noise_level, "estimate_noise_sigma", lambda *args, **kwargs: float("nan"))
+    with pytest.raises(ValueError, match=r"estimated from the image \(sigma=None\).*Pass the noise level with sigma="):
+        R.repair_image(np.full((16, 16), 0.5), "pnp", psf=R.gaussian_psf(3, 1), model=identity)
+
+
 def test_keras_model_with_wrong_channels_is_refused():
     from kerasgen.models import build_unet
 
@@ -514,7 +549,7 @@ def test_bad_sigma_is_refused(sigma, error):
     ("image", "match"),
     [
         (np.zeros((16, 16), np.uint8), "floating-point"),
-        (np.full((16, 16), 255.0), r"values in \[0, 1\].*max=255"),
+        (np.full((16, 16), 255.0), r"expected in \[0, 1\]: divide 8-bit data by 255.*set_range_check.*max=255"),
         (np.full((16, 16), np.nan), "finite"),
         (np.zeros((16, 16, 4)), "4 channels"),
     ],

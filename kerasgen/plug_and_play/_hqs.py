@@ -171,6 +171,11 @@ class _KerasDenoiser:
         batch = np.moveaxis(batch, -1, 0)[..., np.newaxis] if self.per_channel else batch[np.newaxis]
         levels = np.full((len(batch), 1), sigma, np.float32)
         output = np.asarray(self.model.predict_on_batch([batch, levels]), np.float64)
+        if output.shape != batch.shape:
+            raise ValueError(
+                "The model must return images of its input shape. Received: "
+                f"output shape {output.shape} for input shape {batch.shape}"
+            )
         output = np.moveaxis(output[..., 0], 0, -1) if self.per_channel else output[0]
         return np.clip(output[:height, :width], 0.0, 1.0)
 

@@ -138,8 +138,11 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
         The deblurred float32 image, shape of `image`.
 
     Raises:
-        ValueError: invalid image, PSF (not 2-D, negative, not summing to 1,
-            larger than the image), sigma, mode, schedule or model.
+        ValueError: invalid image (also one with values clearly outside
+            [0, 1], e.g. 0-255, unless `kerasgen.set_range_check` turned
+            the check off), PSF (not 2-D, negative, not summing to 1, larger
+            than the image), sigma, mode, schedule or model (also a Keras
+            model whose output shape is not its input shape).
         TypeError: wrong argument types (e.g. a non-integer `iterations`).
 
     Example:
@@ -222,8 +225,8 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
         of `image`.
 
     Raises:
-        ValueError: invalid image, scale, PSF, sigma, mode, schedule, init or
-            model.
+        ValueError: invalid image (see `deblur`), scale, PSF, sigma, mode,
+            schedule, init or model (see `deblur`).
         TypeError: a non-integer `scale` or `iterations`.
 
     Example:
@@ -314,8 +317,9 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATION
         The float32 inpainted image, shape of `image`.
 
     Raises:
-        ValueError: invalid image, mask (shape, dtype, values, or every
-            pixel missing), sigma, schedule, init or model.
+        ValueError: invalid image (see `deblur`), mask (shape, dtype,
+            values, or every pixel missing), sigma, schedule, init or model
+            (see `deblur`).
 
     Example:
 
@@ -355,13 +359,9 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATION
 
 def _check_input(image, channel_axis):
     """Validated image: (canonical array, layout, float64 (H, W, C) copy)."""
-    array, layout = check_image(image, channel_axis=channel_axis)
-    low, high = float(array.min()), float(array.max())
-    if low < -1 or high > 2:
-        raise ValueError(
-            "Expected image values in [0, 1] (noisy values slightly outside are fine); divide "
-            f"8-bit data by 255. Received: image with min={low:g}, max={high:g}"
-        )
+    # Values clearly outside [0, 1] (e.g. 0-255) are refused, unless
+    # kerasgen.set_range_check(False) turned the check off.
+    array, layout = check_image(image, channel_axis=channel_axis, check_range=True)
     work = array.astype(np.float64)
     return array, layout, work if work.ndim == 3 else work[..., np.newaxis]
 
