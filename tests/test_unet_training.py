@@ -143,6 +143,21 @@ def test_train_unet_invalid_arguments_raise(tmp_path, kwargs, match):
         train_unet(_clean(), tmp_path, **{"patch_size": 16, **kwargs})
 
 
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"sigma_range": (0, 55)}, r"sigma_range must be .*<= 1.*divide by 255.*Received: sigma_range=\(0, 55\)"),
+        ({"sigma_range": (0.5, 0.1)}, r"sigma_range must be a pair \(low, high\)"),
+        ({"validation_data": _clean(), "validation_sigma": 25}, r"validation_sigma must be <= 1.*divide by 255"),
+    ],
+)
+def test_train_unet_refuses_noise_levels_in_8_bit_units(tmp_path, kwargs, match):
+    small = dict(epochs=1, steps_per_epoch=1, patch_size=16, batch_size=2, verbose=0,
+                 model_kwargs=dict(depth=1, base_filters=2), precision="float32")  # fmt: skip
+    with pytest.raises(ValueError, match=match):
+        train_unet(_clean(), tmp_path, **small, **kwargs)
+
+
 def test_train_unet_checks_the_model_against_the_data(tmp_path):
     rgb = build_unet((None, None, 3), depth=1, base_filters=2)
     with pytest.raises(ValueError, match="takes 3-channel images but channels=1"):

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasgen._checks import check_jit_compile, check_keras_model, check_positive_int, check_seed
+from kerasgen._checks import check_interval, check_jit_compile, check_keras_model, check_positive_int, check_seed
 from kerasgen.data.restoration_pairs import load_clean_images, make_restoration_dataset
 from kerasgen.distribution import (
     get_strategy,
@@ -32,6 +32,7 @@ from kerasgen.recipes._unet_checkpoints import (
     InferenceCheckpoint,
     read_best,
 )
+from kerasgen.restoration._validation import check_sigma
 
 LOSSES = ("mae", "mse", "psnr")
 BEST_MODEL = "best.keras"
@@ -107,8 +108,9 @@ def train_unet(
         patch_size: Int, side of the training patches; a multiple of the
             model's size multiple (``2**depth * pixel_unshuffle``).
         batch_size: Int >= 1, patches per batch.
-        sigma_range: ``(low, high)`` noise standard deviation (image units)
-            for ``degradation="gaussian"``.
+        sigma_range: ``(low, high)`` noise standard deviation in image
+            units (``0 <= low <= high <= 1``; e.g. ``(0, 55 / 255)`` for 0 to
+            55 grey levels) for ``degradation="gaussian"``.
         sigma_power: Float > 0, how sigma is drawn in ``sigma_range``: 1
             uniformly, above 1 with more small values (see
             ``make_restoration_dataset``).
@@ -134,7 +136,8 @@ def train_unet(
             They are centre-cropped to a common size (a multiple of the size
             multiple) and degraded once (seeded; Gaussian noise of
             ``validation_sigma`` for ``"gaussian"``).
-        validation_sigma: Noise standard deviation of the validation pairs.
+        validation_sigma: Noise standard deviation of the validation pairs,
+            in image units (in ``[0, 1]``, e.g. ``25 / 255``).
         channels: 1 or 3.
         seed: Int or ``None``. Seeds ``keras.utils.set_random_seed`` (weights
             of a built model) and the data pipeline.
@@ -167,7 +170,9 @@ def train_unet(
 
     Raises:
         ValueError: If an argument is invalid (e.g. ``patch_size`` not a
-            multiple of the model's size multiple, unknown ``loss``).
+            multiple of the model's size multiple, unknown ``loss``, a
+            ``sigma_range`` or ``validation_sigma`` above 1, as in 8-bit
+            grey levels).
 
     Example:
 
@@ -187,6 +192,9 @@ def train_unet(
             f"cosine_decay must be a bool. Received: cosine_decay={cosine_decay!r}"
         )
     schedule = _learning_rate(learning_rate, cosine_decay, epochs * steps_per_epoch)
+    _check_sigma_range(sigma_range)
+    if validation_data is not None:
+        check_sigma(validation_sigma, name="validation_sigma", allow_none=False)
     seed = check_seed(seed)
     if not isinstance(out_dir, (str, os.PathLike)):
         raise TypeError(
@@ -379,6 +387,18 @@ def _validation_pairs(
         channels=channels,
         with_noise_level=with_noise_level,
     ).cache()
+
+
+def _check_sigma_range(sigma_range):
+    """Refuses a noise range not within [0, 1] (e.g. in 8-bit grey levels)."""
+    low, high = check_interval("sigma_range", sigma_range, 0.0, math.inf)
+    if high > 1:
+        raise ValueError(
+            "sigma_range must be a pair (low, high) with 0 <= low <= high <= 1. It is in image "
+            "units ([0, 1] scale): for noise levels in 8-bit grey levels divide by 255 (e.g. "
+            f"(0, 55) -> (0, 55 / 255)). Received: sigma_range={sigma_range!r}"
+        )
+    return low, high
 
 
 def _learning_rate(learning_rate, cosine_decay, total_steps):
