@@ -40,12 +40,18 @@ def psnr(y_true, y_pred):
     batch mean. Registered as ``"kerasgen>psnr"``, so saved models reload.
 
     Args:
-        y_true: Reference images ``(batch, H, W, C)`` in [0, 1].
-        y_pred: Restored images, same shape.
+        y_true: Reference images ``(batch, H, W, C)`` in [0, 1], float.
+        y_pred: Restored images, same shape, float.
 
     Returns:
         A float tensor ``(batch,)`` of PSNR values in dB (inf for identical
         images).
+
+    Raises:
+        ValueError: If ``y_true`` or ``y_pred`` has an integer or bool dtype
+            (e.g. uint8 0-255 images: their PSNR against [0, 1] images would
+            be meaningless; convert them with
+            ``tf.image.convert_image_dtype(images, tf.float32)``).
 
     Example:
 
@@ -54,8 +60,7 @@ def psnr(y_true, y_pred):
     >>> round(float(psnr(x, x + 0.1)[0]), 2)
     20.0
     """
-    y_pred = tf.convert_to_tensor(y_pred)
-    y_true = tf.cast(y_true, y_pred.dtype)
+    y_true, y_pred = _float_images(y_true, y_pred)
     return tf.image.psnr(y_true, y_pred, max_val=1.0)
 
 
@@ -70,11 +75,19 @@ def ssim(y_true, y_pred):
     metric function, registered as ``"kerasgen>ssim"``.
 
     Args:
-        y_true: Reference images ``(batch, H, W, C)`` in [0, 1].
-        y_pred: Restored images, same shape.
+        y_true: Reference images ``(batch, H, W, C)`` in [0, 1], float, at
+            least 11x11.
+        y_pred: Restored images, same shape, float.
 
     Returns:
         A float tensor ``(batch,)`` of SSIM values in [-1, 1].
+
+    Raises:
+        ValueError: If ``y_true`` or ``y_pred`` has an integer or bool dtype
+            (convert them with ``tf.image.convert_image_dtype(images,
+            tf.float32)``), or the images are known to be smaller than 11x11
+            (an ``InvalidArgumentError`` with the same message when the size
+            is only known when the metric runs).
 
     Example:
 
@@ -83,6 +96,24 @@ def ssim(y_true, y_pred):
     >>> float(ssim(x, x)[0])
     1.0
     """
-    y_pred = tf.convert_to_tensor(y_pred)
-    y_true = tf.cast(y_true, y_pred.dtype)
+    y_true, y_pred = _float_images(y_true, y_pred)
+    message = "ssim needs images of at least 11x11 pixels (its Gaussian window is 11x11)"
+    size = y_pred.shape[-3:-1]
+    if any(side is not None and side < 11 for side in size):
+        raise ValueError(f"{message}. Received: images of shape {tuple(y_pred.shape)}")
+    if None in size:
+        tf.debugging.assert_greater_equal(tf.shape(y_pred)[-3:-1], 11, message=message)
     return tf.image.ssim(y_true, y_pred, max_val=1.0)
+
+
+def _float_images(y_true, y_pred):
+    """``y_true`` cast to the float dtype of ``y_pred``; integer images refused."""
+    y_true, y_pred = tf.convert_to_tensor(y_true), tf.convert_to_tensor(y_pred)
+    for name, images in (("y_true", y_true), ("y_pred", y_pred)):
+        if not images.dtype.is_floating:
+            raise ValueError(
+                f"{name} must be float images in [0, 1]: convert integer images with "
+                "tf.image.convert_image_dtype(images, tf.float32) (uint8 0-255 -> [0, 1]). "
+                f"Received: {name}.dtype={images.dtype.name}"
+            )
+    return tf.cast(y_true, y_pred.dtype), y_pred

@@ -301,6 +301,27 @@ def test_ssim_matches_skimage(image_pair):
     np.testing.assert_allclose(ssim(clean, clean).numpy(), [1.0, 1.0], atol=1e-6)
 
 
+@pytest.mark.parametrize("metric", [psnr, ssim])
+def test_psnr_and_ssim_refuse_integer_images(image_pair, metric):
+    # uint8 targets were cast without rescaling: psnr about -44 dB, no error.
+    clean, noisy = image_pair
+    as_uint8 = (clean * 255).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"y_true must be float images in \[0, 1\].*convert_image_dtype.*dtype=uint8"):
+        metric(as_uint8, noisy)
+    with pytest.raises(ValueError, match=r"y_pred must be float.*dtype=int32"):
+        metric(clean, as_uint8.astype(np.int32))
+
+
+def test_ssim_refuses_images_smaller_than_its_window():
+    small = np.zeros((2, 8, 12, 1), "float32")
+    with pytest.raises(ValueError, match=r"at least 11x11.*Received: images of shape \(2, 8, 12, 1\)"):
+        ssim(small, small)
+    spec = tf.TensorSpec((None, None, None, 1), tf.float32)
+    graph = tf.function(ssim, input_signature=[spec, spec])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at least 11x11"):
+        graph(small, small)
+
+
 @pytest.mark.slow
 def test_metrics_compile_save_and_reload(tmp_path, image_pair):
     clean, noisy = image_pair
