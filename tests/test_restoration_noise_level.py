@@ -1,5 +1,7 @@
 """Noise level estimation (kerasgen.restoration.noise_level)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from skimage import data, img_as_float
@@ -87,3 +89,27 @@ def test_bad_input_is_refused(kwargs, error, match):
 
 def test_methods_are_listed():
     assert NOISE_ESTIMATORS == ("weak_texture", "wavelet")
+
+
+@pytest.mark.parametrize("method", NOISE_ESTIMATORS)
+@pytest.mark.parametrize("shape", [(1, 1), (3, 40), (64, 64), (32, 32, 3)])
+@pytest.mark.parametrize("value", [0.0, 0.3])
+def test_constant_images_have_no_noise(method, shape, value):
+    # Was NaN (all-zero wavelet detail) or ~1e-33, for images of any size.
+    assert estimate_noise_sigma(np.full(shape, value), method=method) == 0.0
+
+
+@pytest.mark.parametrize("shape", [(1, 40), (40, 1), (16, 4), (7, 64), (5, 5, 3)])
+def test_images_too_small_to_estimate_from_are_refused(shape):
+    noisy = 0.5 + np.random.default_rng(0).normal(0, 0.1, shape)  # a 1 x 40 strip was estimated 2e-17
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no skimage "If this is a color image" warning either
+        with pytest.raises(ValueError, match=r"smaller than 8 pixels in a side: give it with sigma=.*Received: image size"):
+            estimate_noise_sigma(noisy)
+
+
+def test_small_images_estimate_without_warnings():
+    noisy = 0.5 + np.random.default_rng(0).normal(0, 0.1, (8, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert 0.05 < estimate_noise_sigma(noisy) < 0.2

@@ -30,6 +30,8 @@ at 2 / 5 / 15.
 """
 
 import functools
+import math
+import warnings
 
 import numpy as np
 
@@ -48,6 +50,10 @@ _MAX_PATCHES = 40_000
 # Images with fewer patches (under about 70 x 70) get the wavelet estimate;
 # a round keeps at least this many (the weakest, if fewer pass).
 _MIN_PATCHES = 4_000
+# Smallest side the noise level is estimated from: the wavelet estimate
+# needs diagonal detail in both directions (it is ~0 for a one-pixel-thin
+# image), and already varies by about 25% from one 8 x 8 image to another.
+_MIN_SIDE = 8
 
 
 def estimate_noise_sigma(image, *, method="weak_texture", channel_axis=None):
@@ -62,13 +68,16 @@ def estimate_noise_sigma(image, *, method="weak_texture", channel_axis=None):
         channel_axis: keyword-only; see ``kerasgen.restoration.denoise``.
 
     Returns:
-        The estimated sigma in image units ([0, 1] scale), a float; for an
-        RGB image the mean of the channels' estimates.
+        The estimated sigma in image units ([0, 1] scale), a finite float
+        >= 0; for an RGB image the mean of the channels' estimates. 0 for a
+        constant image (of any size) or one without any diagonal detail.
 
     Raises:
         ValueError: invalid image (also one clearly outside [0, 1], e.g. on
             the 0-255 scale, whose estimate would be 255 times too large for
-            the denoisers) or method.
+            the denoisers) or method, or a non-constant image smaller than
+            8 pixels in a side (too small to estimate from: give the noise
+            level with ``sigma=`` to the function that needs it).
 
     Example:
 
@@ -85,12 +94,39 @@ def estimate_noise_sigma(image, *, method="weak_texture", channel_axis=None):
 
 def estimate(array, method="weak_texture"):
     """`estimate_noise_sigma` of a validated (H, W) or (H, W, C) array."""
-    if method == "wavelet":
-        from skimage.restoration import estimate_sigma
-
-        return float(estimate_sigma(array, average_sigmas=True, channel_axis=-1 if array.ndim == 3 else None))
+    if array.min() == array.max():  # constant: no noise (also a 1 x 1 image)
+        return 0.0
+    height, width = array.shape[:2]
+    if min(height, width) < _MIN_SIDE:
+        raise ValueError(
+            f"The noise level cannot be estimated from an image smaller than {_MIN_SIDE} "
+            f"pixels in a side: give it with sigma= (image units, e.g. sigma=25 / 255). "
+            f"Received: image size ({height}, {width})"
+        )
     channels = array[..., np.newaxis] if array.ndim == 2 else array
-    return float(np.mean([_weak_texture_sigma(channels[..., c]) for c in range(channels.shape[-1])]))
+    estimator = _wavelet_sigma if method == "wavelet" else _weak_texture_sigma
+    sigma = float(np.mean([estimator(channels[..., c]) for c in range(channels.shape[-1])]))
+    if not math.isfinite(sigma):  # not expected for finite images: never pass NaN on
+        raise ValueError(
+            "The noise level estimated from the image is not finite: give it with "
+            f"sigma= (image units, e.g. sigma=25 / 255). Received: estimate={sigma!r}"
+        )
+    return sigma
+
+
+def _wavelet_sigma(channel):
+    """skimage's wavelet estimate for one (H, W) channel; 0 without diagonal detail."""
+    from skimage.restoration import estimate_sigma
+
+    with warnings.catch_warnings():
+        # The channel is grey by construction: skimage's "If this is a color
+        # image" warning (last axis <= 4) does not apply; a median over no
+        # non-zero coefficient (noiseless data) warns and gives NaN.
+        warnings.filterwarnings("ignore", message="image is size", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Mean of empty slice", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
+        sigma = float(estimate_sigma(channel, channel_axis=None))
+    return 0.0 if math.isnan(sigma) else sigma
 
 
 def _weak_texture_sigma(channel):
@@ -101,7 +137,7 @@ def _weak_texture_sigma(channel):
     height, width = channel.shape
     positions = max(height - _PATCH + 1, 0) * max(width - _PATCH + 1, 0)
     if positions < _MIN_PATCHES:
-        return estimate(channel, "wavelet")
+        return _wavelet_sigma(channel)
     stride = max(1, int(np.ceil(np.sqrt(positions / _MAX_PATCHES))))
     patches = np.lib.stride_tricks.sliding_window_view(channel, (_PATCH, _PATCH))[::stride, ::stride]
     patches = patches.reshape(-1, _PATCH * _PATCH)
