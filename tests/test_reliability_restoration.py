@@ -53,6 +53,18 @@ def test_range_check_can_be_turned_off_per_call_and_globally(clean):
     assert kerasgen.range_check_enabled()
 
 
+def test_range_check_switch_accepts_numpy_bools():
+    previous = kerasgen.set_range_check(np.False_)
+    try:
+        assert not kerasgen.range_check_enabled()
+        assert kerasgen.set_range_check(np.True_) is False
+        assert kerasgen.range_check_enabled()
+    finally:
+        kerasgen.set_range_check(previous)
+    with pytest.raises(TypeError, match="enabled must be a bool. Received: enabled=1"):
+        kerasgen.set_range_check(1)
+
+
 def test_environment_variable_turns_the_check_off(monkeypatch):
     monkeypatch.setenv("KERASGEN_RANGE_CHECK", "0")
     check_data_range(np.array([0.0, 255.0]))
@@ -82,6 +94,18 @@ def test_psf_not_summing_to_1_is_normalised_with_a_warning(clean, method):
         result = R.deblur(blurred, psf * 10, method, sigma=0.01)
     np.testing.assert_allclose(result, expected, atol=1e-5)
     assert abs(result.mean() - clean.mean()) < 0.05  # not 10x darker
+
+
+def test_bm3d_deblurs_gray_stored_as_rgb_as_gray(clean):
+    bm3d = pytest.importorskip("bm3d")
+    profile = bm3d.BM3DProfile()
+    profile.num_threads = 1  # bit-identical runs
+    psf = R.gaussian_psf(5, 1.0)
+    blurred = R.add_gaussian_noise(R.blur(clean[:32, :32], psf), 0.005, seed=0)
+    expected = R.deblur(blurred, psf, "bm3d", sigma=0.005, profile=profile)
+    restored = R.deblur(np.stack([blurred] * 3, axis=-1), psf, "bm3d", sigma=0.005, profile=profile)
+    for c in range(3):  # the opponent-space path was 16 dB worse than gray (and than its input)
+        np.testing.assert_array_equal(restored[..., c], expected)
 
 
 # ------------------------------------------------------------ bilateral borders

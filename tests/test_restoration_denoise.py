@@ -119,3 +119,37 @@ def test_bm3d_rejects_too_small_images_instead_of_crashing(shape):
     pytest.importorskip("bm3d")
     with pytest.raises(ValueError, match=r"BM3D needs an image at least 8 pixels.*Received: image size"):
         denoise(np.zeros(shape), "bm3d", SIGMA)
+
+
+@pytest.mark.parametrize("method", ["nl_means", "bilateral"])
+@pytest.mark.parametrize("shape", [(1, 32, 3), (1, 32), (1, 32, 1), (32, 1), (1, 1)])
+def test_a_side_of_1_keeps_the_shape(method, shape):
+    # skimage squeezes singleton axes away: (1, 32, 3) came back (32, 3, 1).
+    image = 0.5 + np.random.default_rng(0).normal(0, 0.05, shape)
+    restored = denoise(image, method, 0.05)
+    assert restored.shape == shape
+    assert np.isfinite(restored).all()
+
+
+def test_bm3d_gray_stored_as_rgb_is_denoised_as_gray(gray):
+    bm3d = pytest.importorskip("bm3d")
+    profile = bm3d.BM3DProfile()
+    profile.num_threads = 1  # bit-identical runs
+    noisy = add_gaussian_noise(gray[:32, :32], SIGMA, seed=0)
+    restored = denoise(np.stack([noisy] * 3, axis=-1), "bm3d", SIGMA, profile=profile)
+    expected = denoise(noisy, "bm3d", SIGMA, profile=profile)
+    for c in range(3):  # bm3d_rgb was told sigma / sqrt(3): 10 dB worse on camera
+        np.testing.assert_array_equal(restored[..., c], expected)
+
+
+@pytest.mark.parametrize("name", ["sigma_psd", "z"])
+def test_keyword_set_by_denoise_is_refused_by_name(gray, name):
+    with pytest.raises(TypeError, match=rf"denoise sets {name} itself for method='bm3d'.*Received: {name}=0.1"):
+        denoise(gray, "bm3d", SIGMA, **{name: 0.1})
+
+
+def test_sigma_none_on_a_tiny_image(gray):
+    # A constant image has no noise (was NaN for 1 x 1); too thin to estimate: say sigma=.
+    np.testing.assert_array_equal(denoise(np.full((1, 1), 0.5), "tv"), [[0.5]])
+    with pytest.raises(ValueError, match=r"smaller than 8 pixels in a side: give it with sigma=.*\(1, 40\)"):
+        denoise(gray[:1, :40], "tv")

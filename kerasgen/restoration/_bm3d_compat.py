@@ -70,6 +70,22 @@ _OPPONENT = numpy.array([[1 / 3, 1 / 3, 1 / 3], [0.5, 0, -0.5], [0.25, -0.5, 0.2
 _OPPONENT_INVERSE = numpy.array([[1, 1, 2 / 3], [1, 0, -4 / 3], [1, -1, 2 / 3]])
 
 
+def is_gray_rgb(image):
+    """Whether an (H, W, 3) image holds three identical channels (gray as RGB).
+
+    Its noise is the same in the three channels, so the BM3D methods
+    restore it as gray (one channel) rather than in the opponent colour
+    space, which assumes independent channel noise.
+
+    Args:
+        image: (H, W, 3) array.
+
+    Returns:
+        True if the three channels are equal.
+    """
+    return bool((image[..., 1:] == image[..., :1]).all())
+
+
 def has_constant_opponent_channel(image):
     """Whether ``bm3d.rgb_to(image, "opp")`` would divide by zero (e.g. gray RGB).
 

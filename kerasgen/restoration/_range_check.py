@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from kerasgen.restoration._checks import check_value_range
+from kerasgen.restoration._checks import check_bool, check_value_range
 
 RANGE_CHECK_ENV = "KERASGEN_RANGE_CHECK"
 _range_check_enabled = [True]
@@ -27,7 +27,7 @@ def set_range_check(enabled):
     ``KERASGEN_RANGE_CHECK=0`` turns it off for a whole process too.
 
     Args:
-        enabled: Bool, whether the check runs.
+        enabled: Bool (Python or numpy), whether the check runs.
 
     Returns:
         The previous setting (a bool).
@@ -42,8 +42,7 @@ def set_range_check(enabled):
     >>> kerasgen.set_range_check(previous)
     False
     """
-    if not isinstance(enabled, bool):
-        raise TypeError(f"enabled must be a bool. Received: enabled={enabled!r}")
+    enabled = check_bool("enabled", enabled)
     previous = range_check_enabled()
     _range_check_enabled[0] = enabled
     return previous

@@ -36,7 +36,8 @@ def deblur(
       inverse + BM3D, then regularised Wiener inverse + BM3D Wiener stage;
       needs ``pip install "kerasgen[bm3d]"``). Best quality. RGB images are
       deblurred per channel in BM3D's opponent colour space (bm3d 4.0.3's
-      own multichannel path fails).
+      own multichannel path fails); a gray image stored as RGB (three
+      identical channels) is deblurred as gray and copied to the three.
     - ``"wiener"``: ``skimage.restoration.wiener`` with
       ``balance=30 * sigma ** 2`` (override with ``balance=``).
     - ``"richardson_lucy"``: Richardson-Lucy as
@@ -141,6 +142,11 @@ def _bm3d(array, psf, sigma, **kwargs):
     if array.ndim == 2:
         # bm3d 4.0.3 mis-broadcasts 2-D input; a (H, W, 1) image works.
         return _bm3d_compat.bm3d_deblurring(array[..., np.newaxis], sigma, psf, **kwargs)
+    if _bm3d_compat.is_gray_rgb(array):
+        # Gray stored as RGB: the noise is the same in the three channels,
+        # so the opponent transform's sigma / sqrt(3) would be wrong.
+        gray = _bm3d_compat.bm3d_deblurring(array[..., :1], sigma, psf, **kwargs)
+        return np.repeat(gray.reshape(array.shape[:2] + (1,)), 3, axis=-1)
     # Per channel in BM3D's opponent colour space (bm3d's multichannel
     # deblurring fails: it passes the whole pilot estimate to each channel).
     opponent, low, span, noise_scale, varying = _bm3d_compat.to_opponent(array)

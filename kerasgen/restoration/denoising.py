@@ -1,11 +1,16 @@
 """Classical denoising: BM3D, non-local means, total variation, wavelets, bilateral."""
 
+import numpy as np
+
 from kerasgen.restoration import _bm3d_compat
 from kerasgen.restoration._checks import check_choice
 from kerasgen.restoration._validation import check_image, check_sigma
 from kerasgen.restoration.noise_level import estimate
 
 DENOISE_METHODS = ("bm3d", "nl_means", "tv", "wavelet", "bilateral")
+# Keyword arguments that denoise passes to the method itself (from its own
+# arguments): given again in method_kwargs they would be passed twice.
+_SET_BY_DENOISE = {"bm3d": ("z", "sigma_psd")}
 
 
 def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=True, **method_kwargs):
@@ -17,9 +22,12 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=
       ``pip install "kerasgen[bm3d]"``). Gray: exactly
       ``bm3d.bm3d(image, sigma_psd=sigma)``; RGB: ``bm3d.bm3d_rgb``. Best
       quality, slowest (about 10 s for 512 x 512 gray on 2 cores). Needs
-      images larger than 8 x 8. RGB images whose opponent colour channels
-      are constant (e.g. gray stored as RGB), on which ``bm3d_rgb`` returns
-      NaN, go through the same colour transform with a guard.
+      images larger than 8 x 8. A gray image stored as RGB (three identical
+      channels) is denoised as gray (``bm3d_rgb`` would be told a noise
+      level sqrt(3) too small) and copied to the three channels; other RGB
+      images whose opponent colour channels are constant, on which
+      ``bm3d_rgb`` returns NaN, go through the same colour transform with a
+      guard.
     - ``"nl_means"``: ``skimage.restoration.denoise_nl_means``, fast mode,
       ``patch_size=7, patch_distance=9, h=0.7 * sigma``.
     - ``"tv"``: ``denoise_tv_chambolle`` with ``weight=sigma``, run to
@@ -32,7 +40,8 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=
 
     ``method_kwargs`` override these settings and are passed to the
     underlying function (e.g. ``profile="refilter"`` for BM3D,
-    ``patch_distance=11`` for NL-means).
+    ``patch_distance=11`` for NL-means); BM3D's ``z`` and ``sigma_psd`` are
+    set from ``image`` and ``sigma``.
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3); values may lie
@@ -40,7 +49,8 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=
         method: one of ``DENOISE_METHODS``.
         sigma: noise standard deviation in image units ([0, 1] scale, 25
             grey levels is 25 / 255). None estimates it with
-            ``estimate_noise_sigma``. 0 returns a copy of the image.
+            ``estimate_noise_sigma`` (images under 8 pixels in a side need
+            it given, unless constant). 0 returns a copy of the image.
         channel_axis: keyword-only. None (default) treats (H, W) as gray and
             (H, W, 3) as RGB (channels last); give the axis for other
             layouts, e.g. ``channel_axis=0`` for a (3, H, W) array.
@@ -56,8 +66,11 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=
         The float dtype is the one the method returns (float64 for BM3D).
 
     Raises:
-        ValueError: invalid image, method or sigma, or an image clearly
-            outside [0, 1] (see ``check_range``).
+        ValueError: invalid image, method or sigma, an image clearly
+            outside [0, 1] (see ``check_range``), or ``sigma=None`` for an
+            image too small to estimate it from.
+        TypeError: a ``method_kwargs`` entry that ``denoise`` sets itself
+            (BM3D's ``z`` and ``sigma_psd``).
         ImportError: ``method="bm3d"`` without the ``bm3d`` package.
 
     Example:
@@ -69,6 +82,12 @@ def denoise(image, method="bm3d", sigma=None, *, channel_axis=None, check_range=
     """
     array, layout = check_image(image, channel_axis=channel_axis, check_range=check_range)
     check_choice("method", method, DENOISE_METHODS)
+    for name in _SET_BY_DENOISE.get(method, ()):
+        if name in method_kwargs:
+            raise TypeError(
+                f"denoise sets {name} itself for method={method!r} (from its image and "
+                f"sigma arguments); pass the noise level as sigma=. Received: {name}={method_kwargs[name]!r}"
+            )
     sigma = check_sigma(sigma)
     if sigma is None:
         sigma = estimate(array)
@@ -83,6 +102,13 @@ def _bm3d(array, sigma, **kwargs):
     _bm3d_compat.check_bm3d_size(array.shape)
     if array.ndim == 2:
         return bm3d.bm3d(array, sigma_psd=sigma, **kwargs)
+    if _bm3d_compat.is_gray_rgb(array):
+        # The noise is the same in the three channels, not independent as
+        # bm3d_rgb assumes (it would take the luminance noise for sigma /
+        # sqrt(3)): denoise one channel as gray.
+        kwargs.pop("colorspace", None)
+        gray = bm3d.bm3d(array[..., 0], sigma_psd=sigma, **kwargs)
+        return np.repeat(gray[..., np.newaxis], 3, axis=-1)
     if not _bm3d_compat.has_constant_opponent_channel(array):
         return bm3d.bm3d_rgb(array, sigma, **kwargs)
     # bm3d_rgb would divide by zero (NaN output), e.g. on a noiseless gray
@@ -101,7 +127,8 @@ def _nl_means(array, sigma, **kwargs):
 
     settings = {"patch_size": 7, "patch_distance": 9, "h": 0.7 * sigma, "sigma": sigma, "fast_mode": True}
     settings.update(kwargs)
-    return denoise_nl_means(array, channel_axis=-1 if array.ndim == 3 else None, **settings)
+    result = denoise_nl_means(array, channel_axis=-1 if array.ndim == 3 else None, **settings)
+    return result.reshape(array.shape)  # skimage squeezes a side of 1 away
 
 
 def _tv(array, sigma, **kwargs):
@@ -143,7 +170,8 @@ def _bilateral(array, sigma, **kwargs):
     # the pixels near the border towards black.
     settings.setdefault("mode", "edge")
     settings.update(kwargs)
-    return denoise_bilateral(array, channel_axis=-1 if rgb else None, **settings)
+    result = denoise_bilateral(array, channel_axis=-1 if rgb else None, **settings)
+    return result.reshape(array.shape)  # skimage squeezes a side of 1 away
 
 
 _DENOISERS = {
