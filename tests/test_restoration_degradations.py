@@ -152,5 +152,54 @@ def test_noise_argument_errors(image, kwargs, match):
 def test_argument_type_errors(image):
     with pytest.raises(TypeError, match=r"sigma must be a float \(a real number\)\. Received: sigma='0.1'"):
         add_gaussian_noise(image, "0.1")
-    with pytest.raises(TypeError, match="seed must be an integer. Received: seed=1.5"):
+    with pytest.raises(TypeError, match="seed must be an int or None. Received: seed=1.5"):
         add_gaussian_noise(image, 0.1, seed=1.5)
+
+
+@pytest.mark.parametrize(
+    "degrade",
+    [
+        lambda x: add_gaussian_noise(x, 25 / 255, seed=0),  # 0.1 grey levels of noise instead of 25
+        lambda x: add_salt_and_pepper(x, 0.2, seed=0),  # "salt" 1.0 in an image whose max is 255
+        lambda x: jpeg_compress(x, 30),  # came back all white
+    ],
+    ids=["gaussian", "salt_and_pepper", "jpeg"],
+)
+def test_0_255_images_are_refused_unless_the_check_is_off(image, degrade):
+    import kerasgen
+
+    with pytest.raises(ValueError, match=r"far outside the expected range.*image / 255.0"):
+        degrade(image * 255)
+    previous = kerasgen.set_range_check(False)
+    try:
+        assert degrade(image * 255).shape == image.shape
+    finally:
+        kerasgen.set_range_check(previous)
+
+
+def test_poisson_peak_too_large_for_numpy_is_refused_with_the_range(image):
+    # Was numpy's bare "lam value too large".
+    with pytest.raises(ValueError, match=r"peak must be <= 1e\+18\. The allowed range is \(0, 1e18\].*Received: peak=1e\+20"):
+        add_poisson_noise(image, 1e20, seed=0)
+    assert add_poisson_noise(image, 1e18, seed=0).shape == image.shape
+
+
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        (-1, ValueError, r"seed must be an int in \[0, 2\*\*32 - 1\] or None. Received: seed=-1"),
+        (2**32, ValueError, r"seed must be an int in \[0, 2\*\*32 - 1\] or None. Received: seed=4294967296"),
+        (True, TypeError, "seed must be an int or None. Received: seed=True"),
+        (np.True_, TypeError, "seed must be an int or None"),
+    ],
+)
+def test_seed_range(image, seed, error, match):
+    with pytest.raises(error, match=match):
+        add_gaussian_noise(image, 0.1, seed=seed)
+
+
+def test_numpy_int_seeds_are_accepted(image):
+    np.testing.assert_array_equal(
+        add_gaussian_noise(image, 0.1, seed=np.int64(3)), add_gaussian_noise(image, 0.1, seed=3)
+    )
+    assert add_gaussian_noise(image, 0.1, seed=2**32 - 1).shape == image.shape

@@ -17,6 +17,7 @@ from kerasgen.restoration import (
     repair_image,
     ssim,
 )
+from kerasgen.restoration._checks import check_interval, check_seed, check_value_range
 
 GOOD = np.zeros((16, 16))
 
@@ -73,11 +74,55 @@ def test_bad_images_are_rejected_clearly(function, image, match):
         (lambda: psnr(GOOD, np.zeros((16, 17))), ValueError, r"same shape.*\(16, 16\).*\(16, 17\)"),
         (lambda: ssim(np.zeros((5, 5)), np.zeros((5, 5))), ValueError, "at least 11 x 11"),
         (lambda: psnr(GOOD, np.full((16, 16), np.nan)), ValueError, "restored must contain only finite"),
+        # 0-255 references: psnr gave 0 dB for a one-grey-level error.
+        (lambda: psnr(GOOD + 200, GOOD + 201), ValueError, r"clean has values far outside.*image / 255.0"),
+        (lambda: ssim(GOOD + 200, GOOD + 100), ValueError, r"clean has values far outside.*image / 255.0"),
+        # Ints too large for a float raised OverflowError.
+        (lambda: denoise(GOOD, "tv", 10**400), ValueError, r"sigma must be <= 1\..*Received: sigma=1000"),
+        (lambda: gaussian_psf(5, 10**400), ValueError, r"std must be finite\. Received: std=1000"),
+        (lambda: gaussian_psf(5, -(10**400)), ValueError, r"std must be > 0\. Received: std=-1000"),
+        # Was "Received: values in [nan, nan]".
+        (lambda: inpaint(GOOD, np.full((16, 16), np.nan)), ValueError, r"only 0 and 1.*Received: 256 other value\(s\), e.g. nan"),
     ],
 )
 def test_bad_arguments_are_rejected_clearly(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_metrics_score_a_restored_image_however_far_out_of_range():
+    assert psnr(GOOD, GOOD + 100) == pytest.approx(-40.0)
+
+
+def test_interval_checks_refuse_huge_ints_clearly():
+    with pytest.raises(ValueError, match=r"sigma_range must be a pair \(low, high\)"):
+        check_interval("sigma_range", (0, 10**400), 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"value_range must be a pair \(lo, hi\)"):
+        check_value_range((0, 10**400))
+
+
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        (-1, ValueError, r"in \[0, 2\*\*32 - 1\] or None. Received: seed=-1"),
+        (2**32, ValueError, r"Received: seed=4294967296"),
+        (2**70, ValueError, r"Received: seed=1180591620717411303424"),
+        (np.int64(-3), ValueError, r"Received: seed=np.int64\(-3\)"),
+        (True, TypeError, r"seed must be an int or None. Received: seed=True"),
+        (np.bool_(False), TypeError, r"seed must be an int or None"),
+        (1.0, TypeError, r"seed must be an int or None. Received: seed=1.0"),
+    ],
+)
+def test_check_seed_refuses(seed, error, match):
+    with pytest.raises(error, match=match):
+        check_seed(seed)
+
+
+def test_check_seed_accepts_numpy_ints_and_the_full_32_bit_range():
+    assert check_seed(None) is None
+    for seed in (0, np.int64(3), np.uint32(2**32 - 1), 2**32 - 1):
+        value = check_seed(seed)
+        assert value == seed and type(value) is int
 
 
 def test_metrics_values():

@@ -15,6 +15,10 @@ import os
 
 import numpy as np
 
+# Seeds are unsigned 32-bit ints: the range of numpy's legacy seeding and of
+# keras.random.SeedGenerator on every backend.
+MAX_SEED = 2**32 - 1
+
 
 def check_int(name, value, *, minimum=None, maximum=None, allow_none=False, expected=None):
     """Checks that ``value`` is an int (not a bool) within optional bounds.
@@ -97,7 +101,8 @@ def check_float(
 
     Raises:
         TypeError: If ``value`` is not a real number.
-        ValueError: If it is not finite or out of bounds.
+        ValueError: If it is not finite (also an int too large for a
+            float, e.g. ``10**400``) or out of bounds.
 
     Example:
 
@@ -112,18 +117,25 @@ def check_float(
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be {expected or 'a float (a real number)'}. Received: {name}={value!r}")
-    value = float(value)
-    if not math.isfinite(value):
+    overflow = False
+    try:
+        value = float(value)
+    except OverflowError:  # an int too large for a float, e.g. 10**400
+        overflow = True
+    number = (math.inf if value > 0 else -math.inf) if overflow else value
+    if not (math.isfinite(number) or overflow):
         raise ValueError(f"{name} must be {expected or 'finite'}. Received: {name}={value!r}")
-    too_low = minimum is not None and (value <= minimum if open_minimum else value < minimum)
-    too_high = maximum is not None and (value >= maximum if open_maximum else value > maximum)
+    too_low = minimum is not None and (number <= minimum if open_minimum else number < minimum)
+    too_high = maximum is not None and (number >= maximum if open_maximum else number > maximum)
     if too_low or too_high:
         if expected is None and too_low:
             expected = f"{'>' if open_minimum else '>='} {minimum:g}"
         elif expected is None:
             expected = f"{'<' if open_maximum else '<='} {maximum:g}"
         raise ValueError(f"{name} must be {expected}.{hint} Received: {name}={value!r}")
-    return value
+    if overflow:  # a huge int within the (missing) bounds
+        raise ValueError(f"{name} must be {expected or 'finite'}. Received: {name}={value!r}")
+    return number
 
 
 def check_bool(name, value):
@@ -206,7 +218,7 @@ def check_interval(name, value, minimum, maximum, *, integer=False):
     """
     try:
         low, high = (float(v) for v in value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         low = high = math.nan
     if not (minimum <= low <= high <= maximum):
         raise ValueError(
@@ -221,22 +233,35 @@ def check_interval(name, value, minimum, maximum, *, integer=False):
 
 
 def check_seed(seed):
-    """Checks that ``seed`` is None or an int.
+    """Checks that ``seed`` is None or an int in [0, 2**32 - 1].
+
+    The range every random generator kerasgen seeds accepts (numpy's,
+    ``keras.random.SeedGenerator``, ``keras.utils.set_random_seed``).
 
     Args:
-        seed: The value to check.
+        seed: The value to check (Python or numpy int; not a bool).
 
     Returns:
         ``seed`` (None or a Python int).
 
     Raises:
-        TypeError: If ``seed`` is neither None nor an int.
+        TypeError: If ``seed`` is neither None nor an int (bools are refused).
+        ValueError: If ``seed`` is negative or >= 2**32.
+
+    Example:
+
+    >>> check_seed(np.int64(3))
+    3
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be an int in [0, 2**32 - 1] or None. Received: seed=-1
     """
     if seed is None:
         return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int or None. Received: seed={seed!r}")
-    return int(seed)
+    return check_int("seed", seed, minimum=0, maximum=MAX_SEED, expected="an int in [0, 2**32 - 1] or None")
 
 
 def check_value_range(value_range, name="value_range"):
@@ -256,7 +281,7 @@ def check_value_range(value_range, name="value_range"):
     if isinstance(value_range, (tuple, list)) and len(value_range) == 2:
         try:
             lo, hi = float(value_range[0]), float(value_range[1])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValueError(

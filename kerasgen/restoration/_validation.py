@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from kerasgen.restoration._checks import check_float, check_int
+from kerasgen.restoration._checks import check_float, check_seed
 from kerasgen.restoration._range_check import check_data_range
 
 _IMAGE_SHAPES = "(H, W) gray, (H, W, 1) gray or (H, W, 3) RGB"
@@ -203,14 +203,17 @@ def check_rng(seed=None, rng=None):
     """Builds the random generator from a ``seed`` or a given ``rng``.
 
     Args:
-        seed: int seed, or None for fresh OS entropy.
+        seed: int seed in [0, 2**32 - 1] (``check_seed``), or None for fresh
+            OS entropy.
         rng: a ``np.random.Generator`` to draw from (exclusive with ``seed``).
 
     Returns:
         A ``np.random.Generator``.
 
     Raises:
-        ValueError: if both are given or either has the wrong type.
+        TypeError: if ``seed`` is not an int (or is a bool).
+        ValueError: if both are given, ``rng`` has the wrong type or ``seed``
+            is out of range.
     """
     if rng is not None:
         if seed is not None:
@@ -221,9 +224,7 @@ def check_rng(seed=None, rng=None):
                 f"Received: rng={rng!r}"
             )
         return rng
-    if seed is not None:
-        check_int("seed", seed, minimum=0)
-    return np.random.default_rng(seed)
+    return np.random.default_rng(check_seed(seed))
 
 
 # A PSF whose sum differs from 1 by more than this is normalised (with a

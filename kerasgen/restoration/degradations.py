@@ -17,6 +17,9 @@ from kerasgen.restoration._validation import (
 )
 
 BLUR_MODES = ("wrap", "reflect", "nearest", "mirror", "constant")
+# Largest Poisson peak: numpy's sampler refuses means above about 9.2e18
+# (and at 1e18 the noise is 1e-9, invisible).
+_MAX_PEAK = 1e18
 
 
 def _check_in_unit_range(array, function):
@@ -35,7 +38,7 @@ def add_gaussian_noise(image, sigma, *, seed=None, rng=None, clip=False, channel
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
         sigma: noise standard deviation in image units ([0, 1] scale; 25
             grey levels is 25 / 255).
-        seed: int seed for the noise (keyword-only).
+        seed: int seed in [0, 2**32 - 1] for the noise (keyword-only).
         rng: ``np.random.Generator`` to draw from instead of ``seed``.
         clip: whether to clip the result to [0, 1]. Default False: the usual
             additive-noise benchmark setting, values may leave [0, 1].
@@ -45,13 +48,15 @@ def add_gaussian_noise(image, sigma, *, seed=None, rng=None, clip=False, channel
         Noisy image, same shape and float dtype as ``image``.
 
     Raises:
-        ValueError: invalid image, sigma, seed or rng.
+        ValueError: invalid image (also one clearly outside [0, 1], e.g. on
+            the 0-255 scale, unless ``kerasgen.set_range_check(False)``),
+            sigma, seed or rng.
 
     Example:
 
     >>> noisy = add_gaussian_noise(image, 25 / 255, seed=0)  # doctest: +SKIP
     """
-    array, layout = check_image(image, channel_axis=channel_axis)
+    array, layout = check_image(image, channel_axis=channel_axis, check_range=True)
     sigma = check_sigma(sigma, allow_none=False)
     generator = check_rng(seed, rng)
     noisy = array + generator.normal(0.0, sigma, array.shape)
@@ -65,9 +70,9 @@ def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_a
 
     Args:
         image: float image in [0, 1], (H, W), (H, W, 1) or (H, W, 3).
-        peak: expected photon count of a pixel of value 1; lower is noisier
-            (e.g. 10 very noisy, 1000 mild).
-        seed: int seed (keyword-only).
+        peak: expected photon count of a pixel of value 1, in (0, 1e18];
+            lower is noisier (e.g. 10 very noisy, 1000 mild).
+        seed: int seed in [0, 2**32 - 1] (keyword-only).
         rng: ``np.random.Generator`` to draw from instead of ``seed``.
         clip: whether to clip the result to [0, 1] (values may exceed 1).
         channel_axis: keyword-only; see ``denoise``.
@@ -76,10 +81,18 @@ def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_a
         Noisy image, same shape and float dtype as ``image``.
 
     Raises:
-        ValueError: invalid image (or values outside [0, 1]), peak, seed or rng.
+        ValueError: invalid image (or values outside [0, 1]), peak (also
+            above 1e18), seed or rng.
     """
     array, layout = check_image(image, channel_axis=channel_axis)
-    peak = check_float("peak", peak, minimum=0.0, open_minimum=True)
+    peak = check_float(
+        "peak",
+        peak,
+        minimum=0.0,
+        open_minimum=True,
+        maximum=_MAX_PEAK,
+        hint=" The allowed range is (0, 1e18] (numpy cannot draw larger Poisson counts; at 1e18 the noise is 1e-9).",
+    )
     _check_in_unit_range(array, "add_poisson_noise")
     generator = check_rng(seed, rng)
     noisy = generator.poisson(array.astype(np.float64) * peak) / peak
@@ -99,7 +112,7 @@ def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=Non
         amount: fraction of pixels to corrupt, in [0, 1].
         salt_vs_pepper: fraction of the corrupted pixels set to 1 (the rest
             are set to 0), in [0, 1].
-        seed: int seed (keyword-only).
+        seed: int seed in [0, 2**32 - 1] (keyword-only).
         rng: ``np.random.Generator`` to draw from instead of ``seed``.
         channel_axis: keyword-only; see ``denoise``.
 
@@ -107,9 +120,10 @@ def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=Non
         Corrupted image, same shape and float dtype as ``image``.
 
     Raises:
-        ValueError: invalid image, amount, salt_vs_pepper, seed or rng.
+        ValueError: invalid image (also one clearly outside [0, 1], as for
+            ``add_gaussian_noise``), amount, salt_vs_pepper, seed or rng.
     """
-    array, layout = check_image(image, channel_axis=channel_axis)
+    array, layout = check_image(image, channel_axis=channel_axis, check_range=True)
     amount = check_float("amount", amount, minimum=0.0, maximum=1.0)
     salt_vs_pepper = check_float("salt_vs_pepper", salt_vs_pepper, minimum=0.0, maximum=1.0)
     generator = check_rng(seed, rng)
@@ -199,7 +213,7 @@ def random_mask(shape, fraction, *, seed=None, rng=None):
         shape: (H, W), or an image shape (H, W, C) whose first two entries
             are used.
         fraction: fraction of missing pixels, in [0, 1].
-        seed: int seed (keyword-only).
+        seed: int seed in [0, 2**32 - 1] (keyword-only).
         rng: ``np.random.Generator`` to draw from instead of ``seed``.
 
     Returns:
@@ -244,11 +258,12 @@ def jpeg_compress(image, quality=30, *, channel_axis=None):
         The decoded image, same shape and float dtype as ``image``.
 
     Raises:
-        ValueError: invalid image or quality.
+        ValueError: invalid image (also one clearly outside [0, 1], as for
+            ``add_gaussian_noise``: it would come back all white) or quality.
     """
     from PIL import Image
 
-    array, layout = check_image(image, channel_axis=channel_axis)
+    array, layout = check_image(image, channel_axis=channel_axis, check_range=True)
     quality = check_int("quality", quality, minimum=1)
     if quality > 100:
         raise ValueError(f"quality must be between 1 and 100. Received: quality={quality}")

@@ -36,10 +36,11 @@ def check_mask(mask, spatial_shape):
         return array
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise ValueError(f"mask must be a bool array (True = missing). Received: mask.dtype={array.dtype}")
-    if not np.isin(array, (0, 1)).all():
+    other = array[~np.isin(array, (0, 1))]
+    if other.size:
         raise ValueError(
-            "mask must be bool, or contain only 0 and 1 (1 = missing). Received: values "
-            f"in [{array.min()}, {array.max()}]"
+            "mask must be bool, or contain only 0 and 1 (1 = missing). Received: "
+            f"{other.size} other value(s), e.g. {other.flat[0].item()!r}"
         )
     return array.astype(bool)
 

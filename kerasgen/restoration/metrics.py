@@ -10,7 +10,10 @@ _SSIM_WINDOW = 11
 
 
 def _check_pair(clean, restored, channel_axis):
-    clean_array, clean_layout = check_image(clean, name="clean", channel_axis=channel_axis)
+    # The reference must be on the [0, 1] scale (data_range=1.0): on the
+    # 0-255 scale both scores would be meaningless. The restored image is
+    # scored as it is, however far out of range a failed restoration went.
+    clean_array, clean_layout = check_image(clean, name="clean", channel_axis=channel_axis, check_range=True)
     restored_array, restored_layout = check_image(restored, name="restored", channel_axis=channel_axis)
     if clean_layout.shape != restored_layout.shape:
         raise ValueError(
@@ -24,9 +27,9 @@ def psnr(clean, restored, *, channel_axis=None):
     """Peak signal-to-noise ratio in dB, for images on the [0, 1] scale.
 
     ``skimage.metrics.peak_signal_noise_ratio`` with ``data_range=1.0`` (the
-    value range is not guessed from the data). Values of ``restored`` outside
-    [0, 1] are measured as they are; clip them first to score what would be
-    saved.
+    value range is not guessed from the data), so ``clean`` on the 0-255
+    scale is refused. Values of ``restored`` outside [0, 1] are measured as
+    they are; clip them first to score what would be saved.
 
     Args:
         clean: reference float image, (H, W), (H, W, 1) or (H, W, 3).
@@ -37,7 +40,9 @@ def psnr(clean, restored, *, channel_axis=None):
         The PSNR as a float (``inf`` for identical images).
 
     Raises:
-        ValueError: invalid images or different shapes.
+        ValueError: invalid images or different shapes, or a ``clean``
+            image clearly outside [0, 1] (below -1 or above 2, e.g. on the
+            0-255 scale; turned off by ``kerasgen.set_range_check(False)``).
 
     Example:
 
@@ -74,8 +79,9 @@ def ssim(clean, restored, *, channel_axis=None):
         The SSIM as a float (1.0 for identical images).
 
     Raises:
-        ValueError: invalid images, different shapes, or images smaller than
-            11 x 11.
+        ValueError: invalid images, different shapes, images smaller than
+            11 x 11, or a ``clean`` image clearly outside [0, 1] (as for
+            ``psnr``).
 
     Example:
 
