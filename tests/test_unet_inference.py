@@ -185,8 +185,8 @@ def test_restore_refuses_other_channel_counts_for_a_grey_model(gray_model, shape
 
 
 def test_restore_fixed_size_model_lowers_the_default_overlap():
-    model = build_unet((32, 32, 1), depth=2, base_filters=4)
-    image = _image((37, 53))
+    model = build_unet((32, 32, 1), depth=1, base_filters=2)
+    image = _image((33, 40))
     np.testing.assert_array_equal(restore(image, model), restore(image, model, overlap=15))
     with pytest.raises(ValueError, match="larger than 2 \\* overlap"):
         restore(image, model, overlap=16)  # given, so not lowered
@@ -199,3 +199,17 @@ def test_restore_pads_a_single_row_by_reflecting_along_its_width():
     row = np.arange(5, dtype="float32").reshape(1, 5, 1)
     np.testing.assert_array_equal(_reflect_pad(row, (3, 3))[..., 0], [[0, 1, 2, 3, 4, 3, 2, 1]] * 4)
     np.testing.assert_array_equal(_reflect_pad(row.transpose(1, 0, 2), (3, 3))[:, :, 0].T, [[0, 1, 2, 3, 4, 3, 2, 1]] * 4)
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (3, 3), (64, 64, 3)])
+def test_restore_black_image_with_estimated_sigma_is_finite_without_warnings(shape):
+    # The estimate was NaN for small black images (an all-NaN result), with
+    # skimage's misleading "color image" warning for tiny grey ones.
+    import warnings
+
+    model = build_unet((None, None, shape[-1] if len(shape) == 3 else 1), depth=1, base_filters=2,
+                       noise_level_input=True)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        restored = restore(np.zeros(shape, "float32"), model)
+    assert restored.shape == shape and np.isfinite(restored).all()
