@@ -78,7 +78,10 @@ def test_restore_deblurs_and_inpaints(tmp_path, clean):
         (["--method", "biharmonic"], "needs --mask PATH"),
         (["--method", "biharmonic", "--mask", "nothere.png"], "nothere.png"),
         (["--method", "biharmonic", "--sigma", "5"], "--sigma is not used"),
-        (["--method", "richardson_lucy", "--psf-std", "1", "--psf-size", "4"], "size must be odd"),
+        (["--method", "richardson_lucy", "--psf-std", "1", "--psf-size", "4"], "--psf-size must be odd"),
+        (["--method", "wiener", "--psf-std", "20"], r"\(121 x 121 pixels.*larger than the image \(64 x 64 pixels\)"),
+        (["--method", "wiener", "--psf-std", "1e9"], r"about 6e\+09 pixels wide.*larger than any image"),
+        (["--method", "wiener", "--psf-std", "1", "--psf-size", "65"], "Received: --psf-std 1, --psf-size 65"),
         (["--method", "tv", "--self-ensemble", "4"], "--self-ensemble is only used by --method unet"),
         (["--method", "unet", "--self-ensemble", "3"], "invalid choice: 3"),
     ],
@@ -90,6 +93,34 @@ def test_restore_user_errors_exit_2_without_traceback(tmp_path, noisy_file, caps
     assert "Traceback" not in err
     assert re.search(match, err), err
     assert not out.exists()
+
+
+def test_restore_checks_before_reading_or_computing(tmp_path, clean, noisy_file, capsys, monkeypatch):
+    from kerasgen.restoration import io
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the image was read")
+
+    # An even --psf-size is refused before the image is read (also for a folder).
+    with monkeypatch.context() as patch:
+        patch.setattr(io, "read_image", no_reading)
+        args = ["--method", "wiener", "--psf-std", "1", "--psf-size", "4"]
+        assert main(["restore", str(noisy_file), str(tmp_path / "o.png"), *args]) == 2
+        assert main(["restore", str(tmp_path), str(tmp_path / "folder_out"), *args]) == 2
+        assert capsys.readouterr().err.count("--psf-size must be odd") == 2
+    # A huge --psf-std in folder mode is refused before any kernel is built.
+    assert main(["restore", str(tmp_path), str(tmp_path / "folder_out"), "--method", "wiener", "--psf-std", "1e9"]) == 2
+    assert "larger than any image within the readers' limit" in capsys.readouterr().err
+    # 16-bit colour PNG: refused right after reading, before restoring.
+    colour = tmp_path / "colour.png"
+    save_image(colour, np.stack([clean] * 3, axis=-1))
+    import kerasgen.restoration.repair as repair
+
+    monkeypatch.setattr(repair, "repair_image", lambda *a, **k: pytest.fail("restored before checking"))
+    out = tmp_path / "o16.png"
+    assert main(["restore", str(colour), str(out), "--method", "tv", "--sigma", "5", "--bit-depth", "16"]) == 2
+    assert "16-bit colour images can only be saved as TIFF" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "folder_out").exists()
 
 
 @pytest.mark.parametrize(
@@ -154,6 +185,22 @@ def test_compare_user_errors(tmp_path, capsys, extra, match):
     err = capsys.readouterr().err
     assert match in err and "Traceback" not in err
     assert _files(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (["--scale", "128"], r"--scale must not be larger than the image \(64 x 64 pixels\).*Received: --scale 128"),
+        (["--psf-std", "20"], r"must not be larger than the image \(64 x 64 pixels\)"),
+    ],
+)
+def test_compare_image_too_small_leaves_no_folder(tmp_path, clean, capsys, extra, match):
+    save_image(tmp_path / "in.png", clean)
+    out = tmp_path / "new" / "results"
+    assert main(["compare", "--image", str(tmp_path / "in.png"), *extra, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err) and "Traceback" not in err
+    assert _files(tmp_path) == ["in.png"]  # the folders it made are removed again
 
 
 def test_help_version_and_no_command(capsys):

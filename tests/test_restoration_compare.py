@@ -77,6 +77,10 @@ def test_compare_errors(clean):
         compare(clean, clean[:32], ("tv",))
     with pytest.raises(ValueError, match="at least one method"):
         compare(clean, clean, ())
+    rows, _ = compare(clean, clean + 0.01, "tv", sigma=0.01, figure=False)  # one name: one method
+    assert [row.method for row in rows] == ["degraded", "tv"]
+    with pytest.raises(ValueError, match=r"order= is set by the method.*Received: order=1"):
+        repair_image(clean, "bicubic", scale=2, order=1)
 
 
 def test_save_table_and_figure(tmp_path, clean):

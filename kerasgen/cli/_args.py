@@ -113,3 +113,47 @@ def given(args, **names):
         A dict of the keywords whose option is not None.
     """
     return {key: getattr(args, option) for key, option in names.items() if getattr(args, option) is not None}
+
+
+def psf_size(psf_std, psf_size=None, image_shape=None):
+    """The side of the Gaussian blur kernel of --psf-std / --psf-size, checked before it is built.
+
+    Args:
+        psf_std: the --psf-std value (> 0).
+        psf_size: the --psf-size value, or None for ``2 * ceil(3 * psf_std) + 1``.
+        image_shape: the image's shape, or None when the images are not known
+            yet (folders): then the bound is the largest square that an image
+            within the readers' pixel limit holds.
+
+    Returns:
+        The kernel side, an odd int.
+
+    Raises:
+        ValueError: an even --psf-size, or a kernel larger than the image.
+    """
+    from kerasgen.restoration._checks import resolve_max_pixels
+
+    if psf_size is not None and psf_size % 2 == 0:
+        raise ValueError(
+            f"--psf-size must be odd so that the blur kernel has a centre pixel. Received: --psf-size {psf_size}"
+        )
+    if image_shape is not None:
+        limit, where = min(image_shape[:2]), f"the image ({image_shape[0]} x {image_shape[1]} pixels)"
+    else:
+        pixels = resolve_max_pixels()
+        if pixels is None:
+            limit = math.inf
+        else:
+            limit = math.isqrt(pixels)
+            where = f"any image within the readers' limit of {pixels} pixels (PIL.Image.MAX_IMAGE_PIXELS)"
+    size = psf_size
+    if size is None:
+        size = 2 * math.ceil(3 * psf_std) + 1 if 3 * psf_std < limit else math.inf
+    if size > limit:
+        received = f"--psf-std {psf_std:g}" + ("" if psf_size is None else f", --psf-size {psf_size}")
+        shown = f"{size} x {size} pixels" if size < math.inf else f"about {6 * psf_std:.3g} pixels wide"
+        raise ValueError(
+            f"The blur kernel ({shown}; --psf-size, default 2 * ceil(3 * psf-std) + 1) must not be larger "
+            f"than {where}. Received: {received}"
+        )
+    return size

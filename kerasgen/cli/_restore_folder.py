@@ -1,6 +1,5 @@
 """`kerasgen restore INPUT_DIR OUTPUT_DIR`: the folder mode of `kerasgen restore`."""
 
-import math
 
 FOLDER_EPILOG = """\
 folders:
@@ -84,6 +83,7 @@ def check_folder_options(args):
 
 def run_folder(args):
     """Runs the folder mode; returns the exit status (1 when a file failed)."""
+    from kerasgen.cli._args import psf_size
     from kerasgen.restoration.degradations import gaussian_psf
 
     options = {
@@ -98,8 +98,7 @@ def run_folder(args):
     if args.self_ensemble is not None:
         options["self_ensemble"] = args.self_ensemble
     if args.psf_std is not None:
-        size = args.psf_size or 2 * math.ceil(3 * args.psf_std) + 1
-        options["psf"] = gaussian_psf(size, args.psf_std)
+        options["psf"] = gaussian_psf(psf_size(args.psf_std, args.psf_size), args.psf_std)
     if args.overlap is not None:
         options["overlap"] = args.overlap
     if args.engine == "ray":

@@ -158,17 +158,36 @@ def run(args):
         raise FileNotFoundError(f"--image {error}") from None
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise NotADirectoryError(f"--out must be a folder. Received: {args.out!r} (a file)")
+    created = _missing_folders(args.out)
     os.makedirs(args.out, exist_ok=True)
-    stem = os.path.join(args.out, f"compare_{name}_{_suffix(args, experiment, sigma_levels)}")
-    for suffix in (".png", ".csv"):
-        check_new_output(stem + suffix, overwrite=args.overwrite, inputs=(args.image,))
-    clean, degraded, options, label = _degrade(clean, args, experiment, sigma_levels)
-    label = f"{name}, {label}"
-    rows, figure = compare(clean, degraded, methods, title=label, **options)
-    print(format_table(rows, title=label))
-    for path in (save_figure(stem + ".png", figure), save_table(stem + ".csv", rows)):
-        print(f"wrote {path}")
+    try:
+        stem = os.path.join(args.out, f"compare_{name}_{_suffix(args, experiment, sigma_levels)}")
+        for suffix in (".png", ".csv"):
+            check_new_output(stem + suffix, overwrite=args.overwrite, inputs=(args.image,))
+        clean, degraded, options, label = _degrade(clean, args, experiment, sigma_levels)
+        label = f"{name}, {label}"
+        rows, figure = compare(clean, degraded, methods, title=label, **options)
+        print(format_table(rows, title=label))
+        for path in (save_figure(stem + ".png", figure), save_table(stem + ".csv", rows)):
+            print(f"wrote {path}")
+    except BaseException:
+        for folder in created:  # the folders this run made, if still empty, deepest first
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+        raise
     return 0
+
+
+def _missing_folders(path):
+    """The folders of ``path`` that do not exist yet, deepest first."""
+    missing = []
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
 
 
 _TITLES = {"denoise": "denoising", "deblur": "deblurring", "inpaint": "inpainting", "upscale": "upscaling"}
@@ -194,8 +213,6 @@ def _suffix(args, experiment, sigma_levels):
 
 def _degrade(clean, args, experiment, sigma_levels):
     """(clean, degraded, compare() options, label) of the experiment."""
-    import math
-
     import numpy as np
 
     from kerasgen.restoration.degradations import (
@@ -211,7 +228,7 @@ def _degrade(clean, args, experiment, sigma_levels):
     if experiment == "denoise":
         return clean, add_gaussian_noise(clean, sigma, seed=args.seed), {"sigma": sigma}, noise
     if experiment == "deblur":
-        psf = gaussian_psf(2 * math.ceil(3 * args.psf_std) + 1, args.psf_std)
+        psf = gaussian_psf(_args.psf_size(args.psf_std, image_shape=clean.shape), args.psf_std)
         blurred = blur(clean, psf, mode="reflect")
         degraded = add_gaussian_noise(blurred, sigma, seed=args.seed) if sigma else blurred
         # Every method models the blur's "reflect" boundary (restoration.deblur's default is "wrap").
@@ -225,6 +242,11 @@ def _degrade(clean, args, experiment, sigma_levels):
             degraded = add_gaussian_noise(degraded, sigma, seed=args.seed)
         options = {"mask": mask, "sigma": sigma if sigma else None}
         return clean, degraded, options, f"{args.missing:.0%} of the pixels missing" + (f", {noise}" if sigma else "")
+    if args.scale > min(clean.shape[:2]):
+        raise ValueError(
+            f"--scale must not be larger than the image ({clean.shape[0]} x {clean.shape[1]} pixels), which "
+            f"is shrunk --scale times. Received: --scale {args.scale}"
+        )
     height, width = (clean.shape[0] // args.scale) * args.scale, (clean.shape[1] // args.scale) * args.scale
     clean = clean[:height, :width]  # a multiple of the scale
     small = downsample(clean, args.scale)

@@ -1,6 +1,5 @@
 """`kerasgen restore`: restore an image file with any `repair_image` method."""
 
-import math
 import time
 
 from kerasgen.cli import _args
@@ -127,6 +126,8 @@ def run(args):
     from kerasgen.restoration.noise_level import estimate_noise_sigma
     from kerasgen.restoration.repair import method_task, repair_image
 
+    if args.psf_std is not None:
+        _args.psf_size(args.psf_std, args.psf_size)  # an even --psf-size, before reading anything
     if check_folder_options(args):
         return run_folder(args)
     task = method_task(args.method)
@@ -135,6 +136,13 @@ def run(args):
     check_save_path(args.output, bit_depth=bit_depth)
     check_new_output(args.output, overwrite=args.overwrite, inputs=(args.input, args.mask))
     image = read_image(args.input)
+    if bit_depth == 16 and image.ndim == 3 and not args.output.lower().endswith((".tif", ".tiff")):
+        raise ValueError(
+            "16-bit colour images can only be saved as TIFF (Pillow writes 16-bit PNG for gray images "
+            f"only). Use a .tif OUTPUT or --bit-depth 8. Received: OUTPUT={args.output!r}, a colour INPUT "
+            f"({image.shape[0]} x {image.shape[1]} x 3)"
+        )
+    psf_size = None if args.psf_std is None else _args.psf_size(args.psf_std, args.psf_size, image.shape)
     kwargs = {}
     if task in ("denoise", "deblur"):
         if args.sigma is None:
@@ -145,9 +153,8 @@ def run(args):
         kwargs["sigma"] = sigma
     elif args.sigma is not None:  # learned methods: estimated (or 0) by the method when left out
         kwargs["sigma"] = args.sigma / 255
-    if args.psf_std is not None:
-        size = args.psf_size or 2 * math.ceil(3 * args.psf_std) + 1
-        kwargs["psf"] = gaussian_psf(size, args.psf_std)
+    if psf_size is not None:
+        kwargs["psf"] = gaussian_psf(psf_size, args.psf_std)
     if args.mask is not None:
         kwargs["mask"] = read_mask(args.mask, image.shape[:2])
     if args.scale is not None:

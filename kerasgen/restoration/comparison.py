@@ -109,8 +109,9 @@ def compare(
         degraded: the degraded version of ``clean``, same shape; with ``scale``,
             the low-resolution image, ``scale`` times smaller (``clean``'s
             height and width must be multiples of ``scale``).
-        methods: sequence of ``REPAIR_METHODS`` names, or None for
-            ``default_methods(psf=psf, mask=mask, scale=scale)``.
+        methods: sequence of ``REPAIR_METHODS`` names (a single name is one
+            method), or None for ``default_methods(psf=psf, mask=mask,
+            scale=scale)``.
         sigma: noise standard deviation in image units, passed to the
             methods using it: denoising, deblurring, "unet", "pnp" (None:
             each estimates it, or assumes none).
@@ -145,7 +146,9 @@ def compare(
     if scale is not None:
         shown = _enlarge(clean_array, degraded, scale, channel_axis)
     psnr(clean, shown, channel_axis=channel_axis)  # validates degraded and the shapes
-    methods = default_methods(psf=psf, mask=mask, scale=scale) if methods is None else tuple(methods)
+    if methods is None:
+        methods = default_methods(psf=psf, mask=mask, scale=scale)
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
     if not methods:
         raise ValueError("methods must name at least one method. Received: methods=()")
     for method in methods:

@@ -223,7 +223,8 @@ def repair_image(
     Raises:
         ValueError: unknown method (the message lists the valid ones), a
             missing ``psf`` / ``mask`` / ``scale``, an argument the method does not
-            use, or an invalid input.
+            use, a keyword the method sets itself (``order=`` for upscaling),
+            or an invalid input.
         ImportError: a BM3D method without the ``bm3d`` package.
 
     Example:
@@ -254,6 +255,11 @@ def repair_image(
         return inpaint(image, mask, name, channel_axis=channel_axis, **method_kwargs)
     if scale is None:  # upscaling, the last built-in task
         raise ValueError(f"method={method!r} needs the upscaling factor: pass scale=, e.g. scale=2.")
+    if "order" in method_kwargs:
+        raise ValueError(
+            f"order= is set by the method: method={method!r} is spline order {name} (bilinear 1, bicubic 3). "
+            f"Choose the method instead. Received: order={method_kwargs['order']!r}"
+        )
     return upsample(image, scale, order=name, channel_axis=channel_axis, **method_kwargs)
 
 
