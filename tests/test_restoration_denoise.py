@@ -153,3 +153,11 @@ def test_sigma_none_on_a_tiny_image(gray):
     np.testing.assert_array_equal(denoise(np.full((1, 1), 0.5), "tv"), [[0.5]])
     with pytest.raises(ValueError, match=r"smaller than 8 pixels in a side: give it with sigma=.*\(1, 40\)"):
         denoise(gray[:1, :40], "tv")
+
+
+@pytest.mark.parametrize("shape", [(16, 16), (16, 16, 3)])
+def test_bilateral_result_of_a_constant_image_is_not_the_input(shape):
+    image = np.full(shape, 0.5)
+    restored = denoise(image, "bilateral", 0.1)
+    assert not np.shares_memory(restored, image)  # skimage handed the input itself back
+    np.testing.assert_array_equal(restored, image)

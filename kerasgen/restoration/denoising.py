@@ -171,6 +171,8 @@ def _bilateral(array, sigma, **kwargs):
     settings.setdefault("mode", "edge")
     settings.update(kwargs)
     result = denoise_bilateral(array, channel_axis=-1 if rgb else None, **settings)
+    if result is array:  # skimage returns a constant image itself: no result sharing the input
+        result = array.copy()
     return result.reshape(array.shape)  # skimage squeezes a side of 1 away
 
 
