@@ -13,6 +13,8 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 import tensorflow as tf
 
+from kerasgen._checks import allowed_range, range_check_enabled
+
 
 def generator_endpoints(generator, latent_dim, label_rank=None):
     """Endpoints of a (conditional) generator.
@@ -129,6 +131,14 @@ def restorer_endpoints(model, channels, multiple, noise_level_input, uint8=True)
     ``uint8``): the same on uint8 images in ``[0, 255]``, rounded back to
     uint8 (``noise_sigma`` stays in image units, e.g. ``25 / 255``).
 
+    As :func:`kerasgen.inference.restore` refuses them, the graph refuses
+    (``tf.debugging`` asserts: an ``InvalidArgumentError`` whose message TF
+    Serving returns) a ``noise_sigma`` outside ``[0, 1]`` or not finite
+    (e.g. 25 in 8-bit grey levels), and float ``images`` that are not
+    finite or lie clearly outside ``[0, 1]`` (below -1 or above 2, e.g. on
+    the 0-255 scale); the image range assert is left out when
+    :func:`kerasgen.set_range_check` turned the check off at export time.
+
     Args:
         model: Built ``keras.Model`` mapping images (and noise levels) to
             images of the same shape.
@@ -145,6 +155,8 @@ def restorer_endpoints(model, channels, multiple, noise_level_input, uint8=True)
     sigma_spec = tf.TensorSpec((None, 1), tf.float32, name="noise_sigma")
 
     def run(images, noise_sigma=None):
+        if noise_sigma is not None:
+            _assert_sigma(noise_sigma)
         height, width = tf.shape(images)[1], tf.shape(images)[2]
         padded = reflect_pad_to_multiple(images, multiple)
         inputs = padded if noise_sigma is None else [padded, noise_sigma]
@@ -152,6 +164,23 @@ def restorer_endpoints(model, channels, multiple, noise_level_input, uint8=True)
         restored = tf.clip_by_value(restored[:, :height, :width, :], 0.0, 1.0)
         # The crop hides the static channels from shape inference.
         return tf.ensure_shape(restored, (None, None, None, channels))
+
+    range_check = range_check_enabled()
+
+    def check_images(images):
+        """Float images asserted finite (and not clearly outside [0, 1])."""
+        images = tf.debugging.assert_all_finite(images, "images must not contain NaN or inf values")
+        if range_check:
+            low, high = allowed_range((0.0, 1.0))
+            message = (
+                f"images must be in [0, 1] (noisy values slightly outside are fine; below {low:g} or "
+                f"above {high:g} are refused): divide 8-bit data by 255, or send 0-255 uint8 images to "
+                "the restore_uint8 signature. Images meant to be this far out of range need a model "
+                "exported after kerasgen.set_range_check(False)"
+            )
+            tf.debugging.assert_greater_equal(images, tf.constant(low, images.dtype), message=message)
+            tf.debugging.assert_less_equal(images, tf.constant(high, images.dtype), message=message)
+        return images
 
     def to_uint8(restored):
         return tf.cast(tf.round(restored * 255.0), tf.uint8)
@@ -162,7 +191,7 @@ def restorer_endpoints(model, channels, multiple, noise_level_input, uint8=True)
     if noise_level_input:
 
         def serve(images, noise_sigma):
-            return {"restored": run(images, noise_sigma)}
+            return {"restored": run(check_images(images), noise_sigma)}
 
         def serve_uint8(images, noise_sigma):
             return {"restored": to_uint8(run(from_uint8(images), noise_sigma))}
@@ -172,7 +201,7 @@ def restorer_endpoints(model, channels, multiple, noise_level_input, uint8=True)
     else:
 
         def serve(images):
-            return {"restored": run(images)}
+            return {"restored": run(check_images(images))}
 
         def serve_uint8(images):
             return {"restored": to_uint8(run(from_uint8(images)))}
@@ -212,6 +241,16 @@ def reflect_pad_to_multiple(images, multiple):
         index = tf.where(index < size, index, period - index)
         images = tf.gather(images, index, axis=axis)
     return images
+
+
+def _assert_sigma(noise_sigma):
+    """Asserts noise levels in [0, 1] (image units), as ``restore`` checks ``sigma``."""
+    message = (
+        "noise_sigma must be in [0, 1] (image units: divide 8-bit grey levels by 255, "
+        "e.g. 25 / 255 = 0.098, also for the uint8 signature)"
+    )
+    tf.debugging.assert_greater_equal(noise_sigma, 0.0, message=message)
+    tf.debugging.assert_less_equal(noise_sigma, 1.0, message=message)
 
 
 def _stateless_latent(num_images, latent_shape, seed):

@@ -73,6 +73,12 @@ def export_for_serving(
       pixel_unshuffle`` for a U-Net) and cropped back, as
       :func:`kerasgen.inference.restore` does. With ``uint8_signature``,
       ``restore_uint8`` does the same on uint8 images (0-255) -> uint8.
+      As ``restore`` does, the graph refuses (an ``InvalidArgumentError``
+      whose message TF Serving returns) a ``noise_sigma`` outside
+      ``[0, 1]`` (e.g. 25 in 8-bit grey levels, also for ``restore_uint8``)
+      and float ``images`` with NaN / inf or values below -1 or above 2
+      (e.g. on the 0-255 scale; this range assert is left out when
+      :func:`kerasgen.set_range_check` turned the check off at export time).
 
     The export is written to a temporary folder beside the version folder
     and renamed into place, so a failed export leaves nothing behind and TF

@@ -31,7 +31,7 @@ from kerasgen.models import (
 pytestmark = pytest.mark.slow  # see setup.cfg: out of `pytest -m "not slow"`
 
 LATENT_DIM = 8
-ODD_SIZES = ((13, 21), (30, 17))
+ODD_SIZES = ((13, 21), (30, 17), (1, 9), (9, 1))  # 1-pixel rows / columns: padded per axis
 SIGMA = 0.1
 
 # Runs in a fresh interpreter: TensorFlow only, no kerasgen, no Keras objects.
@@ -228,6 +228,37 @@ def test_restore_uint8_signature(served):
         floats = served["ref"][f"uint8_{key}"].astype("float32") / 255
         expected = np.stack([restore(i[..., 0], served["unet"])[..., None] for i in floats])
         assert np.abs(restored.astype(int) - np.round(expected * 255)).max() <= 1
+
+
+def test_restorer_signatures_refuse_8_bit_noise_levels_and_images(served):
+    # As restore() refuses them: sigma=25 and 0-255 float images were accepted.
+    loaded = tf.saved_model.load(str(served["root"] / "unet_sigma" / "1"))
+    serve, serve_uint8 = loaded.signatures["serving_default"], loaded.signatures["restore_uint8"]
+    images = tf.constant(served["ref"]["images_13x21"])
+    sigma = tf.constant([[SIGMA], [SIGMA]])
+    sigma_message = r"noise_sigma must be in \[0, 1\] \(image units: divide 8-bit grey levels by 255"
+    with pytest.raises(tf.errors.InvalidArgumentError, match=sigma_message):
+        serve(images=images, noise_sigma=tf.constant([[25.0], [0.1]]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=sigma_message):
+        serve_uint8(images=tf.constant(served["ref"]["uint8_13x21"]), noise_sigma=tf.constant([[25.0], [25.0]]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"images must be in \[0, 1\].*restore_uint8"):
+        serve(images=images * 255, noise_sigma=sigma)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="images must not contain NaN or inf"):
+        serve(images=images + float("nan"), noise_sigma=sigma)
+
+
+def test_restorer_image_range_assert_follows_the_range_check_switch(tmp_path):
+    import kerasgen
+
+    unet = build_unet(depth=1, base_filters=2)
+    previous = kerasgen.set_range_check(False)
+    try:
+        path = export_for_serving(unet, tmp_path, uint8_signature=False)
+    finally:
+        kerasgen.set_range_check(previous)
+    images = np.full((1, 8, 8, 1), 100.0, "float32")
+    served = tf.saved_model.load(path).signatures["serving_default"](images=tf.constant(images))
+    assert served["restored"].shape == (1, 8, 8, 1)
 
 
 def test_serving_signatures_lists_named_tensors(served):
