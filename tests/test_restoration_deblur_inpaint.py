@@ -193,6 +193,11 @@ def test_deblur_errors(gray, psf):
     for method in DEBLUR_METHODS:
         with pytest.raises(ValueError, match=r"psf must not have negative values.*Received: psf.min\(\)=-1"):
             deblur(gray, sharpen, method, 0.01)
+    # A keyword deblur sets itself is refused by name (was Python's "got
+    # multiple values for keyword argument").
+    for method, name in [("bm3d", "sigma_psd"), ("bm3d", "z")]:
+        with pytest.raises(TypeError, match=rf"deblur sets {name} itself for method='{method}'"):
+            deblur(gray, psf, method, 0.01, **{name: 0.1})
 
 
 @pytest.mark.parametrize("channels", [None, 1, 3])

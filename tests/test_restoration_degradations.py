@@ -79,6 +79,9 @@ def test_gaussian_psf():
         gaussian_psf(8, 1.6)
     with pytest.raises(ValueError, match="std must be > 0"):
         gaussian_psf(9, 0)
+    # Bounded before allocating (a side of 10**9 + 1 would need 8 EB).
+    with pytest.raises(ValueError, match=r"size must be <= 9459\. Received: size=1000000001"):
+        gaussian_psf(10**9 + 1, 2.0)
 
 
 def test_blur_matches_scipy_and_keeps_mean(image):
@@ -96,6 +99,18 @@ def test_blur_matches_scipy_and_keeps_mean(image):
         blur(image, psf, mode="periodic")
     with pytest.raises(ValueError, match="psf must not be larger"):
         blur(image[:4, :4], psf)
+
+
+def test_blur_normalises_a_psf_not_summing_to_1_and_refuses_negative_taps(image):
+    # As deblur does, so that blur followed by deblur with the same kernel
+    # keeps the brightness (a box of ones used to make the image 9x brighter).
+    box = np.ones((3, 3))
+    with pytest.warns(UserWarning, match=r"psf should sum to 1.*psf\.sum\(\)=9"):
+        blurred = blur(image, box)
+    np.testing.assert_allclose(blurred, blur(image, box / 9), rtol=1e-6)
+    sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float)
+    with pytest.raises(ValueError, match=r"psf must not have negative values.*psf\.min\(\)=-1"):
+        blur(image, sharpen)
 
 
 def test_random_mask_fraction_and_shape():

@@ -233,7 +233,7 @@ PSF_SUM_TOLERANCE = 1e-3
 
 
 def check_psf(psf, image_shape=None, *, normalize=False):
-    """Validates a point-spread function (2-D, finite, non-zero sum).
+    """Validates a point-spread function (2-D, finite, non-negative, non-zero sum).
 
     Args:
         psf: array-like 2-D kernel.
@@ -248,8 +248,8 @@ def check_psf(psf, image_shape=None, *, normalize=False):
         The PSF as a float64 array (summing to 1 when ``normalize``).
 
     Raises:
-        ValueError: if the PSF is not a finite 2-D real array with a positive
-            sum, or is larger than the image.
+        ValueError: if the PSF is not a finite, non-negative 2-D real array
+            with a positive sum, or is larger than the image.
     """
     try:
         array = np.asarray(psf)
@@ -267,6 +267,12 @@ def check_psf(psf, image_shape=None, *, normalize=False):
     array = array.astype(np.float64)
     if not np.isfinite(array).all():
         raise ValueError("psf must contain only finite values. Received: NaN or inf in psf.")
+    if array.min() < 0:
+        raise ValueError(
+            "psf must not have negative values: a blur kernel is non-negative (Richardson-Lucy "
+            "assumes it); clip it with np.clip(psf, 0, None). "
+            f"Received: psf.min()={float(array.min()):g}"
+        )
     if not array.sum() > 0:
         raise ValueError(f"psf must have a positive sum (normally 1). Received: psf.sum()={array.sum():g}")
     if image_shape is not None and (array.shape[0] > image_shape[0] or array.shape[1] > image_shape[1]):

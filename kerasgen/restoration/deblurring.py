@@ -19,6 +19,9 @@ _MIN_SIGMA = 1e-3
 _PAD_MODES = {"wrap": "wrap", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "constant": "constant"}
 # Boundary each method models natively (no padding needed).
 _NATIVE_MODES = {"bm3d": "wrap", "wiener": "wrap", "richardson_lucy": "constant"}
+# Keyword arguments that deblur passes to the method itself: given again in
+# method_kwargs they would be passed twice.
+_SET_BY_DEBLUR = {"bm3d": ("z", "sigma_psd"), "wiener": (), "richardson_lucy": ()}
 # Extension in PSF widths: per axis (smooth periodic, for BM3D and Wiener),
 # per side (np.pad, for Richardson-Lucy).
 _PERIODIC_WIDTHS = 3
@@ -76,7 +79,8 @@ def deblur(
         channel_axis: keyword-only; see ``denoise``.
         check_range: keyword-only; see ``denoise``.
         **method_kwargs: passed to the underlying function (e.g.
-            ``num_iter=30``, ``balance=0.01``, ``profile="refilter"``).
+            ``num_iter=30``, ``balance=0.01``, ``profile="refilter"``); not
+            BM3D's ``z`` and ``sigma_psd``, which deblur sets itself.
 
     Returns:
         The deblurred image, same shape as ``image``, not clipped.
@@ -84,6 +88,7 @@ def deblur(
     Raises:
         ValueError: invalid image, PSF (e.g. with negative values), method,
             sigma or mode.
+        TypeError: a keyword in ``method_kwargs`` that deblur sets itself.
         ImportError: ``method="bm3d"`` without the ``bm3d`` package.
 
     Example:
@@ -94,13 +99,13 @@ def deblur(
     """
     array, layout = check_image(image, channel_axis=channel_axis, check_range=check_range)
     psf = check_psf(psf, array.shape, normalize=True)
-    if psf.min() < 0:
-        raise ValueError(
-            "psf must not have negative values: a blur kernel is non-negative (Richardson-Lucy "
-            "assumes it); clip it with np.clip(psf, 0, None). "
-            f"Received: psf.min()={float(psf.min()):g}"
-        )
     check_choice("method", method, DEBLUR_METHODS)
+    for name in _SET_BY_DEBLUR[method]:
+        if name in method_kwargs:
+            raise TypeError(
+                f"deblur sets {name} itself for method={method!r} (from its image, psf and sigma "
+                f"arguments). Received: {name}={method_kwargs[name]!r}"
+            )
     check_choice("mode", mode, BLUR_MODES)
     sigma = check_sigma(sigma)
     if sigma is None:

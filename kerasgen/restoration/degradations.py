@@ -5,10 +5,11 @@ so that an experiment can be repeated exactly.
 """
 
 import io
+import math
 
 import numpy as np
 
-from kerasgen.restoration._checks import check_choice, check_float, check_int
+from kerasgen.restoration._checks import check_choice, check_float, check_int, resolve_max_pixels
 from kerasgen.restoration._validation import (
     check_image,
     check_psf,
@@ -140,14 +141,17 @@ def gaussian_psf(size, std):
     """Builds a normalised square Gaussian point-spread function.
 
     Args:
-        size: odd kernel side length (e.g. 9), so the kernel has a centre.
+        size: odd kernel side length (e.g. 9), so the kernel has a centre;
+            at most the side of a square image of ``PIL.Image.MAX_IMAGE_PIXELS``
+            pixels (9459 by default).
         std: standard deviation of the Gaussian, in pixels (> 0).
 
     Returns:
         float64 array of shape (size, size) summing to 1.
 
     Raises:
-        ValueError: if size is not an odd positive integer or std is not > 0.
+        ValueError: if size is not an odd positive integer (within that
+            bound) or std is not > 0.
 
     Example:
 
@@ -155,7 +159,9 @@ def gaussian_psf(size, std):
     >>> psf.shape, round(float(psf.sum()), 6)
     ((9, 9), 1.0)
     """
-    size = check_int("size", size, minimum=1)
+    # A PSF is applied to an image at least its size, and no image may hold
+    # more pixels than the readers' limit: bound the side before allocating.
+    size = check_int("size", size, minimum=1, maximum=math.isqrt(resolve_max_pixels()))
     if size % 2 == 0:
         raise ValueError(f"size must be odd so that the PSF has a centre pixel. Received: size={size}")
     std = check_float("std", std, minimum=0.0, open_minimum=True)
@@ -178,7 +184,9 @@ def blur(image, psf, *, mode="wrap", channel_axis=None):
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
-        psf: 2-D kernel (e.g. ``gaussian_psf(9, 1.6)``), odd sizes centred.
+        psf: non-negative 2-D kernel (e.g. ``gaussian_psf(9, 1.6)``), odd
+            sizes centred; one not summing to 1 is divided by its sum, with a
+            ``UserWarning`` (as ``deblur`` does).
         mode: boundary mode of ``scipy.ndimage.convolve``: one of "wrap",
             "reflect", "nearest", "mirror", "constant" (zeros outside).
         channel_axis: keyword-only; see ``denoise``.
@@ -192,7 +200,7 @@ def blur(image, psf, *, mode="wrap", channel_axis=None):
     from scipy import ndimage
 
     array, layout = check_image(image, channel_axis=channel_axis)
-    psf = check_psf(psf, array.shape)
+    psf = check_psf(psf, array.shape, normalize=True)
     check_choice("mode", mode, BLUR_MODES)
     kernel = psf.astype(array.dtype)
     if array.ndim == 2:
