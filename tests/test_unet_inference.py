@@ -190,6 +190,13 @@ def test_restore_fixed_size_model_lowers_the_default_overlap():
     np.testing.assert_array_equal(restore(image, model), restore(image, model, overlap=15))
     with pytest.raises(ValueError, match="larger than 2 \\* overlap"):
         restore(image, model, overlap=16)  # given, so not lowered
+    # The same default through repair_image and the folder restorer.
+    from kerasgen.batch._learned import LearnedRestorer
+    from kerasgen.restoration import repair_image
+
+    expected = restore(image, model)
+    np.testing.assert_array_equal(repair_image(image, "unet", model=model), expected)
+    np.testing.assert_array_equal(LearnedRestorer(model).restore_batch([image])[0], expected)
 
 
 def test_restore_pads_a_single_row_by_reflecting_along_its_width():

@@ -35,7 +35,7 @@ class LearnedRestorer:
         tile: ``None`` or a tile size; with tiles (or a model with a fixed
             input size) every image goes through
             :func:`kerasgen.inference.restore` on its own.
-        overlap: Tile overlap, with ``tile``.
+        overlap: Tile overlap, with ``tile``; None as in ``restore``.
         batch_size: Int >= 1, images (or tiles) per model call.
         self_ensemble: 1, 2, 4 or 8 flips / rotations averaged per image
             (see :func:`kerasgen.inference.restore`); above 1, every image
@@ -47,7 +47,7 @@ class LearnedRestorer:
     >>> outputs = restorer.restore_batch([noisy_a, noisy_b])  # doctest: +SKIP
     """
 
-    def __init__(self, model=None, *, sigma=None, tile=None, overlap=32, batch_size=4, self_ensemble=1):
+    def __init__(self, model=None, *, sigma=None, tile=None, overlap=None, batch_size=4, self_ensemble=1):
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.self_ensemble = check_self_ensemble(self_ensemble)
         self.sigma = sigma

@@ -35,7 +35,7 @@ def restore_folder(
     scale=None,
     model=None,
     tile=None,
-    overlap=32,
+    overlap=None,
     batch_size=4,
     self_ensemble=1,
     workers=None,
@@ -88,7 +88,8 @@ def restore_folder(
             exported SavedModel folder.
         tile: For ``"unet"``: tile size for large images (then images run
             one at a time, their tiles batched), or ``None``.
-        overlap: For ``"unet"`` with ``tile``: tile overlap.
+        overlap: For ``"unet"`` with ``tile``: tile overlap (None: as
+            ``restore``, 32 lowered for a fixed-size model).
         batch_size: For ``"unet"``: int >= 1, images per model call.
         self_ensemble: For ``"unet"``: 1, 2, 4 or 8 flips / rotations
             averaged per image (see :func:`kerasgen.inference.restore`).

@@ -63,7 +63,7 @@ def restore_folder_ray(
     scale=None,
     model=None,
     tile=None,
-    overlap=32,
+    overlap=None,
     batch_size=4,
     self_ensemble=1,
     concurrency=None,

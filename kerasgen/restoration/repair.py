@@ -174,7 +174,7 @@ def repair_image(
     channel_axis=None,
     model=None,
     tile=None,
-    overlap=32,
+    overlap=None,
     **method_kwargs,
 ):
     """Restores an image with any method of the package, chosen by name.
@@ -212,7 +212,8 @@ def repair_image(
         model: Keras model for "unet" and "pnp" (default: the pretrained
             one).
         tile: tile size for "unet", or None for the whole image at once.
-        overlap: tile overlap in pixels for "unet".
+        overlap: tile overlap in pixels for "unet"; None: 32, lowered for a
+            model with a fixed input size (as ``restore``).
         **method_kwargs: passed to the underlying method (e.g.
             ``num_iter=30`` for "richardson_lucy").
 
