@@ -197,6 +197,11 @@ def test_folder_errors(tmp_path):
         ),
         (np.zeros((2, 20, 20), np.uint8), {}, "float array"),
         (np.full((2, 20, 20), 2.0), {}, r"in \[0, 1\]"),
+        (  # NaN named as such (the min / max of the other values looked valid)
+            np.where(np.eye(20, dtype=bool), np.nan, 0.5)[None].repeat(2, 0),
+            {},
+            r"source\[0\] values must be finite \(no NaN or inf\)\. Received: 20 non-finite value\(s\)",
+        ),
         (np.zeros((20, 20)), {}, r"shape \(N, H, W\)"),
         (np.zeros((2, 20, 20, 2)), {}, "1 or 3 channels"),
         (np.zeros((2, 20, 20)), {"channels": 2}, "channels must be 1 or 3"),

@@ -323,10 +323,16 @@ def _convert_array(array, channels, label):
             f"{label} must be a float array in [0, 1] (convert with "
             f"skimage.util.img_as_float). Received: dtype={array.dtype}"
         )
-    if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 1:
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            f"{label} values must be finite (no NaN or inf). Received: "
+            f"{array.size - int(np.count_nonzero(finite))} non-finite value(s)"
+        )
+    if array.min() < 0 or array.max() > 1:
         raise ValueError(
             f"{label} values must be finite and in [0, 1]. Received: "
-            f"min={np.nanmin(array)}, max={np.nanmax(array)}"
+            f"min={array.min()}, max={array.max()}"
         )
     array = array.astype(np.float32)
     if array.ndim == 2:
