@@ -499,14 +499,23 @@ def test_keras_model_with_wrong_channels_is_refused():
     [
         (np.ones(9) / 9, "2-D"),
         (np.full((3, 3), np.nan), "finite"),
-        (np.array([[0.5, -0.25], [0.5, 0.25]]), "non-negative"),
-        (np.ones((3, 3)), r"sum to 1.*psf.sum\(\)=9"),
+        (np.array([[0.5, -0.25], [0.5, 0.25]]), r"must not have negative values.*psf.min\(\)=-0.25"),
         (np.ones((20, 20)) / 400, "larger than the image"),
     ],
 )
 def test_bad_psf_is_refused(psf, match):
     with pytest.raises(ValueError, match=match):
         deblur(np.zeros((16, 16)), psf, sigma=0.01, model=identity)
+
+
+def test_psf_not_summing_to_1_is_normalised_with_a_warning_as_in_the_classical_methods():
+    image = np.random.default_rng(0).random((16, 16)).astype("float32")
+    expected = deblur(image, np.ones((3, 3)) / 9, sigma=0.01, model=identity, iterations=2)
+    with pytest.warns(UserWarning, match=r"psf should sum to 1.*psf\.sum\(\)=9"):
+        result = deblur(image, np.ones((3, 3)), sigma=0.01, model=identity, iterations=2)
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
+    with pytest.warns(UserWarning, match=r"psf should sum to 1.*psf\.sum\(\)=4"):
+        super_resolve(image[:8, :8], 2, psf=np.ones((2, 2)), model=identity, iterations=2)
 
 
 @pytest.mark.parametrize(

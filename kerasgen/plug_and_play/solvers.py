@@ -33,8 +33,6 @@ from kerasgen.restoration.inpainting import check_mask
 # scipy.ndimage boundary mode -> np.pad mode that extends the image alike
 # (as kerasgen.restoration.deblur).
 _PAD_MODES = {"wrap": "wrap", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "constant": "constant"}
-# A PSF must sum to 1 within this (float32 and rounded kernels do).
-PSF_SUM_TOLERANCE = 1e-3
 # Inpainting: iterations and first / last denoiser levels (noise-free data).
 # Measured with the shipped grey denoiser on 5 skimage images (50% / 80%
 # missing): 30 iterations ending at 0.5 / 255 gain +0.1 / +0.35 dB over 20
@@ -95,9 +93,10 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     Args:
         image: blurred (and noisy) float image in [0, 1], (H, W), (H, W, 1)
             or (H, W, 3); noisy values slightly outside are fine.
-        psf: 2-D non-negative point-spread function summing to 1 (e.g.
+        psf: 2-D non-negative point-spread function (e.g.
             `kerasgen.restoration.gaussian_psf(9, 1.6)`), applied as
-            `kerasgen.restoration.blur` applies it.
+            `kerasgen.restoration.blur` applies it; one not summing to 1 is
+            divided by its sum, with a warning (as the classical methods do).
         sigma: keyword-only noise standard deviation in image units (2.55 /
             255 = 0.01 for 1% noise); 0 for none.
         model: None (the shipped denoiser for the image's channels,
@@ -153,7 +152,7 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     >>> sharp = deblur(blurred, psf, sigma=0.01)  # doctest: +SKIP
     """
     array, layout, work = _check_input(image, channel_axis)
-    psf = _check_psf(psf, array.shape)
+    psf = check_psf(psf, array.shape, normalize=True)
     sigma = check_sigma(sigma, allow_none=False)
     precision = check_precision(precision)
     check_choice("mode", mode, BLUR_MODES)
@@ -202,7 +201,7 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
             (h, w, 3).
         scale: int >= 2; the result is (scale * h, scale * w).
         psf: None (the `downsample` degradation) or a 2-D non-negative PSF
-            summing to 1 on the high-resolution grid.
+            on the high-resolution grid (normalised as in `deblur`).
         sigma: keyword-only noise standard deviation of `image` (image units).
         model: see `deblur`.
         iterations: int >= 1, number of HQS iterations; None: 12 for
@@ -241,7 +240,7 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
     if psf is None:
         kernel, origin = _data_steps.downsample_kernel(scale)
     else:
-        kernel = _check_psf(psf, large_shape)
+        kernel = check_psf(psf, large_shape, normalize=True)
         origin = (kernel.shape[0] // 2, kernel.shape[1] // 2)
     sigma = check_sigma(sigma, allow_none=False)
     precision = check_precision(precision)
@@ -368,19 +367,6 @@ def _check_input(image, channel_axis):
 
 def _check_bool(value):
     return check_bool("self_ensemble", value)
-
-
-def _check_psf(psf, shape):
-    psf = check_psf(psf, shape)
-    if psf.min() < 0:
-        raise ValueError(f"Expected psf to be non-negative. Received: psf.min()={psf.min():g}")
-    total = float(psf.sum())
-    if abs(total - 1) > PSF_SUM_TOLERANCE:
-        raise ValueError(
-            "Expected psf to sum to 1 (a blur keeps the mean brightness); divide it by its sum "
-            f"(psf / psf.sum()). Received: psf.sum()={total:g}"
-        )
-    return psf / total
 
 
 def _check_init(init, shape, channel_axis):
