@@ -153,8 +153,9 @@ def restore(
     fixed_size = tuple(image_input.shape[1:3])
     if model_channels == 1 and work.shape[-1] not in (1, 3):
         # Refused as kerasgen.restoration refuses it (hints for RGBA and
-        # channels-first arrays), not restored channel by channel.
-        check_image(image, channel_axis=None if channel_axis % 3 == 2 else channel_axis)
+        # channels-first arrays), not restored channel by channel; channels
+        # last is its default (None), which gives the channels-first hint.
+        check_image(image, channel_axis=None if channel_axis in (-1, 2) else channel_axis)
     if overlap is None:
         overlap = min([_DEFAULT_OVERLAP] + [(size - 1) // 2 for size in fixed_size if size is not None])
     options = dict(
