@@ -7,6 +7,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 import keras
 from keras import ops
 
+from kerasgen._checks import check_seed
 from kerasgen._distribute import replica_random
 
 
@@ -18,7 +19,8 @@ class Sampling(keras.layers.Layer):
     layer built with the same ``seed`` draws the same sequence of noise.
 
     Args:
-        seed: Optional int seeding the noise generator.
+        seed: Optional int seeding the noise generator (validated by
+            ``kerasgen._checks.check_seed``).
         **kwargs: Standard ``keras.layers.Layer`` arguments (``name``, ...).
 
     Call arguments:
@@ -27,6 +29,11 @@ class Sampling(keras.layers.Layer):
 
     Returns:
         A tensor ``z`` with the shape of ``z_mean``.
+
+    Raises:
+        TypeError: If ``seed`` is not an int or None.
+        ValueError: If the inputs are not a list of two tensors, or their
+            (known) shapes differ.
 
     Example:
 
@@ -39,10 +46,8 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and not isinstance(seed, int):
-            raise TypeError(f"seed must be an int or None. Received: seed={seed!r}")
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
@@ -51,6 +56,7 @@ class Sampling(keras.layers.Layer):
                 f"Received: inputs={inputs!r}"
             )
         z_mean, z_log_var = inputs
+        _same_shape(z_mean.shape, z_log_var.shape)
         # Under MirroredStrategy the seed generator is mirrored: draw the noise
         # of the global batch and keep this replica's slice, so replicas do not
         # share noise and N replicas match one replica with the same batch.
@@ -64,12 +70,31 @@ class Sampling(keras.layers.Layer):
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def compute_output_shape(self, input_shape):
-        return input_shape[0]
+        return _same_shape(*input_shape)
 
     def get_config(self):
         config = super().get_config()
         config.update({"seed": self.seed})
         return config
+
+
+def _same_shape(mean_shape, log_var_shape):
+    """The common shape of ``z_mean`` and ``z_log_var`` (known dims merged).
+
+    Raises:
+        ValueError: If the ranks or known dimensions differ.
+    """
+    mean_shape, log_var_shape = tuple(mean_shape), tuple(log_var_shape)
+    if len(mean_shape) != len(log_var_shape) or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(mean_shape, log_var_shape)
+    ):
+        raise ValueError(
+            "Sampling needs z_mean and z_log_var of the same shape. "
+            f"Received: z_mean of shape {mean_shape}, z_log_var of shape "
+            f"{log_var_shape}"
+        )
+    return tuple(a if a is not None else b for a, b in zip(mean_shape, log_var_shape))
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
@@ -83,7 +108,8 @@ class PixelUnshuffle(keras.layers.Layer):
 
     Args:
         block_size: Int >= 1, the spatial downscaling factor. ``H`` and ``W``
-            must be divisible by it.
+            must be divisible by it (checked when the layer is built, for
+            the sizes known then).
         **kwargs: Standard ``keras.layers.Layer`` arguments (``name``, ...).
 
     Call arguments:
@@ -103,6 +129,14 @@ class PixelUnshuffle(keras.layers.Layer):
     def __init__(self, block_size=2, **kwargs):
         super().__init__(**kwargs)
         self.block_size = _validate_block_size(block_size)
+
+    def build(self, input_shape):
+        b = self.block_size
+        if any(size is not None and size % b for size in tuple(input_shape)[1:3]):
+            raise ValueError(
+                "PixelUnshuffle needs a height and width divisible by "
+                f"block_size = {b}. Received: input_shape={tuple(input_shape)}"
+            )
 
     def call(self, inputs):
         import tensorflow as tf

@@ -337,3 +337,32 @@ def test_numpy_ints_are_accepted():
         base_filters=np.int32(F),
     )
     assert g.output_shape == (None, 8, 8, 1)
+
+
+# ------------------------------------------------------------ custom layers
+
+
+def test_sampling_checks_its_inputs_and_seed():
+    from kerasgen.layers import Sampling
+
+    layer = Sampling(seed=np.int64(3))  # numpy ints, as the builders accept
+    assert layer.seed == 3 and type(layer.seed) is int
+    with pytest.raises(TypeError, match="seed must be an int or None"):
+        Sampling(seed=True)
+    # Mismatched shapes used to broadcast one eps per row silently.
+    with pytest.raises(ValueError, match=r"z_mean and z_log_var of the same shape\. Received: z_mean of shape \(2, 1\), z_log_var of shape \(2, 3\)"):
+        layer([np.zeros((2, 1), "float32"), np.zeros((2, 3), "float32")])
+    with pytest.raises(ValueError, match="same shape"):
+        layer.compute_output_shape([(2, 1), (2, 3)])
+    assert layer.compute_output_shape([(None, 3), (2, None)]) == (2, 3)
+    with pytest.raises(ValueError, match="same shape"):
+        Sampling()([keras.Input((3,)), keras.Input((2,))])
+
+
+def test_pixel_unshuffle_checks_divisibility_when_built():
+    from kerasgen.layers import PixelUnshuffle
+
+    with pytest.raises(ValueError, match=r"divisible by block_size = 2\. Received: input_shape=\(None, 5, 6, 3\)"):
+        PixelUnshuffle(2)(keras.Input((5, 6, 3)))
+    assert PixelUnshuffle(2)(keras.Input((None, None, 3))).shape == (None, None, None, 12)
+    assert PixelUnshuffle(2)(keras.Input((4, 6, 3))).shape == (None, 2, 3, 12)
