@@ -363,3 +363,100 @@ def test_constructor_validation():
         GAN(cond_generator, discriminator)
     with pytest.raises(ValueError, match="discriminator must take images"):
         GAN(generator, cond_discriminator)
+
+
+# ------------------------------------------------- labels and batch shapes
+
+
+def _conditional_gan():
+    keras.utils.set_random_seed(0)
+    gan = GAN(*make_conditional_pair(), seed=0)
+    gan.compile()
+    return gan
+
+
+def test_generate_refuses_labels_that_are_not_class_ids():
+    gan = _conditional_gan()
+    # Negative ids used to wrap around (-1 drew class 2) and floats to be
+    # truncated (2.7 drew class 2); ids >= num_classes failed inside TF.
+    for labels, match in (
+        ([-1, 0], r"class ids \(integers in \[0, num_classes=3\)\)\. Received: labels in \[-1, 0\]"),
+        ([0, 3], r"Received: labels in \[0, 3\]"),
+        ([2.7, 0.0], r"a float label would be truncated\. Received: labels with the value 2\.7"),
+        (np.eye(3)[:2], r"for one-hot labels pass np\.argmax\(labels, axis=-1\)"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            gan.generate(2, seed=0, labels=labels)
+    # Integral floats and (n,)/(n, 1) ids are accepted.
+    np.testing.assert_array_equal(
+        gan.generate(2, seed=0, labels=[2.0, 0.0]), gan.generate(2, seed=0, labels=[[2], [0]])
+    )
+
+
+@pytest.mark.parametrize("bad", [-1, NUM_CLASSES, 0.5])
+def test_fit_and_evaluate_refuse_labels_that_are_not_class_ids(images, labels, bad):
+    gan = _conditional_gan()
+    before = gan.get_weights()
+    wrong = labels.astype("float32" if bad == 0.5 else "int32")
+    wrong[3] = bad
+    with pytest.raises(ValueError, match=r"GAN\.fit: a training batch has labels that are not class ids \(integers in \[0, num_classes=3\)\) \(training step 1 .*update was not applied"):
+        gan.fit(images, wrong, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for b, a in zip(before, gan.get_weights()):
+        np.testing.assert_array_equal(b, a)
+    with pytest.raises(ValueError, match=r"GAN\.evaluate: a batch of evaluate .* has labels that are not class ids"):
+        gan.evaluate(images, wrong, batch_size=8, verbose=0)
+    # Good labels still train and evaluate.
+    gan.fit(images, labels, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(gan.evaluate(images, labels, batch_size=8, verbose=0)[0])
+
+
+def test_constructor_compares_the_sub_models():
+    generator, discriminator = make_conditional_pair()
+    image = keras.Input((SIDE, SIDE, 1))
+    label = keras.Input((1,), dtype="int32")
+    embedded = keras.layers.Flatten()(keras.layers.Embedding(5, 4)(label))
+    y = keras.layers.Concatenate()([keras.layers.Flatten()(image), embedded])
+    five_classes = keras.Model([image, label], keras.layers.Dense(1)(y))
+    with pytest.raises(ValueError, match=r"same number of classes\. Received: 3 classes \(generator\), 5 classes \(discriminator\)"):
+        GAN(generator, five_classes)
+    x = keras.Input((2 * SIDE, 2 * SIDE, 1))
+    bigger = keras.Model(x, keras.layers.Dense(1)(keras.layers.Flatten()(x)))
+    with pytest.raises(ValueError, match=r"generator output shape \(None, 8, 8, 1\), discriminator image input shape \(None, 16, 16, 1\)"):
+        GAN(make_generator(), bigger)
+    assert GAN(generator, discriminator)._num_classes == NUM_CLASSES
+
+
+def test_batches_of_the_wrong_shape_name_the_expected_shape(images, labels):
+    gan = make_gan()
+    gan.compile()
+    no_channel = images[..., 0]
+    expected = r"GAN\.fit: batches of images of shape \(None, 8, 8, 1\) expected\. Received: \(8, 8, 8\); add a channel axis with x\[\.\.\., None\]"
+    with pytest.raises(ValueError, match=expected):
+        gan.fit(no_channel, batch_size=8, epochs=1, verbose=0)
+    # Also after a good fit (Keras then retraces the step with relaxed shapes).
+    gan.fit(images, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=expected):
+        gan.fit(no_channel, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"GAN\.evaluate: batches of images of shape \(None, 8, 8, 1\) expected\. Received: \(8, 8, 8, 3\)"):
+        gan.evaluate(np.repeat(images, 3, axis=-1), batch_size=8, verbose=0)
+
+    cgan = _conditional_gan()
+    one_hot = np.eye(NUM_CLASSES, dtype="float32")[labels[:, 0]]
+    with pytest.raises(ValueError, match=r"labels must be integer class ids of shape \(batch,\) or \(batch, 1\)\. Received: labels of shape \(8, 3\); for one-hot"):
+        cgan.fit(images, one_hot, batch_size=8, epochs=1, verbose=0)
+    # (batch,) ids work like (batch, 1).
+    cgan.fit(images, labels[:, 0], batch_size=8, epochs=1, verbose=0)
+
+
+def test_evaluate_checks_batches_like_fit(images):
+    gan = make_gan()
+    gan.compile()
+    # 0-255 images used to give a plausible-looking d_loss.
+    with pytest.raises(ValueError, match=r"GAN\.evaluate: .* values outside \[-3, 3\].*image / 127\.5 - 1"):
+        gan.evaluate(images * 127.5 + 127.5, batch_size=8, verbose=0)
+    with pytest.raises(ValueError, match=r"GAN\.evaluate: .*values outside"):
+        gan.fit(images, validation_data=(images * 255,), batch_size=8, epochs=1, verbose=0)
+    bad = images.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"GAN\.evaluate: NaN or inf"):
+        gan.evaluate(bad, batch_size=8, verbose=0)

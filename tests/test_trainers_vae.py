@@ -254,3 +254,64 @@ def test_compile_and_inference_validation():
         vae.decode(np.zeros((3, 5), "float32"))
     with pytest.raises(ValueError, match=r"images must have shape \(n,\) \+ \(8, 8, 1\)"):
         vae.encode(np.zeros((3, 4, 4, 1), "float32"))
+
+
+# ------------------------------------- evaluation and inference input checks
+
+
+def test_log_likelihood_and_encode_check_their_images(images):
+    vae = make_vae()
+    # uint8 MNIST used to give numbers that looked like results.
+    for method in (vae.encode, lambda x: vae.log_likelihood(x, num_samples=2)):
+        with pytest.raises(ValueError, match=r"images must be floats .* Received: images of dtype uint8"):
+            method((images * 255).astype("uint8"))
+    with_nan = images.copy()
+    with_nan[1, 2, 3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"VAE\.log_likelihood: images must be finite\. Received: 1 NaN or inf value"):
+        vae.log_likelihood(with_nan, num_samples=2)
+    with pytest.raises(ValueError, match=r"VAE\.encode: images have values outside \[0, 1\].*Received: values in \[-1, 1\]"):
+        vae.encode(images * 2 - 1)
+    gaussian = make_vae(likelihood="gaussian")
+    with pytest.raises(ValueError, match=r"VAE\.log_likelihood: images have values outside \[-1, 2\].*divide 8-bit data by 255"):
+        gaussian.log_likelihood(images * 255, num_samples=2)
+    # Noisy data slightly outside [0, 1] is fine for the Gaussian likelihood.
+    assert gaussian.log_likelihood(images * 1.2 - 0.1, num_samples=2).shape == (16,)
+    assert vae.log_likelihood(images.astype(bool), num_samples=2).shape == (16,)
+
+
+def test_evaluate_and_validation_check_their_batches(images):
+    vae = make_vae()
+    vae.compile()
+    message = r"VAE\.evaluate: a batch of evaluate \(or of fit's validation_data\) has values outside \[0, 1\]"
+    with pytest.raises(ValueError, match=message):
+        vae.evaluate(images * 255, batch_size=8, verbose=0)
+    # fit refused such training data but not such validation data.
+    with pytest.raises(ValueError, match=message):
+        vae.fit(images, validation_data=(images * 255,), batch_size=8, epochs=1, verbose=0)
+    with_nan = images.copy()
+    with_nan[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"VAE\.evaluate: NaN or inf .*on_nonfinite='skip'"):
+        vae.evaluate(with_nan, batch_size=8, verbose=0)
+
+    skipping = make_vae(sampling=False, on_nonfinite="skip")  # deterministic z
+    skipping.compile()
+    clean = skipping.evaluate(images[8:], batch_size=8, verbose=0, return_dict=True)
+    with pytest.warns(RuntimeWarning, match="left out of the metrics"):
+        mixed = skipping.evaluate(with_nan, batch_size=8, verbose=0, return_dict=True)
+    # The NaN batch is left out of the means.
+    for key, value in clean.items():
+        np.testing.assert_allclose(mixed[key], value, rtol=1e-5)
+
+
+def test_fit_refuses_batches_of_another_shape(images):
+    vae = make_vae()
+    vae.compile()
+    vae.fit(images, batch_size=8, epochs=1, verbose=0)
+    # After a good fit (a notebook re-run): used to fail deep inside TF.
+    for batch, received in (
+        (np.repeat(images, 3, axis=-1), r"\(8, 8, 8, 3\)"),
+        (np.zeros((16, 6, 6, 1), "float32"), r"\(8, 6, 6, 1\)"),
+        (images[..., 0], r"\(8, 8, 8\); add a channel axis with x\[\.\.\., None\]"),
+    ):
+        with pytest.raises(ValueError, match=r"VAE\.fit: batches of images of shape \(None, 8, 8, 1\) expected\. Received: " + received):
+            vae.fit(batch, batch_size=8, epochs=1, verbose=0)

@@ -37,8 +37,10 @@ class GANSamplingMixin:
             seed: Optional int. None draws from Keras' global seed generator
                 (reproducible after ``keras.utils.set_random_seed``).
             labels: For a conditional GAN, required array of ``num_images``
-                labels in the format of the generator's label input. Must be
-                None for an unconditional GAN.
+                labels in the format of the generator's label input (for
+                kerasgen's builders, integer class ids in
+                ``[0, num_classes)``, shape ``(num_images,)`` or
+                ``(num_images, 1)``). Must be None for an unconditional GAN.
             batch_size: Optional int, images per generator call (default 128).
 
         Returns:
@@ -49,7 +51,10 @@ class GANSamplingMixin:
             TypeError: If ``num_images``, ``seed`` or ``batch_size`` is not
                 an int.
             ValueError: On out-of-range values, missing labels for a
-                conditional GAN or labels for an unconditional one.
+                conditional GAN or labels for an unconditional one, or
+                labels that are not class ids (negative, ``>= num_classes``,
+                not integers, or one-hot) when the generator takes integer
+                labels.
 
         Example:
 
@@ -62,18 +67,28 @@ class GANSamplingMixin:
         seed = check_seed(seed)
         if batch_size is not None:
             batch_size = check_int("batch_size", batch_size, minimum=1)
-        if self.conditional:
-            labels = self._check_labels(labels, num_images)
-        elif labels is not None:
-            raise ValueError(
-                "labels must be None for an unconditional GAN. "
-                f"Received: labels of type {type(labels).__name__}"
-            )
+        labels = self._generate_labels(labels, num_images)
         z = ops.convert_to_numpy(
             keras.random.normal((num_images, self.latent_dim), seed=seed)
         )
         inputs = [z, labels] if self.conditional else z
         return predict_in_batches(self.generator, inputs, batch_size)
+
+    def _generate_labels(self, labels, num_images):
+        """Checks the ``labels`` argument of ``generate``; returns the labels to use.
+
+        Raises:
+            ValueError: If labels are missing for a conditional GAN, given to
+                an unconditional one, or invalid (see ``generate``).
+        """
+        if self.conditional:
+            return self._check_labels(labels, num_images)
+        if labels is not None:
+            raise ValueError(
+                "labels must be None for an unconditional GAN. "
+                f"Received: labels of type {type(labels).__name__}"
+            )
+        return None
 
     def _check_labels(self, labels, num_images):
         if labels is None:
@@ -90,4 +105,42 @@ class GANSamplingMixin:
         shape = self._label_shape
         if shape is not None and labels.ndim == len(shape) - 1 and shape[-1] == 1:
             labels = labels[..., None]  # e.g. (n,) for an input of shape (None, 1)
+        if shape is not None and not (
+            labels.ndim == len(shape)
+            and all(e is None or r == e for r, e in zip(labels.shape[1:], shape[1:]))
+        ):
+            hint = ""
+            if labels.ndim == 2 and tuple(shape[1:]) == (1,):
+                hint = "; for one-hot labels pass np.argmax(labels, axis=-1)"
+            raise ValueError(
+                f"labels must have shape {(num_images, *shape[1:])}"
+                f"{' or (num_images,)' if tuple(shape[1:]) == (1,) else ''}. "
+                f"Received: labels.shape={labels.shape}{hint}"
+            )
+        if self._integer_labels:
+            labels = self._class_ids(labels)
         return labels
+
+    def _class_ids(self, labels):
+        """Checks that ``labels`` holds class ids; returns them as int64."""
+        n = self._num_classes
+        expected = "integers >= 0" if n is None else f"integers in [0, num_classes={n})"
+        if labels.dtype.kind not in "iuf":
+            raise ValueError(
+                f"labels must be class ids ({expected}). Received: labels of "
+                f"dtype {labels.dtype}"
+            )
+        if labels.dtype.kind == "f":
+            flat = labels.ravel()
+            bad = flat[~(np.isfinite(flat) & (flat == np.round(flat)))]
+            if bad.size:
+                raise ValueError(
+                    f"labels must be class ids ({expected}); a float label "
+                    f"would be truncated. Received: labels with the value {bad[0].item()!r}"
+                )
+        if labels.size and (labels.min() < 0 or (n is not None and labels.max() >= n)):
+            raise ValueError(
+                f"labels must be class ids ({expected}). Received: labels in "
+                f"[{labels.min():g}, {labels.max():g}]"
+            )
+        return labels.astype("int64")

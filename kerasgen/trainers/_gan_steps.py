@@ -34,14 +34,73 @@ from kerasgen.trainers import _guards, _replica
 class GANStepsMixin:
     """``train_step`` and ``test_step`` of :class:`kerasgen.GAN`."""
 
-    def _unpack(self, data):
+    def _unpack(self, data, where):
+        """``(images, labels, labels_ok)`` of a batch; ``where`` is e.g. ``"GAN.fit"``.
+
+        ``labels_ok`` is a scalar bool tensor: the labels are class ids. The
+        labels of a batch that is not are replaced by zeros (so that the
+        step runs; its update is not applied).
+        """
+        self._check_batch_shapes(data, where)
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.conditional and labels is None:
+        images = _guards.check_batch_shape(images, self._image_shape, where)
+        images = ops.cast(images, "float32")
+        if not self.conditional:
+            return images, None, tf.constant(True)
+        labels = tf.convert_to_tensor(labels)
+        if not self._integer_labels:
+            return images, labels, tf.constant(True)
+        ok = tf.reduce_all(labels >= 0)
+        if self._num_classes is not None:
+            ok = tf.logical_and(ok, tf.reduce_all(labels < self._num_classes))
+        if labels.dtype.is_floating:
+            # Not a float such as 3.7 (a cast would truncate it) or NaN.
+            ok = tf.logical_and(ok, tf.reduce_all(tf.equal(labels, tf.round(labels))))
+        return images, tf.where(ok, labels, tf.zeros_like(labels)), ok
+
+    def _check_batch_shapes(self, data, where):
+        """Checks the static shapes of a batch (of tensors or specs)."""
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        _guards.check_shape(images.shape, self._image_shape, where)
+        if not self.conditional:
+            return
+        if labels is None:
             raise ValueError(
                 "A conditional GAN trains on (images, labels) batches. "
                 "Received batches without labels."
             )
-        return ops.cast(images, "float32"), labels if self.conditional else None
+        self._check_label_shape(labels.shape, where)
+
+    def _check_label_shape(self, shape, where):
+        """Checks the static shape of a batch of labels."""
+        expected = self._label_shape
+        if expected is None or shape.rank is None:
+            return
+        received = tuple(shape)
+        ids = len(expected) == 2 and expected[1] == 1
+        if (ids and len(received) == 1) or (
+            len(received) == len(expected)
+            and all(e is None or r is None or e == r for r, e in zip(received, expected))
+        ):
+            return
+        if ids:
+            hint = ""
+            if len(received) == 2:
+                hint = "; for one-hot labels pass np.argmax(labels, axis=-1)"
+            raise ValueError(
+                f"{where}: labels must be integer class ids of shape (batch,) "
+                f"or (batch, 1). Received: labels of shape {received}{hint}"
+            )
+        raise ValueError(
+            f"{where}: batches of labels of shape {expected} expected. "
+            f"Received: labels of shape {received}"
+        )
+
+    def _bad_labels_message(self):
+        classes = "integers >= 0" if self._num_classes is None else (
+            f"integers in [0, num_classes={self._num_classes})"
+        )
+        return f"labels that are not class ids ({classes})"
 
     def _random(self, distribution, batch, feature_shape, training):
         """This replica's slice of a global-batch draw of training/eval noise."""
@@ -106,10 +165,12 @@ class GANStepsMixin:
         return d_loss + self.gp_weight * penalty, penalty, fake_logits
 
     def train_step(self, data):
-        images, labels = self._unpack(data)
+        images, labels, labels_ok = self._unpack(data, "GAN.fit")
         batch = ops.shape(images)[0]
-        range_ok = _guards.agree(_guards.in_range(images, self.data_range))
-        data_ok = tf.logical_and(range_ok, _guards.agree(_guards.all_finite(images)))
+        range_ok = _guards.agree(_guards.in_range(images, self._range_bounds()))
+        labels_ok = _guards.agree(labels_ok)
+        valid = tf.logical_and(range_ok, labels_ok)
+        data_ok = tf.logical_and(valid, _guards.agree(_guards.all_finite(images)))
         finite = data_ok
         d_variables = self.discriminator.trainable_variables
         g_variables = self.generator.trainable_variables
@@ -154,8 +215,8 @@ class GANStepsMixin:
         _guards.apply_if(ok, self.g_optimizer, grads, g_variables)
         _guards.update_masked(self.g_loss_tracker, g_per_example, ok)
         logs = self._logs()
-        finite = tf.logical_or(tf.logical_not(range_ok), ok)  # one cause per batch
-        logs.update(_guards.count_bad(self._bad_batch_trackers, finite, range_ok))
+        finite = tf.logical_or(tf.logical_not(valid), ok)  # one cause per batch
+        logs.update(_guards.count_bad(self._bad_batch_trackers, finite, range_ok, labels_ok))
         return logs
 
     def _step_ok(self, data_ok, per_example, penalty, grads, optimizer):
@@ -174,14 +235,27 @@ class GANStepsMixin:
         return int(self.g_optimizer.iterations.numpy())
 
     def test_step(self, data):
-        images, labels = self._unpack(data)
+        images, labels, labels_ok = self._unpack(data, "GAN.evaluate")
+        range_ok = _guards.agree(_guards.in_range(images, self._range_bounds()))
+        labels_ok = _guards.agree(labels_ok)
+        valid = tf.logical_and(range_ok, labels_ok)
         z = self._noise(ops.shape(images)[0], training=False)
         fake = self._generate(z, labels, training=False)
         d_per_example, penalty, fake_logits = self._discriminator_loss(
             images, labels, fake, training=False
         )
-        self.d_loss_tracker.update_state(d_per_example)
+        g_per_example = self._generator_loss(fake_logits)
+        ok = tf.logical_and(
+            valid,
+            _guards.agree(_guards.all_finite(images, d_per_example, penalty, g_per_example)),
+        )
+        _guards.update_masked(self.d_loss_tracker, d_per_example, ok)
         if penalty is not None:
-            self.gp_tracker.update_state(penalty)
-        self.g_loss_tracker.update_state(self._generator_loss(fake_logits))
-        return self._logs()
+            _guards.update_masked(self.gp_tracker, penalty, ok)
+        _guards.update_masked(self.g_loss_tracker, g_per_example, ok)
+        logs = self._logs()
+        finite = tf.logical_or(tf.logical_not(valid), ok)  # one cause per batch
+        logs.update(
+            _guards.count_bad(self._eval_bad_batch_trackers, finite, range_ok, labels_ok)
+        )
+        return logs

@@ -40,7 +40,8 @@ class VAELikelihoodMixin:
 
         Args:
             images: Array of images, shape ``(n, ...)`` as the encoder
-                expects, in the VAE's data range.
+                expects: floats in the VAE's data range (``[0, 1]`` for
+                ``likelihood="bernoulli"``).
             num_samples: Int >= 1, ``K``, posterior samples per image. The
                 cost is ``K`` decoder passes per image.
             seed: Int, seed of the posterior samples.
@@ -56,7 +57,9 @@ class VAELikelihoodMixin:
             TypeError: If ``num_samples``, ``seed`` or ``batch_size`` is not
                 an int.
             ValueError: If ``images`` does not match the encoder's input
-                shape, or a number is out of range.
+                shape, has an integer dtype (e.g. uint8), NaN or inf values
+                or values outside the range ``fit`` accepts, or a number is
+                out of range.
 
         Example:
 
@@ -70,7 +73,7 @@ class VAELikelihoodMixin:
         if batch_size is not None:
             batch_size = check_int("batch_size", batch_size, minimum=1)
         batch_size = batch_size or 128
-        images = np.asarray(images, dtype="float32")
+        images = self._checked_images(images, "VAE.log_likelihood")
         z_mean, z_log_var = self.encode(images, batch_size=batch_size)
         rng = np.random.default_rng(seed)
         per_call = max(1, _ROWS_PER_CALL // num_samples)

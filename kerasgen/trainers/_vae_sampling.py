@@ -19,7 +19,9 @@ class VAESamplingMixin:
         """Encodes images to the parameters of the approximate posterior.
 
         Args:
-            images: Array of images, shape ``(n, ...)`` as the encoder expects.
+            images: Array of images, shape ``(n, ...)`` as the encoder
+                expects: floats in the VAE's data range (``[0, 1]`` for
+                ``likelihood="bernoulli"``).
             batch_size: Optional int, rows per sub-model call (default 128).
 
         Returns:
@@ -28,7 +30,9 @@ class VAESamplingMixin:
         Raises:
             TypeError: If ``batch_size`` is not an int.
             ValueError: If ``images`` does not match the encoder's input
-                shape or ``batch_size`` is < 1.
+                shape, has an integer dtype (e.g. uint8), NaN or inf values
+                or values outside the range ``fit`` accepts, or if
+                ``batch_size`` is < 1.
 
         Example:
 
@@ -38,6 +42,19 @@ class VAESamplingMixin:
         """
         if batch_size is not None:
             batch_size = check_int("batch_size", batch_size, minimum=1)
+        images = self._checked_images(images, "VAE.encode")
+        z_mean, z_log_var, _ = predict_in_batches(self.encoder, images, batch_size)
+        return z_mean, z_log_var
+
+    def _checked_images(self, images, where):
+        """``images`` as float32 numpy, checked like the batches of ``fit``."""
+        images = np.asarray(images)
+        if images.dtype.kind in "iu":
+            raise ValueError(
+                f"{where}: images must be floats in the VAE's data range "
+                "(e.g. 8-bit images divided by 255.0 for [0, 1]). "
+                f"Received: images of dtype {images.dtype}"
+            )
         images = np.asarray(images, dtype="float32")
         if self._image_shape is not None and not (
             images.ndim == len(self._image_shape)
@@ -47,8 +64,22 @@ class VAESamplingMixin:
                 f"images must have shape (n,) + {self._image_shape[1:]}. "
                 f"Received: images.shape={images.shape}"
             )
-        z_mean, z_log_var, _ = predict_in_batches(self.encoder, images, batch_size)
-        return z_mean, z_log_var
+        finite = np.isfinite(images)
+        if not finite.all():
+            raise ValueError(
+                f"{where}: images must be finite. Received: "
+                f"{images.size - int(finite.sum())} NaN or inf value(s)"
+            )
+        bounds = self._range_bounds()
+        if bounds is not None and images.size and (
+            images.min() < bounds[0] or images.max() > bounds[1]
+        ):
+            what, hint = self._range_message()
+            raise ValueError(
+                f"{where}: images have {what}. {hint} Received: values in "
+                f"[{images.min():.4g}, {images.max():.4g}]"
+            )
+        return images
 
     def decode(self, z, batch_size=None):
         """Decodes latent vectors to images (probabilities or means).

@@ -11,11 +11,13 @@ from kerasgen._checks import (
     check_model,
     check_seed,
     input_shapes,
+    output_shapes,
 )
 from kerasgen.trainers import _guards
 from kerasgen.trainers._gan_compile import GANCompileMixin
 from kerasgen.trainers._gan_sampling import GANSamplingMixin
 from kerasgen.trainers._gan_steps import GANStepsMixin
+from kerasgen.trainers._vae_sampling import _compatible
 
 # Keys of the noise generators' states in the saved weights.
 _SEED_STATE_KEYS = {
@@ -45,11 +47,18 @@ class GAN(
     applied: ``fit`` stops with a ``ValueError`` naming the step, the
     weights untouched (``on_nonfinite="skip"`` skips such batches instead,
     with a warning). A batch clearly outside ``data_range`` (e.g. images on
-    the 0-255 scale) stops ``fit`` the same way.
+    the 0-255 scale) stops ``fit`` the same way, and so does a batch whose
+    labels are not class ids in ``[0, num_classes)``. A batch of images (or
+    labels) of the wrong shape stops ``fit`` with a ``ValueError`` naming the
+    expected shape. ``evaluate`` and ``fit(validation_data=...)`` check their
+    batches the same way (a skipped batch is left out of the metrics).
 
     The GAN is *conditional* when the generator takes ``[latent, labels]``
     and the discriminator ``[images, labels]``; batches are then
-    ``(images, labels)``. An unconditional GAN takes batches of ``images``
+    ``(images, labels)``. When the label inputs have an integer dtype (as in
+    kerasgen's builders), labels are class ids: integers in
+    ``[0, num_classes)``, ``num_classes`` being read from the
+    ``Embedding`` layers that take the labels. An unconditional GAN takes batches of ``images``
     (``(images,)`` and ``(images, ignored_labels)`` also work, the labels
     are ignored). Sample weights are ignored.
 
@@ -92,9 +101,11 @@ class GAN(
         TypeError: If a sub-model is not a ``keras.Model`` or an argument
             has the wrong type.
         ValueError: If a sub-model is not built, the generator and
-            discriminator disagree on being conditional, or ``latent_dim`` is
-            invalid or inconsistent with the generator, or ``data_range``
-            or ``on_nonfinite`` is invalid.
+            discriminator disagree on being conditional or on the number of
+            classes, the generator's output shape is not the
+            discriminator's image input shape, ``latent_dim`` is invalid or
+            inconsistent with the generator, or ``data_range`` or
+            ``on_nonfinite`` is invalid.
 
     Example:
 
@@ -126,6 +137,10 @@ class GAN(
         conditional, latent_dim, label_shape = self._inspect(
             generator, discriminator, latent_dim
         )
+        image_shape = self._image_shape_of(generator, discriminator)
+        num_classes, integer_labels = (
+            self._label_info(generator, discriminator) if conditional else (None, False)
+        )
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -135,6 +150,9 @@ class GAN(
         self.on_nonfinite = on_nonfinite
         self.conditional = conditional
         self._label_shape = label_shape
+        self._image_shape = image_shape
+        self._num_classes = num_classes
+        self._integer_labels = integer_labels
         self.seed_generator = keras.random.SeedGenerator(
             seed, name="noise_seed_generator"
         )
@@ -147,6 +165,7 @@ class GAN(
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.gp_tracker = keras.metrics.Mean(name="gradient_penalty")
         self._bad_batch_trackers = _guards.make_trackers()
+        self._eval_bad_batch_trackers = _guards.make_trackers("eval_")
         # Set by compile().
         self.d_optimizer = None
         self.g_optimizer = None
@@ -202,6 +221,61 @@ class GAN(
             )
         label_shape = tuple(g_shapes[1]) if conditional else None
         return conditional, int(latent_dim), label_shape
+
+    @staticmethod
+    def _image_shape_of(generator, discriminator):
+        """The images' shape ``(None, ...)`` (None if unknown); checks G against D."""
+        g_out = output_shapes(generator)
+        d_in = input_shapes(discriminator)
+        if g_out is not None and len(g_out) != 1:
+            raise ValueError(
+                f"generator must have one output (images). Received outputs of shapes {g_out}"
+            )
+        g_shape = None if g_out is None else g_out[0]
+        d_shape = None if d_in is None else d_in[0]
+        if (
+            g_shape is not None
+            and d_shape is not None
+            and not _compatible(g_shape[1:], d_shape[1:])
+        ):
+            raise ValueError(
+                "The generator must output images of the discriminator's "
+                f"input shape. Received: generator output shape {g_shape}, "
+                f"discriminator image input shape {d_shape}"
+            )
+        shape = d_shape if d_shape is not None else g_shape
+        return None if shape is None else (None, *shape[1:])
+
+    @staticmethod
+    def _label_info(generator, discriminator):
+        """``(num_classes or None, integer_labels)`` of a conditional pair."""
+        classes = {}
+        integer = True
+        for name, model in (("generator", generator), ("discriminator", discriminator)):
+            try:
+                label_input = model.inputs[1]
+            except (AttributeError, IndexError, TypeError, ValueError):
+                continue
+            dtype = keras.backend.standardize_dtype(label_input.dtype)
+            integer = integer and dtype.startswith(("int", "uint"))
+            found = {
+                layer.input_dim
+                for layer in model.layers
+                if isinstance(layer, keras.layers.Embedding)
+                for node in layer._inbound_nodes
+                if any(t is label_input for t in node.input_tensors)
+            }
+            if len(found) == 1:
+                classes[name] = found.pop()
+        if len(set(classes.values())) > 1:
+            raise ValueError(
+                "The generator and the discriminator must have the same "
+                "number of classes. Received: "
+                f"{classes['generator']} classes (generator), "
+                f"{classes['discriminator']} classes (discriminator)"
+            )
+        num_classes = next(iter(classes.values()), None)
+        return (num_classes, integer)
 
     def build(self, input_shape=None):
         # The sub-models are built already (checked in __init__); recording

@@ -14,12 +14,15 @@ from kerasgen._checks import (
     check_model,
     input_shapes,
     output_shapes,
+    rescale_hint,
 )
 from kerasgen.trainers import _guards, _optimizers, _replica
 from kerasgen.trainers._vae_likelihood import VAELikelihoodMixin
 from kerasgen.trainers._vae_sampling import VAESamplingMixin, _compatible
 
 _LIKELIHOODS = ("bernoulli", "gaussian")
+# How far beyond [0, 1] the Bernoulli likelihood accepts values (rounding).
+_BERNOULLI_TOLERANCE = 1e-3
 
 
 def _default_adam():
@@ -54,8 +57,15 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
     applied: ``fit`` stops with a ``ValueError`` naming the step, the
     weights untouched (``on_nonfinite="skip"`` skips such batches instead,
     with a warning). A batch clearly outside ``data_range`` (e.g. images on
-    the 0-255 scale, which give an impossible negative Bernoulli loss) stops
-    ``fit`` the same way. The states of the sub-models' random generators
+    the 0-255 scale) stops ``fit`` the same way; with
+    ``likelihood="bernoulli"`` any value outside ``[0, 1]`` does (e.g.
+    images in ``[-1, 1]``: the Bernoulli loss of such values is unbounded
+    below, so training would drive it to large negative values). A batch
+    whose shape does not match the encoder's input stops ``fit`` with a
+    ``ValueError`` naming both shapes. ``evaluate`` and
+    ``fit(validation_data=...)`` check their batches the same way (a
+    skipped batch is left out of the metrics), and ``encode`` and
+    ``log_likelihood`` check their images too. The states of the sub-models' random generators
     (``Sampling``, Dropout) are saved with the model, so a reloaded VAE
     continues training exactly.
 
@@ -74,7 +84,8 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
             reconstruction more.
         data_range: Pair ``(lo, hi)``, the range of the training images
             (default ``(0, 1)``). ``fit`` refuses batches with values beyond
-            ``lo - (hi - lo)`` or ``hi + (hi - lo)``; None (or
+            ``lo - (hi - lo)`` or ``hi + (hi - lo)`` (with
+            ``likelihood="bernoulli"``, values outside ``[0, 1]``); None (or
             ``kerasgen.set_range_check(False)``) turns the check off.
         on_nonfinite: ``"raise"`` (default) or ``"skip"``: what ``fit`` does
             with a batch whose values, losses or gradients are NaN or inf.
@@ -131,6 +142,7 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
         self.data_range = data_range
         self.on_nonfinite = on_nonfinite
         self._bad_batch_trackers = _guards.make_trackers()
+        self._eval_bad_batch_trackers = _guards.make_trackers("eval_")
         self._image_shape = image_shape
         self._latent_shape = latent_shape
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -267,20 +279,50 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
         kl = losses.kl_divergence(z_mean, z_log_var)
         return reconstruction + self.beta * kl, reconstruction, kl
 
-    def _images(self, data):
+    def _images(self, data, where):
         images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images = _guards.check_batch_shape(images, self._image_shape, where)
         return ops.cast(images, "float32")
 
-    def _update_metrics(self, loss, reconstruction, kl):
-        self.loss_tracker.update_state(loss)
-        self.reconstruction_loss_tracker.update_state(reconstruction)
-        self.kl_loss_tracker.update_state(kl)
+    def _check_batch_shapes(self, data, where):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        _guards.check_shape(images.shape, self._image_shape, where)
+
+    def _range_bounds(self):
+        bounds = _guards.range_bounds(self.data_range)
+        if bounds is None or self.likelihood != "bernoulli":
+            return bounds
+        # Bernoulli: log p(x) <= 0 only for x in [0, 1].
+        return (
+            max(bounds[0], -_BERNOULLI_TOLERANCE),
+            min(bounds[1], 1.0 + _BERNOULLI_TOLERANCE),
+        )
+
+    def _range_message(self):
+        if self.likelihood != "bernoulli":
+            return super()._range_message()
+        return (
+            "values outside [0, 1], which likelihood='bernoulli' needs (its "
+            "loss is unbounded below for other values)",
+            "A VAE trains on images in [0, 1] (e.g. load_dataset(..., "
+            "value_range=(0, 1))): map images in [-1, 1] with (x + 1) / 2. "
+            f"{rescale_hint((0.0, 1.0))} Or pass likelihood='gaussian' to the VAE.",
+        )
+
+    def _update_metrics(self, loss, reconstruction, kl, ok):
+        """Updates the metrics with the batch's values where ``ok``; returns them."""
+        for tracker, values in (
+            (self.loss_tracker, loss),
+            (self.reconstruction_loss_tracker, reconstruction),
+            (self.kl_loss_tracker, kl),
+        ):
+            _guards.update_masked(tracker, values, ok)
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
-        images = self._images(data)
+        images = self._images(data, "VAE.fit")
         variables = self.trainable_variables
-        range_ok = _guards.agree(_guards.in_range(images, self.data_range))
+        range_ok = _guards.agree(_guards.in_range(images, self._range_bounds()))
         with tf.GradientTape() as tape:
             per_image, reconstruction, kl = self._per_image_losses(images, training=True)
             loss = _replica.global_average(per_image)
@@ -292,13 +334,7 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
             checked.append(grads)
         ok = tf.logical_and(range_ok, _guards.agree(_guards.all_finite(*checked)))
         _guards.apply_if(ok, self.optimizer, grads, variables)
-        for tracker, values in (
-            (self.loss_tracker, per_image),
-            (self.reconstruction_loss_tracker, reconstruction),
-            (self.kl_loss_tracker, kl),
-        ):
-            _guards.update_masked(tracker, values, ok)
-        logs = {m.name: m.result() for m in self.metrics}
+        logs = self._update_metrics(per_image, reconstruction, kl, ok)
         finite = tf.logical_or(tf.logical_not(range_ok), ok)  # one cause per batch
         logs.update(_guards.count_bad(self._bad_batch_trackers, finite, range_ok))
         return logs
@@ -307,8 +343,14 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
         return int(self.optimizer.iterations.numpy())
 
     def test_step(self, data):
-        per_image, reconstruction, kl = self._per_image_losses(self._images(data), training=False)
-        return self._update_metrics(per_image, reconstruction, kl)
+        images = self._images(data, "VAE.evaluate")
+        range_ok = _guards.agree(_guards.in_range(images, self._range_bounds()))
+        per_image, reconstruction, kl = self._per_image_losses(images, training=False)
+        ok = tf.logical_and(range_ok, _guards.agree(_guards.all_finite(images, per_image)))
+        logs = self._update_metrics(per_image, reconstruction, kl, ok)
+        finite = tf.logical_or(tf.logical_not(range_ok), ok)  # one cause per batch
+        logs.update(_guards.count_bad(self._eval_bad_batch_trackers, finite, range_ok))
+        return logs
 
     def call(self, inputs, training=False):
         """Reconstructs ``inputs`` as ``decoder(z_mean)`` (no sampling), float32."""
