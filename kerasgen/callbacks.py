@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from skimage.util import montage
 
-from kerasgen._checks import check_int, check_value_range
+from kerasgen._checks import check_data_range, check_int, check_seed, check_value_range
 from kerasgen.restoration._atomic import atomic_output
 
 
@@ -24,10 +24,15 @@ def make_grid(images, ncols=None, value_range=(-1, 1), *, padding=0):
 
     Values are clipped to `value_range` and mapped linearly to [0, 255]. Grid
     cells after the last image (and the `padding` between cells) are black.
+    Values clearly outside `value_range` (e.g. 0-255 images with the default
+    ``(-1, 1)``) are refused rather than clipped to a white grid; integer
+    images (e.g. ``uint8``) must lie within `value_range` (pass
+    ``value_range=(0, 255)`` for 8-bit images).
 
     Args:
         images: Array-like ``(N, H, W, C)`` with ``C`` in (1, 3, 4), or
-            ``(N, H, W)`` for grayscale; numpy array or tensor.
+            ``(N, H, W)`` for grayscale; numpy array or tensor, of real
+            numbers.
         ncols: Optional number of columns, an int >= 1. Defaults to
             ``ceil(sqrt(N))``.
         value_range: Pair ``(lo, hi)`` of the input values, ``lo < hi``:
@@ -40,8 +45,10 @@ def make_grid(images, ncols=None, value_range=(-1, 1), *, padding=0):
         ``rows = ceil(N / ncols)``; ``C = 1`` for ``(N, H, W)`` input.
 
     Raises:
-        ValueError: If `images` has the wrong shape, is empty or has
-            non-finite values, or if an argument is out of range.
+        ValueError: If `images` has the wrong shape or dtype, is empty, has
+            non-finite values or values outside `value_range` (for floats:
+            clearly outside, see ``kerasgen.set_range_check``), or if an
+            argument is out of range.
 
     Example:
 
@@ -58,9 +65,20 @@ def make_grid(images, ncols=None, value_range=(-1, 1), *, padding=0):
             "images must have shape (N, H, W, C) with N >= 1 and C in (1, 3, 4), "
             f"or (N, H, W). Received: shape={images.shape}"
         )
+    if images.dtype.kind not in "biuf":
+        raise ValueError(
+            f"images must be real numbers. Received: images of dtype {images.dtype}"
+        )
     if not np.isfinite(images).all():
         raise ValueError("images must be finite. Received: NaN or inf values")
     lo, hi = check_value_range(value_range)
+    if images.dtype.kind in "biu" and (images.min() < lo or images.max() > hi):
+        raise ValueError(
+            f"images of dtype {images.dtype} must lie within value_range="
+            f"({lo:g}, {hi:g}); pass value_range=(0, 255) for 8-bit images. "
+            f"Received: values in [{images.min()}, {images.max()}]"
+        )
+    check_data_range(images, "images", (lo, hi))
     num, height, width, channels = images.shape
     ncols = (
         math.ceil(math.sqrt(num))
@@ -93,7 +111,8 @@ class SampleGrid(keras.callbacks.Callback):
     Args:
         out_dir: Folder for the PNG files (created if needed).
         num_images: Number of samples per grid, an int >= 1.
-        seed: Int seed of the samples, the same at every epoch.
+        seed: Int seed of the samples, the same at every epoch (a valid
+            ``seed`` of ``generate``/``sample``).
         every_n_epochs: Save a grid every this many epochs, an int >= 1.
         labels: Optional class labels, one per image, for conditional GANs
             (passed to ``generate``; not supported with ``sample``).
@@ -110,7 +129,15 @@ class SampleGrid(keras.callbacks.Callback):
     Attributes:
         last_path: Path of the last grid written, or None.
 
+    The model is checked when training begins (not after the first epoch):
+    ``fit`` raises at once when the model has neither ``generate`` nor
+    ``sample``, when ``labels`` are given for a ``sample`` model, or when a
+    kerasgen ``GAN`` would refuse the labels (missing for a conditional
+    GAN, given to an unconditional one, or not class ids in
+    ``[0, num_classes)``).
+
     Raises:
+        TypeError: If `seed` is not an int.
         ValueError: If an argument is invalid.
         ImportError: If `tensorboard_log_dir` is set and the ``tensorboard``
             package is not installed.
@@ -140,7 +167,12 @@ class SampleGrid(keras.callbacks.Callback):
             )
         self.out_dir = os.fspath(out_dir)
         self.num_images = check_int("num_images", num_images, minimum=1)
-        self.seed = check_int("seed", seed)
+        if seed is None:
+            raise TypeError(
+                "seed must be an int (the grids of all epochs use it). "
+                "Received: seed=None"
+            )
+        self.seed = check_seed(seed)
         self.every_n_epochs = check_int("every_n_epochs", every_n_epochs, minimum=1)
         if labels is not None:
             labels = np.asarray(labels)
@@ -183,6 +215,13 @@ class SampleGrid(keras.callbacks.Callback):
         self.last_path = None
         self._writer = None
 
+    def on_train_begin(self, logs=None):
+        # Fail now rather than after the first (possibly hours-long) epoch.
+        try:
+            self._sampler()
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"SampleGrid: {err}") from err
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs != 0:
             return
@@ -200,28 +239,35 @@ class SampleGrid(keras.callbacks.Callback):
             self._writer.close()
             self._writer = None
 
-    def _draw_samples(self):
+    def _sampler(self):
+        """``(draw, default_range)`` for the model; checks it and the labels."""
         model = self.model
         if callable(getattr(model, "generate", None)):
             kwargs = {} if self.labels is None else {"labels": self.labels}
-            images = model.generate(self.num_images, seed=self.seed, **kwargs)
-            default_range = (-1.0, 1.0)
-        elif callable(getattr(model, "sample", None)):
+            check_labels = getattr(model, "_generate_labels", None)  # kerasgen GAN
+            if check_labels is not None:
+                check_labels(self.labels, self.num_images)
+            return (
+                lambda: model.generate(self.num_images, seed=self.seed, **kwargs),
+                (-1.0, 1.0),
+            )
+        if callable(getattr(model, "sample", None)):
             if self.labels is not None:
                 raise ValueError(
                     "labels are only supported for models with a generate() "
                     f"method. Received: labels for {type(model).__name__}, "
                     "which only has sample()"
                 )
-            images = model.sample(self.num_images, seed=self.seed)
-            default_range = (0.0, 1.0)
-        else:
-            raise TypeError(
-                "SampleGrid needs a model with a generate(num_images, seed=...) "
-                "method (kerasgen GAN) or a sample(num_images, seed=...) method "
-                f"(kerasgen VAE). Received: model of type {type(model).__name__}"
-            )
-        return images, self.value_range or default_range
+            return lambda: model.sample(self.num_images, seed=self.seed), (0.0, 1.0)
+        raise TypeError(
+            "SampleGrid needs a model with a generate(num_images, seed=...) "
+            "method (kerasgen GAN) or a sample(num_images, seed=...) method "
+            f"(kerasgen VAE). Received: model of type {type(model).__name__}"
+        )
+
+    def _draw_samples(self):
+        draw, default_range = self._sampler()
+        return draw(), self.value_range or default_range
 
     def _log_to_tensorboard(self, grid, step):
         import tensorflow as tf  # only needed for TensorBoard summaries

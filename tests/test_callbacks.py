@@ -92,6 +92,18 @@ def test_make_grid_validation(images, kwargs, error, match):
         make_grid(images, **kwargs)
 
 
+def test_make_grid_refuses_images_outside_the_value_range():
+    eight_bit = np.full((2, 4, 4, 1), 200, np.uint8)
+    # Used to return an all-white grid.
+    with pytest.raises(ValueError, match=r"images of dtype uint8 must lie within value_range=\(-1, 1\); pass value_range=\(0, 255\)"):
+        make_grid(eight_bit)
+    with pytest.raises(ValueError, match=r"far outside the expected range.*image / 127.5 - 1"):
+        make_grid(eight_bit.astype("float32"))
+    np.testing.assert_array_equal(make_grid(eight_bit, value_range=(0, 255)), 200)
+    with pytest.raises(ValueError, match="images must be real numbers"):
+        make_grid(np.full((1, 4, 4, 1), 1 + 1j))
+
+
 # --------------------------------------------------------------------------
 # SampleGrid
 
@@ -168,8 +180,52 @@ def test_sample_grid_needs_generate_or_sample(tmp_path):
 
 def test_sample_grid_labels_need_generate(tmp_path):
     callback = SampleGrid(tmp_path, num_images=2, labels=[1, 2])
-    with pytest.raises(ValueError, match="labels are only supported"):
-        fit(FakeVAE(), callback, epochs=1)
+    model = FakeVAE()
+    with pytest.raises(ValueError, match="SampleGrid: labels are only supported"):
+        fit(model, callback, epochs=1)
+    assert int(model.optimizer.iterations) == 0  # refused before training
+
+
+def _conditional_gan():
+    from kerasgen.trainers import GAN
+
+    z, label = keras.Input((4,)), keras.Input((1,), dtype="int32")
+    h = keras.layers.Concatenate()([z, keras.layers.Flatten()(keras.layers.Embedding(3, 2)(label))])
+    images = keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16, activation="tanh")(h))
+    x, d_label = keras.Input((4, 4, 1)), keras.Input((1,), dtype="int32")
+    y = keras.layers.Concatenate()(
+        [keras.layers.Flatten()(x), keras.layers.Flatten()(keras.layers.Embedding(3, 2)(d_label))]
+    )
+    gan = GAN(keras.Model([z, label], images), keras.Model([x, d_label], keras.layers.Dense(1)(y)))
+    gan.compile()
+    return gan
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({}, r"SampleGrid: labels are required for a conditional GAN"),
+        ({"labels": [0, 1, -1]}, r"SampleGrid: labels must be class ids \(integers in \[0, num_classes=3\)\)"),
+        ({"labels": [0, 1, 3]}, r"Received: labels in \[0, 3\]"),
+    ],
+)
+def test_sample_grid_checks_the_gan_labels_before_training(tmp_path, kwargs, match):
+    gan = _conditional_gan()
+    callback = SampleGrid(tmp_path, num_images=3, **kwargs)
+    x = np.zeros((4, 4, 4, 1), "float32")
+    with pytest.raises(ValueError, match=match):
+        gan.fit(x, np.array([0, 1, 2, 0]), batch_size=4, epochs=1, verbose=0, callbacks=[callback])
+    # Used to be raised after the first epoch.
+    assert int(gan.g_optimizer.iterations) == 0
+    gan.fit(x, np.array([0, 1, 2, 0]), batch_size=4, epochs=1, verbose=0,
+            callbacks=[SampleGrid(tmp_path, num_images=3, labels=[0, 1, 2])])
+    assert (tmp_path / "samples_epoch_001.png").is_file()
+
+
+def test_sample_grid_accepts_numpy_int_seeds(tmp_path):
+    assert SampleGrid(tmp_path, seed=np.int64(3)).seed == 3
+    with pytest.raises(TypeError, match="seed must be an int"):
+        SampleGrid(tmp_path, seed=True)
 
 
 @pytest.mark.parametrize(
