@@ -298,3 +298,37 @@ def test_save_loss_curves_writes_png(tmp_path):
     assert os.listdir(tmp_path) == ["curves.png"]
     with pytest.raises(ValueError, match="history holds no metric"):
         save_loss_curves(tmp_path / "empty.png", {"epoch": []})
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "holds"])
+def test_recipes_refuse_out_dir_that_is_inside_or_holds_the_image_folder(tmp_path, where):
+    from kerasgen.recipes.unet import train_unet
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((SIZE, SIZE), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    out = {"same": folder, "inside": folder / "run", "holds": tmp_path}[where]
+    match = r"out_dir must not be the input folder, be inside it or hold it.*Received: out_dir="
+    with pytest.raises(ValueError, match=match + r".*dataset="):
+        train_gan(str(folder), out, **TINY_GAN)
+    with pytest.raises(ValueError, match=match + r".*dataset="):
+        train_vae(folder, out, **TINY_VAE)
+    with pytest.raises(ValueError, match=match + r".*data="):
+        train_unet(folder, out, epochs=1, steps_per_epoch=1, verbose=0)
+    with pytest.raises(ValueError, match=match + r".*validation_data="):
+        train_unet(images((0, 1)), out, validation_data=str(folder), epochs=1, steps_per_epoch=1, verbose=0)
+    assert sorted(p.name for p in folder.iterdir()) == ["0.png", "1.png", "2.png", "3.png"]  # nothing written
+
+
+@pytest.mark.slow
+def test_train_gan_resume_with_other_arguments_says_how_to_start_anew(tmp_path):
+    out = tmp_path / "gan"
+    data = batched(images((-1, 1)))
+    with pytest.raises(RuntimeError, match="interrupted"):
+        train_gan(data, out, epochs=2, callbacks=[Interrupt(epoch=1)], **TINY_GAN)
+    with pytest.raises(ValueError, match=r"holds an unfinished run whose model does not match.*--overwrite"):
+        train_gan(data, out, epochs=2, **{**TINY_GAN, "base_filters": 8})
+    assert os.listdir(out / "backup")  # kept: the original arguments still resume it
+    _, history = train_gan(data, out, epochs=2, **TINY_GAN)
+    assert history.epoch == [1]

@@ -18,6 +18,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 # isort: split
 
 import os
+import warnings
 
 import keras
 
@@ -33,6 +34,13 @@ from kerasgen.restoration._atomic import atomic_path
 
 SAMPLES_DIR = "samples"
 BACKUP_DIR = "backup"
+# What keras.callbacks.BackupAndRestore(double_checkpoint=True) writes into BACKUP_DIR.
+BACKUP_FILES = (
+    "latest.weights.h5",
+    "latest.weights.h5.bkp",
+    "training_metadata.json",
+    "training_metadata.json.bkp",
+)
 
 
 def check_out_dir(out_dir):
@@ -61,6 +69,66 @@ def check_out_dir(out_dir):
             f"out_dir must be a folder. Received: out_dir={out_dir!r} (a file)"
         )
     return out_dir
+
+
+def check_out_dir_apart(out_dir, inputs, *, out_name="out_dir"):
+    """Refuses a run folder that is an input folder, is inside one or holds one.
+
+    A run writes images (sample grids, loss curves) into its folder, which
+    the recursive folder readers would then take for training images.
+    Called before anything is written.
+
+    Args:
+        out_dir: The run folder (str or path-like; need not exist).
+        inputs: Dict of argument name -> source; sources that are not
+            existing folders (dataset names, arrays, datasets) are ignored.
+        out_name: Name of the output argument in the message.
+
+    Raises:
+        ValueError: If ``out_dir`` is, is inside, or holds an input folder.
+    """
+    out_real = os.path.realpath(out_dir)
+    for name, source in inputs.items():
+        if not isinstance(source, (str, os.PathLike)) or not os.path.isdir(source):
+            continue
+        source_real = os.path.realpath(source)
+        if os.path.commonpath([out_real, source_real]) in (out_real, source_real):
+            raise ValueError(
+                f"{out_name} must not be the input folder, be inside it or hold it: the run's "
+                "images (sample grids, loss curves) would be read as training images. Choose "
+                f"another {out_name}. Received: {out_name}={os.fspath(out_dir)!r}, "
+                f"{name}={os.fspath(source)!r}"
+            )
+
+
+class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """``keras.callbacks.BackupAndRestore`` that explains a backup that does not fit.
+
+    A backup left by an unfinished run of a different model (other
+    arguments) cannot be restored: the error then says so and how to start
+    a new run, instead of Keras' list of variables that could not be loaded.
+    """
+
+    def on_train_begin(self, logs=None):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                super().on_train_begin(logs)
+            except ValueError as error:
+                if not os.path.exists(self._weights_path):
+                    raise
+                reason = str(error).splitlines()[0] if str(error) else repr(error)
+                raise ValueError(
+                    f"{os.path.dirname(self.backup_dir)!r} holds an unfinished run whose model "
+                    "does not match these arguments (a different architecture or dataset shape), "
+                    "so it cannot be resumed. Rerun with the arguments of that run to resume it, "
+                    f"or start a new run: delete {self.backup_dir!r} (kerasgen train: pass "
+                    f"--overwrite). Keras: {reason}"
+                ) from error
+        for warning in caught:  # the restore worked: its warnings are worth showing
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 def save_model_atomically(model, path):
@@ -123,7 +191,7 @@ def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None):
     backup_dir = os.path.join(out_dir, BACKUP_DIR)
     resuming = os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
     callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
+        CheckedBackupAndRestore(backup_dir, double_checkpoint=True),
         AtomicModelCheckpoint(os.path.join(out_dir, model_file)),
         keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),
         SampleGrid(os.path.join(out_dir, SAMPLES_DIR), **sample_grid_kwargs),

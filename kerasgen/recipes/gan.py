@@ -138,7 +138,10 @@ def train_gan(
     Raises:
         TypeError: If an argument has the wrong type.
         ValueError: If an argument is invalid (unknown loss, image size the
-            builders cannot reach, a dataset outside ``[-1, 1]``, ...).
+            builders cannot reach, a dataset outside ``[-1, 1]``, ...), an
+            ``out_dir`` that is, is inside or holds the ``dataset`` folder
+            (refused before anything is written), or an unfinished run in
+            ``out_dir/backup`` whose model does not match the arguments.
         FileNotFoundError: If a named dataset is neither stored locally nor
             downloadable (the message says where to put the files), or a
             folder does not exist.
@@ -169,6 +172,7 @@ def train_gan(
     check_precision(precision)
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
+    _outputs.check_out_dir_apart(out_dir, {"dataset": dataset})
     extra_callbacks = _outputs.check_callbacks(callbacks)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     policy = resolve_precision(precision)

@@ -27,6 +27,7 @@ from kerasgen.losses import psnr_loss
 from kerasgen.metrics import psnr
 from kerasgen.models.unet import build_unet
 from kerasgen.precision import precision_scope, resolve_precision
+from kerasgen.recipes._outputs import CheckedBackupAndRestore, check_out_dir_apart
 from kerasgen.recipes._unet_checkpoints import (
     BestInferenceCheckpoint,
     InferenceCheckpoint,
@@ -172,7 +173,10 @@ def train_unet(
         ValueError: If an argument is invalid (e.g. ``patch_size`` not a
             multiple of the model's size multiple, unknown ``loss``, a
             ``sigma_range`` or ``validation_sigma`` above 1, as in 8-bit
-            grey levels).
+            grey levels), an ``out_dir`` that is, is inside or holds the
+            ``data`` or ``validation_data`` folder (refused before anything
+            is written), or an unfinished run in ``out_dir/backup`` whose
+            model does not match the arguments.
 
     Example:
 
@@ -205,6 +209,7 @@ def train_unet(
         raise ValueError(
             f"out_dir must be a folder. Received: out_dir={out_dir!r} (a file)"
         )
+    check_out_dir_apart(out_dir, {"data": data, "validation_data": validation_data})
 
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     if seed is not None:
@@ -301,7 +306,7 @@ def train_unet(
         initial_value_threshold=read_best(best_path, monitor) if resuming else None,
     )
     all_callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir, double_checkpoint=True),
+        CheckedBackupAndRestore(backup_dir, double_checkpoint=True),
         best_checkpoint,
         InferenceCheckpoint(os.path.join(out_dir, LAST_MODEL)),
         keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),

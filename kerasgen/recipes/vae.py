@@ -129,7 +129,10 @@ def train_vae(
     Raises:
         TypeError: If an argument has the wrong type.
         ValueError: If an argument is invalid (e.g. both ``validation_split``
-            and ``validation_data``, a dataset outside ``[0, 1]``).
+            and ``validation_data``, a dataset outside ``[0, 1]``), an
+            ``out_dir`` that is, is inside or holds the ``dataset`` folder
+            (refused before anything is written), or an unfinished run in
+            ``out_dir/backup`` whose model does not match the arguments.
         FileNotFoundError: If a named dataset is neither stored locally nor
             downloadable (the message says where to put the files), or a
             folder does not exist.
@@ -176,6 +179,7 @@ def train_vae(
     check_precision(precision)
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
+    _outputs.check_out_dir_apart(out_dir, {"dataset": dataset})
     extra_callbacks = _outputs.check_callbacks(callbacks)
     _inputs.check_source(dataset)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
