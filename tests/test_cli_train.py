@@ -164,3 +164,50 @@ def test_train_unet_noise_level_input_precision_block_and_loss(tmp_path):
     assert [x.name for x in model.inputs] == ["images", "noise_sigma"]
     assert any(layer.name.endswith("_res0") for layer in model.layers)
     assert {l.dtype_policy.name for l in model.layers if l.weights} == {"float32"}
+
+
+def write_images(folder, num=8):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(num):
+        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE), dtype=np.uint8)).save(folder / f"{i:02d}.png")
+
+
+@pytest.mark.parametrize("model", ["gan", "unet"])
+@pytest.mark.parametrize("where", ["same", "inside", "holds"])
+def test_train_refuses_out_that_is_inside_or_holds_the_input_folder(tmp_path, model, where, capsys):
+    folder = tmp_path / "images"
+    write_images(folder, num=4)
+    out = {"same": folder, "inside": folder / "run", "holds": tmp_path}[where]
+    source = "--data" if model == "unet" else "--dataset"
+    argv = ["train", model, source, str(folder), "--out", str(out), "--overwrite"]
+
+    assert main(argv + ["--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kerasgen train: error: --out must not be the input folder, be inside it or hold it")
+    assert f"{source}={str(folder)!r}" in err
+    assert len(err.splitlines()) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["00.png", "01.png", "02.png", "03.png"]
+
+
+@pytest.mark.slow
+def test_train_overwrite_discards_an_unfinished_run_and_its_sample_grids(tmp_path, capsys):
+    folder = tmp_path / "images"
+    write_images(folder)
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)
+    (out / "backup" / "latest.weights.h5").write_bytes(b"state of another model")
+    (out / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
+    (out / "samples").mkdir()
+    (out / "samples" / "samples_epoch_002.png").write_bytes(b"old grid")
+    (out / "history.csv").write_text("epoch,d_loss,g_loss\n0,1,1\n")
+    argv = ["train", "gan", "--dataset", str(folder), "--out", str(out), "--latent-dim", "8", "--overwrite"]
+    argv += ["--epochs", "1", "--batch-size", "4", "--base-filters", "4", "--num-samples", "4"]
+
+    assert main(argv + ["--precision", "float32"]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out / 'samples' / 'samples_epoch_001.png'}\n" in printed  # the new run's only grid
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["samples_epoch_001.png"]
+    with open(out / "history.csv", newline="") as f:
+        assert [row["epoch"] for row in csv.DictReader(f)] == ["0"]  # a new run, not resumed
+    assert not (out / "backup").exists()

@@ -1,7 +1,9 @@
 """`kerasgen train gan|vae|unet`: the training recipes, resumable."""
 
 import argparse
+import contextlib
 import os
+import re
 
 from kerasgen.cli import _args
 
@@ -52,7 +54,10 @@ example:
   kerasgen train unet --data ../shared/data/train400 --epochs 40 --steps-per-epoch 250 \\
       --patch-size 64 --depth 3 --base-filters 32 --pixel-unshuffle 2"""
 
-_TRAIN_OVERWRITE_HELP = "start a new run in --out even if it holds a completed run (whose files are replaced)"
+_TRAIN_OVERWRITE_HELP = (
+    "start a new run in --out even if it holds a completed run (whose files are replaced) or an unfinished "
+    "one (discarded instead of resumed)"
+)
 
 # Same names as kerasgen.trainers.GAN.compile(loss=...).
 _GAN_LOSSES = ("non_saturating", "hinge", "wgan_gp")
@@ -255,20 +260,30 @@ def _add_unet_options(parser):
     _add_fit_options(parser, default_epochs=50, default_batch=16, default_steps=400, model="unet")
 
 
-def _check_train_out_dir(out_dir, model, overwrite):
-    """Refuses, before training, an unwritable --out or a completed run without --overwrite.
+def _check_train_out_dir(out_dir, model, overwrite, inputs, *, chief=True):
+    """Refuses, before training, an unusable --out or a completed run without --overwrite.
 
-    An unfinished run (its backup/ folder present) is resumed, as documented.
+    --out must not be, be inside or hold an input folder (the run's images
+    would become training images). An unfinished run (its backup/ folder
+    present) is resumed, as documented, unless --overwrite: then the previous
+    run's state and outputs are removed (on the chief only) so that a new run
+    starts.
     """
+    from kerasgen.recipes._outputs import check_out_dir_apart
     from kerasgen.restoration._atomic import check_writable_folder
 
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise NotADirectoryError(f"--out must be a folder. Received: {out_dir!r} (a file)")
+    check_out_dir_apart(out_dir, inputs, out_name="--out")
     existing = os.path.abspath(out_dir)
     while not os.path.isdir(existing):
         existing = os.path.dirname(existing)
     check_writable_folder(existing, what=out_dir)
-    if overwrite or os.path.isdir(os.path.join(out_dir, "backup")):
+    if overwrite:
+        if chief:
+            _remove_previous_run(out_dir, model)
+        return
+    if os.path.isdir(os.path.join(out_dir, "backup")):
         return
     outputs = {"gan": ("gan.keras",), "vae": ("vae.keras",), "unet": ("best.keras", "last.keras")}[model]
     done = [name for name in outputs if os.path.exists(os.path.join(out_dir, name))]
@@ -279,6 +294,43 @@ def _check_train_out_dir(out_dir, model, overwrite):
         )
 
 
+def _remove_previous_run(out_dir, model):
+    """Removes what a previous run wrote that a new one would resume from or not replace.
+
+    Only kerasgen's own files: the backup of an unfinished run (so that the
+    new run does not resume it), history.csv (rewritten by the new run), the
+    sample grids, and the U-Net's best-value record and TensorBoard event
+    files. Other files are left alone.
+    """
+    from kerasgen.recipes._outputs import BACKUP_DIR, BACKUP_FILES, HISTORY_CSV, SAMPLES_DIR
+
+    removed = [os.path.join(BACKUP_DIR, name) for name in BACKUP_FILES] + [HISTORY_CSV]
+    if model == "unet":
+        from kerasgen.recipes.unet import BEST_MODEL, LOGS_DIR
+
+        removed.append(BEST_MODEL + ".json")
+        for part in ("train", "validation"):
+            folder = os.path.join(LOGS_DIR, part)
+            if os.path.isdir(os.path.join(out_dir, folder)):
+                removed += [
+                    os.path.join(folder, name)
+                    for name in os.listdir(os.path.join(out_dir, folder))
+                    if name.startswith("events.out.tfevents.")
+                ]
+    elif os.path.isdir(os.path.join(out_dir, SAMPLES_DIR)):
+        removed += [
+            os.path.join(SAMPLES_DIR, name)
+            for name in os.listdir(os.path.join(out_dir, SAMPLES_DIR))
+            if re.fullmatch(r"samples_epoch_\d+\.png", name)
+        ]
+    for name in removed:
+        path = os.path.join(out_dir, name)
+        if os.path.isfile(path) or os.path.islink(path):
+            os.remove(path)
+    with contextlib.suppress(OSError):  # kept if it holds other files
+        os.rmdir(os.path.join(out_dir, BACKUP_DIR))
+
+
 def run(args):
     """Runs `kerasgen train MODEL`; returns the exit status."""
     if args.strategy == "multi_worker":  # before any other TensorFlow work
@@ -286,7 +338,11 @@ def run(args):
 
         get_strategy("multi_worker")
     out_dir = args.out or os.path.join("runs", args.model)
-    _check_train_out_dir(out_dir, args.model, args.overwrite)
+    if args.model == "unet":
+        inputs = {"--data": args.data, "--validation-data": args.validation_data}
+    else:
+        inputs = {"--dataset": args.dataset}
+    _check_train_out_dir(out_dir, args.model, args.overwrite, inputs, chief=_is_chief(args))
     common = _args.given(
         args, epochs="epochs", batch_size="batch_size", steps_per_epoch="steps_per_epoch", seed="seed"
     )
