@@ -23,7 +23,9 @@ at the end), samples/samples_epoch_NNN.png (the same latent points every
 epoch), history.csv, loss_curves.png, and backup/ while the run is
 unfinished: re-running the same command after an interruption resumes from
 the last completed epoch. A completed run is not resumed: the same command
-refuses to replace it unless --overwrite is given.
+refuses to replace it unless --overwrite is given (which also discards an
+unfinished run instead of resuming it). --out must not be, be inside or hold
+a --dataset folder.
 
 Named datasets (mnist, fashion_mnist, cifar10) are read from local copies
 under --data-dir or $KERASGEN_DATA_DIR (mnist/t10k-images-idx3-ubyte.gz, ...;
@@ -48,7 +50,8 @@ PNG first), each with Gaussian noise of a random sigma in [0, --sigma-max]
 --out (default runs/unet): best.keras (best validation PSNR, or lowest
 training loss without --validation-data), last.keras, history.csv,
 loss_curves.png, and backup/ while unfinished (re-running the same command
-resumes). A completed run is only replaced with --overwrite.
+resumes). A completed run is only replaced with --overwrite (which also
+discards an unfinished run). --out must not be, be inside or hold --data.
 
 example:
   kerasgen train unet --data ../shared/data/train400 --epochs 40 --steps-per-epoch 250 \\
