@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from kerasgen.data import load_dataset, parse_split, read_idx
+from kerasgen.data.datasets import check_disjoint_splits
 
 IDX_CODES = {np.dtype("uint8"): 0x08, np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D}
 
@@ -403,3 +404,84 @@ def test_missing_folder_is_named(tmp_path):
         load_dataset(missing)
     with pytest.raises(FileNotFoundError, match="no_such_folder"):
         load_dataset(str(missing))
+
+
+def write_classes(root, num_per_class=8, names=("a", "b")):
+    for label, name in enumerate(names):
+        for i in range(num_per_class):
+            write_png(root / name / f"{i}.png", np.full((4, 4), 10 * i + label, np.uint8))
+
+
+def test_folder_slices_mix_classes_and_are_complementary(tmp_path):
+    write_classes(tmp_path)
+    parts = [
+        collect(load_dataset(tmp_path, s, with_labels=True, batch_size=16,
+                             shuffle=False, value_range=(0, 255), seed=seed))
+        for s, seed in (("train[:50%]", 0), ("train[50%:]", 1))
+    ]  # fmt: skip
+    for _, labels in parts:
+        assert set(labels.tolist()) == {0, 1}  # not split by class
+    pixels = [tuple(np.rint(images[:, 0, 0, 0]).astype(int)) for images, _ in parts]
+    assert not set(pixels[0]) & set(pixels[1])
+    assert sorted(pixels[0] + pixels[1]) == sorted(
+        10 * i + label for label in (0, 1) for i in range(8)
+    )
+    # A fixed permutation: the same slice whatever the seed.
+    again = collect(load_dataset(tmp_path, "train[:50%]", batch_size=16, seed=5,
+                                 shuffle=False, value_range=(0, 255)))[0]  # fmt: skip
+    assert tuple(np.rint(again[:, 0, 0, 0]).astype(int)) == pixels[0]
+
+
+def test_drop_remainder_with_too_few_images_is_refused(tmp_path, mnist_root):
+    write_classes(tmp_path, num_per_class=2)
+    with pytest.raises(ValueError, match="gives no batch.*4 image.*batch_size=5"):
+        load_dataset(tmp_path, batch_size=5, drop_remainder=True)
+    with pytest.raises(ValueError, match="gives no batch.*3 image.*batch_size=4"):
+        load_dataset("mnist", "test[:3]", batch_size=4, drop_remainder=True,
+                     data_dir=mnist_root)  # fmt: skip
+    assert len(collect(load_dataset(tmp_path, batch_size=4, drop_remainder=True))[0]) == 4
+
+
+@pytest.mark.parametrize("name", ["05.png", "05.jpg"])
+def test_truncated_image_in_folder_is_named(tmp_path, name):
+    # Headers intact (the scan passes), data cut: TensorFlow's decoding error
+    # alone does not say which file.
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        write_png(tmp_path / f"0{i}{name[2:]}", rng.integers(0, 256, (32, 32), np.uint8))
+    path = tmp_path / name
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 3 // 4])
+    with pytest.raises(ValueError, match=r"Cannot decode image .*05\.(png|jpg).* corrupt"):
+        load_dataset(tmp_path, batch_size=4)
+
+
+def test_empty_data_dir_is_refused(mnist_root, monkeypatch):
+    monkeypatch.setenv("KERASGEN_DATA_DIR", str(mnist_root))
+    with pytest.raises(ValueError, match="data_dir must be a non-empty path.*data_dir=''"):
+        load_dataset("mnist", "test[:10]", data_dir="")
+
+
+def test_read_idx_header_sizes_overflowing_int64(tmp_path):
+    path = tmp_path / "huge.idx"
+    path.write_bytes(bytes([0, 0, 8, 3]) + np.full(3, 2**31, ">u4").tobytes())
+    with pytest.raises(ValueError, match="Truncated IDX file"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize(
+    "split, other",
+    [("test[:64]", "test[:32]"), ("test", "test[10:]"), ("test[-5:]", "test[9990:9996]")],
+)
+def test_check_disjoint_splits_refuses_overlap(split, other):
+    with pytest.raises(ValueError, match=r"split and validation_split share images.*\[\d+:\d+\]"):
+        check_disjoint_splits("mnist", split, other)
+
+
+def test_check_disjoint_splits_accepts_disjoint(tmp_path):
+    check_disjoint_splits("mnist", "test[:8000]", "test[8000:]")
+    check_disjoint_splits("mnist", "train", "test")
+    write_classes(tmp_path, num_per_class=5)
+    check_disjoint_splits(tmp_path, "train[:90%]", "all[90%:]")
+    with pytest.raises(ValueError, match=r"images \[5:9\] of the 10"):
+        check_disjoint_splits(tmp_path, "train[:90%]", "all[5:]", names=("a", "b"))

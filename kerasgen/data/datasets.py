@@ -22,11 +22,17 @@ import numpy as np
 from kerasgen._checks import check_bool, check_int, check_seed, check_value_range
 from kerasgen.data.named_datasets import DATA_DIR_ENV, load_named_arrays  # noqa: F401  (DATA_DIR_ENV re-exported)
 from kerasgen.data.pipelines import _COLOR_MODES, array_pipeline, folder_pipeline
+from kerasgen.data.image_folder import scan_image_folder
 from kerasgen.data.splits import parse_split
 
 DATASET_NAMES = ("mnist", "fashion_mnist", "cifar10")
 _NAMED_SPLITS = ("train", "test")
 _FOLDER_SPLITS = ("train", "all")
+_NAMED_SPLIT_SIZES = {
+    "mnist": {"train": 60_000, "test": 10_000},
+    "fashion_mnist": {"train": 60_000, "test": 10_000},
+    "cifar10": {"train": 50_000, "test": 10_000},
+}
 
 
 def load_dataset(
@@ -69,8 +75,15 @@ def load_dataset(
     ``with_labels=True`` each top-level sub-folder is a class (labels 0, 1,
     ... in sorted order of the names) and every image must be in one.
     A folder has the single split ``"train"`` (alias ``"all"``), which can
-    be sliced, e.g. ``"train[:90%]"`` / ``"train[90%:]"``. A name wins over a
-    folder of the same name: write ``"./mnist"`` for the folder.
+    be sliced, e.g. ``"train[:90%]"`` / ``"train[90%:]"``: a slice selects
+    from a fixed pseudo-random permutation of the sorted files (the same
+    whatever ``seed``), so each slice draws from every class and slices of
+    one folder are disjoint and complementary. A name wins over a
+    folder of the same name: write ``"./mnist"`` for the folder. With
+    ``cache`` (the default), a folder's images are decoded once here, so a
+    truncated or corrupt file is named in a ``ValueError`` at once (with
+    ``cache=False`` it fails later, during iteration, with TensorFlow's
+    error).
 
     Args:
         name_or_path: ``"mnist"``, ``"fashion_mnist"``, ``"cifar10"``, or the
@@ -94,7 +107,7 @@ def load_dataset(
         shuffle: Whether to reshuffle the examples at every epoch.
         seed: Optional int: the same seed gives the same order of batches.
         data_dir: Optional folder holding local copies (see above); defaults
-            to ``$KERASGEN_DATA_DIR``. An explicit ``data_dir`` is also
+            to ``$KERASGEN_DATA_DIR``; not ``""``. An explicit ``data_dir`` is also
             ``tfds.load``'s ``data_dir`` (the environment variable is not:
             tfds then uses its default, ``~/tensorflow_datasets``).
         download: Whether tfds may download a dataset that is not prepared.
@@ -113,7 +126,9 @@ def load_dataset(
         TypeError: If an argument has the wrong type.
         ValueError: If an argument has an invalid value: unknown dataset
             name, invalid split or slice, ``value_range`` not a pair lo < hi,
-            ``batch_size < 1``, ...
+            ``batch_size < 1``, ``drop_remainder=True`` with fewer
+            images than `batch_size` (no batch at all), an image of a
+            folder that cannot be decoded (named in the message), ...
         FileNotFoundError: If a named dataset has no local copy and tfds could
             not load it (offline), with the files to put where; or if a
             folder path does not exist.
@@ -147,6 +162,11 @@ def load_dataset(
         raise TypeError(
             f"data_dir must be a str, os.PathLike or None. "
             f"Received: data_dir={data_dir!r}"
+        )
+    if data_dir is not None and not os.fspath(data_dir):
+        raise ValueError(
+            "data_dir must be a non-empty path or None (None: "
+            f"${DATA_DIR_ENV}). Received: data_dir={data_dir!r}"
         )
     for flag, value in (
         ("with_labels", with_labels),
@@ -190,6 +210,59 @@ def load_dataset(
             f"which may be sliced, e.g. 'train[:90%]'. Received: split={split!r}"
         )
     return folder_pipeline(folder, spec, cache=cache, **pipeline)
+
+
+def check_disjoint_splits(
+    name_or_path, split, other_split, *, names=("split", "validation_split")
+):
+    """Refuses two splits of one dataset or folder that share images.
+
+    For example ``"test[:64]"`` and ``"test[:32]"`` (training on images it
+    then validates on); ``"test[:8000]"`` and ``"test[8000:]"`` pass, as do
+    slices of different splits. Slices of a folder are compared as
+    `load_dataset` resolves them (its ``"train"`` and ``"all"`` are the same
+    split). Named datasets are assumed to have their published sizes
+    (MNIST, Fashion-MNIST: 60000 train, 10000 test; CIFAR-10: 50000, 10000).
+
+    Args:
+        name_or_path: As for `load_dataset`.
+        split: A split string, e.g. the training split.
+        other_split: Another split string, e.g. the validation split.
+        names: The argument names of `split` and `other_split` for the
+            error message.
+
+    Raises:
+        ValueError: If the two splits share images, or a split is invalid.
+    """
+    spec, other = parse_split(split), parse_split(other_split)
+    named = isinstance(name_or_path, str) and name_or_path in DATASET_NAMES
+
+    def split_name(s):
+        lower = s.name.lower()
+        return "train" if not named and lower == "all" else lower
+
+    if split_name(spec) != split_name(other):
+        return
+    if named:
+        num_examples = _NAMED_SPLIT_SIZES[name_or_path].get(split_name(spec))
+        if num_examples is None:
+            return
+    else:
+        folder = _resolve_folder(name_or_path)
+        num_examples = len(scan_image_folder(folder).files)
+    a_start, a_stop = spec.bounds(num_examples)
+    b_start, b_stop = other.bounds(num_examples)
+    start, stop = max(a_start, b_start), min(a_stop, b_stop)
+    if start < stop:
+        source = name_or_path if named else os.fspath(name_or_path)
+        raise ValueError(
+            f"{names[0]} and {names[1]} share images: {split!r} and "
+            f"{other_split!r} of {source!r} both hold images [{start}:{stop}] "
+            f"of the {num_examples} of split {spec.name!r}. Use disjoint "
+            f"slices, e.g. {names[0]}='{spec.name}[:90%]' and "
+            f"{names[1]}='{spec.name}[90%:]'. Received: {names[0]}={split!r}, "
+            f"{names[1]}={other_split!r}"
+        )
 
 
 # --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ No TensorFlow here: this module only needs numpy.
 """
 
 import gzip
+import math
 import os
 import zlib
 
@@ -90,7 +91,7 @@ def _parse_idx(data, path):
         int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4)
     )
     dtype = _IDX_DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     received = len(data) - header_size
     if received != expected:
         kind = "Truncated" if received < expected else "Oversized"

@@ -2,11 +2,19 @@
 
 from kerasgen import _backend  # noqa: F401, I001  (backend guard first)
 
+import re
+
+import numpy as np
 import tensorflow as tf
 
 from kerasgen.data import image_folder
 
 _FOLDER_SHUFFLE_BUFFER = 10_000
+# Slices of a folder select from this fixed permutation of its sorted files
+# (not from the user's seed): any slice draws from every class, and slices
+# such as "train[:90%]" / "train[90%:]" stay disjoint whatever the seed.
+_FOLDER_SLICE_SEED = 1234
+_DECODE_CHECK_BATCH = 256
 _COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
 
 
@@ -24,6 +32,7 @@ def array_pipeline(
     drop_remainder,
 ):
     num_examples = len(images)
+    _check_gives_a_batch(num_examples, batch_size, drop_remainder)
     images = tf.constant(images)
     labels = tf.constant(labels, dtype=tf.int32)
     # Shuffle and batch indices, then gather: a full shuffle without copying
@@ -80,14 +89,21 @@ def folder_pipeline(
     image_size = image_size or native_size
     channels = channels or native_channels
     start, stop = spec.bounds(len(info.files))
+    _check_gives_a_batch(stop - start, batch_size, drop_remainder)
+    files, labels = info.files, info.labels
+    if spec.is_sliced:
+        # Sorted files are grouped by class: slice a fixed permutation
+        # instead, keeping the sorted order within the slice.
+        order = np.random.RandomState(_FOLDER_SLICE_SEED).permutation(len(files))
+        picked = np.sort(order[start:stop])
+        files = tuple(files[i] for i in picked)
+        labels = None if labels is None else tuple(labels[i] for i in picked)
     dataset = _decode_files(
-        info.files[start:stop],
-        info.labels[start:stop] if with_labels else None,
-        image_size,
-        channels,
+        files, labels if with_labels else None, image_size, channels
     )
     if cache:
         dataset = dataset.cache() if cache is True else dataset.cache(cache)
+        _decode_once(dataset, files)
     if shuffle:
         dataset = dataset.shuffle(
             min(stop - start, _FOLDER_SHUFFLE_BUFFER),
@@ -105,6 +121,42 @@ def folder_pipeline(
     else:
         dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_gives_a_batch(num_examples, batch_size, drop_remainder):
+    if drop_remainder and num_examples < batch_size:
+        raise ValueError(
+            f"The dataset gives no batch: drop_remainder=True drops every "
+            f"image, as the split has {num_examples} image(s), fewer than "
+            f"batch_size={batch_size}. Use a smaller batch_size, more images "
+            "or drop_remainder=False."
+        )
+
+
+def _decode_once(dataset, files):
+    """Iterates a cached dataset once, filling the cache; names a bad file.
+
+    TensorFlow's decoding error (e.g. for a truncated PNG) does not name the
+    file. The files are decoded here, in order, when the dataset is built
+    rather than inside ``fit``, and a file that fails is found by decoding
+    the files of the failing batch one by one.
+    """
+    done = 0
+    try:
+        for _ in dataset.batch(_DECODE_CHECK_BATCH):
+            done += _DECODE_CHECK_BATCH
+    except tf.errors.OpError as error:
+        for path in files[done:]:
+            try:
+                tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+            except tf.errors.OpError as file_error:
+                # Keep "Invalid PNG data, size 170", drop TensorFlow's op names.
+                reason = re.sub(r"\{\{.*?\}\}|\[Op:.*", "", file_error.message)
+                raise ValueError(
+                    f"Cannot decode image {path!r} (truncated or corrupt?): "
+                    f"{reason.strip()}"
+                ) from error
+        raise
 
 
 def _decode_files(files, labels, image_size, channels):
