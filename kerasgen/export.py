@@ -4,7 +4,6 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
-import contextlib
 import os
 import re
 import shutil
@@ -16,7 +15,7 @@ import tensorflow as tf
 from kerasgen._checks import check_bool, check_int
 from kerasgen._serving_endpoints import endpoints_for, example_inputs, last_message_line
 from kerasgen.inference import size_multiple
-from kerasgen.restoration._atomic import atomic_path
+from kerasgen.restoration._atomic import atomic_path, new_folders
 
 # Default model name (the folder under export_dir) per kind.
 DEFAULT_NAMES = {"generator": "generator", "vae": "vae", "restorer": "unet"}
@@ -301,17 +300,11 @@ def _check_export_dir(export_dir):
 def _write_atomically(archive, target, verbose):
     """Writes the SavedModel beside ``target`` then renames it into place."""
     model_dir = os.path.dirname(target)
-    created = _make_dirs(model_dir)
-    _remove_stale_temporaries(model_dir)
-    try:
+    with new_folders(model_dir):  # removed again, if still empty, when the export fails
+        _remove_stale_temporaries(model_dir)
         # Dot-prefixed, non-numeric: TF Serving ignores these folders.
         with atomic_path(target, name_format=".{base}.{kind}-{token}") as temp:
             archive.write_out(temp, verbose=verbose)
-    except BaseException:
-        for folder in reversed(created):
-            with contextlib.suppress(OSError):
-                os.rmdir(folder)  # only if still empty
-        raise
 
 
 def _remove_stale_temporaries(model_dir):
@@ -331,17 +324,3 @@ def _remove_stale_temporaries(model_dir):
 
 
 _TEMP_PATTERN = re.compile(r"\.\d+\.(tmp|old)-[0-9a-f]{12}")
-
-
-def _make_dirs(folder):
-    """``os.makedirs(folder)``; returns the folders it created, outermost first."""
-    missing = []
-    current = os.path.abspath(folder)
-    while not os.path.exists(current):
-        missing.append(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    os.makedirs(folder, exist_ok=True)
-    return list(reversed(missing))

@@ -122,7 +122,7 @@ def allowed_methods(experiment="denoise"):
 
 def run(args):
     """Runs `kerasgen compare`; returns the exit status."""
-    from kerasgen.restoration._atomic import check_new_output
+    from kerasgen.restoration._atomic import check_new_output, new_folders
     from kerasgen.restoration._bm3d_compat import INSTALL_HINT
     from kerasgen.restoration.comparison import (
         compare,
@@ -158,9 +158,7 @@ def run(args):
         raise FileNotFoundError(f"--image {error}") from None
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise NotADirectoryError(f"--out must be a folder. Received: {args.out!r} (a file)")
-    created = _missing_folders(args.out)
-    os.makedirs(args.out, exist_ok=True)
-    try:
+    with new_folders(args.out):  # removed again, if still empty, when this run fails
         stem = os.path.join(args.out, f"compare_{name}_{_suffix(args, experiment, sigma_levels)}")
         for suffix in (".png", ".csv"):
             check_new_output(stem + suffix, overwrite=args.overwrite, inputs=(args.image,))
@@ -170,24 +168,7 @@ def run(args):
         print(format_table(rows, title=label))
         for path in (save_figure(stem + ".png", figure), save_table(stem + ".csv", rows)):
             print(f"wrote {path}")
-    except BaseException:
-        for folder in created:  # the folders this run made, if still empty, deepest first
-            try:
-                os.rmdir(folder)
-            except OSError:
-                break
-        raise
     return 0
-
-
-def _missing_folders(path):
-    """The folders of ``path`` that do not exist yet, deepest first."""
-    missing = []
-    path = os.path.abspath(path)
-    while not os.path.exists(path):
-        missing.append(path)
-        path = os.path.dirname(path)
-    return missing
 
 
 _TITLES = {"denoise": "denoising", "deblur": "deblurring", "inpaint": "inpainting", "upscale": "upscaling"}

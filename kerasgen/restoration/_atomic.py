@@ -193,3 +193,29 @@ def atomic_output(path):
             yield file
             file.flush()
             os.fsync(file.fileno())
+
+
+@contextlib.contextmanager
+def new_folders(folder):
+    """Creates ``folder`` (and missing parents) for the ``with`` body.
+
+    If the body raises, the folders this call created are removed again,
+    deepest first, as far as they are still empty; folders that existed
+    before are never touched.
+    """
+    created = []
+    current = os.path.abspath(folder)
+    while not os.path.exists(current):
+        created.append(current)  # deepest first
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    os.makedirs(folder, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for path in created:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)  # only if still empty
+        raise
