@@ -102,6 +102,16 @@ def test_train_offline_without_data_exits_2_with_the_message(tmp_path, monkeypat
     assert not (tmp_path / "run").exists()
 
 
+def test_train_vae_overlapping_validation_split_exits_2(tmp_path, data_root, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "vae", "--data-dir", str(data_root), "--split", "test[:32]", "--out", str(out)]
+    assert main(argv + ["--validation-split", "test[:16]"] + TINY) == 2
+    err = capsys.readouterr().err
+    assert "split and validation_split share images: 'test[:32]' and 'test[:16]'" in err
+    assert "Traceback" not in err
+    assert not (out / "vae.keras").exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -258,6 +258,8 @@ def test_train_vae_argument_errors(tmp_path):
         train_vae("mnist", tmp_path, validation_split="test", validation_data=data)
     with pytest.raises(TypeError, match="validation_data must be a batched tf.data.Dataset"):
         train_vae(data, tmp_path, validation_data=images((0, 1)))
+    with pytest.raises(ValueError, match=r"share images: 'test\[:64\]' and 'test\[:32\]'.*\[0:32\]"):
+        train_vae("mnist", tmp_path, split="test[:64]", validation_split="test[:32]")
     with pytest.raises(ValueError, match=r"A VAE trains on images in \[0, 1\]"):
         train_vae(batched(images((-1, 1))), tmp_path)
 
@@ -325,10 +327,15 @@ def test_recipes_refuse_out_dir_that_is_inside_or_holds_the_image_folder(tmp_pat
 def test_train_gan_resume_with_other_arguments_says_how_to_start_anew(tmp_path):
     out = tmp_path / "gan"
     data = batched(images((-1, 1)))
+    tiny = {**TINY_GAN, "precision": "float32"}
     with pytest.raises(RuntimeError, match="interrupted"):
-        train_gan(data, out, epochs=2, callbacks=[Interrupt(epoch=1)], **TINY_GAN)
+        train_gan(data, out, epochs=2, callbacks=[Interrupt(epoch=1)], **tiny)
     with pytest.raises(ValueError, match=r"holds an unfinished run whose model does not match.*--overwrite"):
-        train_gan(data, out, epochs=2, **{**TINY_GAN, "base_filters": 8})
+        train_gan(data, out, epochs=2, **{**tiny, "base_filters": 8})
+    # Same model in another precision: the weights would load; refused instead.
+    message = r"trained with precision 'float32'; resuming it with 'mixed_bfloat16'.*--precision float32"
+    with pytest.raises(ValueError, match=message):
+        train_gan(data, out, epochs=2, **{**tiny, "precision": "mixed_bfloat16"})
     assert os.listdir(out / "backup")  # kept: the original arguments still resume it
-    _, history = train_gan(data, out, epochs=2, **TINY_GAN)
+    _, history = train_gan(data, out, epochs=2, **tiny)
     assert history.epoch == [1]

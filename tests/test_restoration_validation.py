@@ -101,6 +101,13 @@ def test_interval_checks_refuse_huge_ints_clearly():
         check_value_range((0, 10**400))
 
 
+@pytest.mark.parametrize("value_range", [(True, 2), (0, np.True_), (False, True)])
+def test_value_range_refuses_bools(value_range):
+    with pytest.raises(ValueError, match=r"value_range must be a pair \(lo, hi\) of finite numbers"):
+        check_value_range(value_range)
+    assert check_value_range((0, 2)) == (0.0, 2.0)
+
+
 @pytest.mark.parametrize(
     "seed, error, match",
     [

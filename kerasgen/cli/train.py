@@ -124,7 +124,7 @@ def _add_generative_options(parser, model):
     if model == "vae":
         data.add_argument(
             "--validation-split", default="auto", metavar="SPLIT",
-            help='validation split, e.g. "test[8000:]"; "none" for no validation; "auto" (default): the '
+            help='validation split, e.g. "test[8000:]", disjoint from --split; "none" for no validation; "auto" (default): the '
             'rest of a "NAME[:stop]" --split, or test for the whole train split of a named dataset',
         )  # fmt: skip
     data.add_argument(

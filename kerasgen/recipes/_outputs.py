@@ -17,6 +17,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
+import json
 import os
 import warnings
 
@@ -33,6 +34,7 @@ from kerasgen.recipes.history import (  # noqa: F401  (re-exported for the recip
 from kerasgen.restoration._atomic import atomic_path
 
 SAMPLES_DIR = "samples"
+RUN_RECORD = "kerasgen_run.json"  # in the backup folder: the run's precision
 BACKUP_DIR = "backup"
 # What keras.callbacks.BackupAndRestore(double_checkpoint=True) writes into BACKUP_DIR.
 BACKUP_FILES = (
@@ -107,9 +109,50 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
     A backup left by an unfinished run of a different model (other
     arguments) cannot be restored: the error then says so and how to start
     a new run, instead of Keras' list of variables that could not be loaded.
+    With ``precision`` (the run's dtype policy name) the backup records it,
+    and resuming under another policy is refused: the weights would load, and
+    the run would silently go on in another precision.
+
+    Args:
+        backup_dir: As for ``keras.callbacks.BackupAndRestore``.
+        precision: Optional dtype policy name of the run, e.g.
+            ``"mixed_bfloat16"``.
+        **kwargs: Passed to ``keras.callbacks.BackupAndRestore``.
     """
 
+    def __init__(self, backup_dir, *, precision=None, **kwargs):
+        super().__init__(backup_dir, **kwargs)
+        self.precision = precision
+        self._record_path = os.path.join(backup_dir, RUN_RECORD)
+
+    def _check_record(self):
+        if self.precision is None or not os.path.exists(self._weights_path):
+            return
+        try:
+            with open(self._record_path, encoding="utf-8") as f:
+                recorded = json.load(f).get("precision")
+        except (OSError, ValueError, AttributeError):
+            return  # a backup from before the record, or none: nothing to compare
+        if recorded is not None and recorded != self.precision:
+            run = os.path.dirname(self.backup_dir)
+            raise ValueError(
+                f"{run!r} holds an unfinished run trained with precision "
+                f"{recorded!r}; resuming it with {self.precision!r} would switch its "
+                f"precision mid-run. Rerun with precision {recorded!r} (kerasgen train: "
+                f"--precision {recorded}) to resume it, or start a new run: delete "
+                f"{self.backup_dir!r} (kerasgen train: pass --overwrite). "
+                f"Received: precision={self.precision!r}"
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.precision is not None and os.path.exists(self._weights_path):
+            with atomic_path(self._record_path) as temp:
+                with open(temp, "w", encoding="utf-8") as f:
+                    json.dump({"precision": self.precision}, f)
+
     def on_train_begin(self, logs=None):
+        self._check_record()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -166,7 +209,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
             save_model_atomically(self.model, filepath)
 
 
-def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None):
+def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None, *, precision=None):
     """The callbacks of a recipe run, in the order they must run.
 
     ``BackupAndRestore`` comes first so that a resumed run restores the
@@ -178,6 +221,8 @@ def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None):
         sample_grid_kwargs: Keyword arguments of
             :class:`kerasgen.callbacks.SampleGrid` (without ``out_dir``).
         extra: Optional list of user callbacks, run last.
+        precision: Optional dtype policy name of the run; a resume under
+            another one is refused (see :class:`CheckedBackupAndRestore`).
 
     Returns:
         A pair ``(callbacks, resuming)``; ``resuming`` is True when an
@@ -191,7 +236,7 @@ def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None):
     backup_dir = os.path.join(out_dir, BACKUP_DIR)
     resuming = os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
     callbacks = [
-        CheckedBackupAndRestore(backup_dir, double_checkpoint=True),
+        CheckedBackupAndRestore(backup_dir, precision=precision, double_checkpoint=True),
         AtomicModelCheckpoint(os.path.join(out_dir, model_file)),
         keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),
         SampleGrid(os.path.join(out_dir, SAMPLES_DIR), **sample_grid_kwargs),

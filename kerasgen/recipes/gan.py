@@ -217,7 +217,7 @@ def train_gan(
         sample_grid["ncols"] = min(data.num_classes, num_samples)
     with run_folder(out_dir, strategy) as run_dir:  # out_dir on the chief
         all_callbacks, _ = _outputs.training_callbacks(
-            run_dir, MODEL_FILE, sample_grid, extra_callbacks
+            run_dir, MODEL_FILE, sample_grid, extra_callbacks, precision=policy
         )
         history = gan.fit(
             train_data,

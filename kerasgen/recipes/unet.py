@@ -306,7 +306,9 @@ def train_unet(
         initial_value_threshold=read_best(best_path, monitor) if resuming else None,
     )
     all_callbacks = [
-        CheckedBackupAndRestore(backup_dir, double_checkpoint=True),
+        CheckedBackupAndRestore(
+            backup_dir, precision=_policy_name(model), double_checkpoint=True
+        ),
         best_checkpoint,
         InferenceCheckpoint(os.path.join(out_dir, LAST_MODEL)),
         keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),

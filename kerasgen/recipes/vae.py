@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from kerasgen._checks import check_jit_compile, check_positive_int, check_seed
+from kerasgen.data.datasets import check_disjoint_splits
 from kerasgen.distribution import get_strategy, run_folder, shard_by_data
 from kerasgen.models.vae import build_decoder, build_encoder
 from kerasgen.precision import check_precision, precision_scope, resolve_precision
@@ -87,9 +88,10 @@ def train_vae(
         split: tfds-style training split for a name or a folder, e.g.
             ``"train"``, ``"test[:8000]"``, ``"train[:90%]"``.
         validation_split: Split of the same name or folder to validate on,
-            e.g. ``"test[8000:]"``; None for no validation; ``"auto"``: the
-            rest of a ``"<name>[:stop]"`` training split (``"test[:8000]"``
-            -> ``"test[8000:]"``), ``"test"`` for a named dataset's whole
+            e.g. ``"test[8000:]"``, disjoint from ``split``; None for no
+            validation; ``"auto"``: the rest of a ``"<name>[:stop]"``
+            training split (``"test[:8000]"`` -> ``"test[8000:]"``),
+            ``"test"`` for a named dataset's whole
             ``"train"`` split, else no validation.
         validation_data: A batched ``tf.data.Dataset`` of images in
             ``[0, 1]`` to validate on, instead of ``validation_split`` (for
@@ -129,7 +131,8 @@ def train_vae(
     Raises:
         TypeError: If an argument has the wrong type.
         ValueError: If an argument is invalid (e.g. both ``validation_split``
-            and ``validation_data``, a dataset outside ``[0, 1]``), an
+            and ``validation_data``, a ``validation_split`` sharing images
+            with ``split``, a dataset outside ``[0, 1]``), an
             ``out_dir`` that is, is inside or holds the ``dataset`` folder
             (refused before anything is written), or an unfinished run in
             ``out_dir/backup`` whose model does not match the arguments.
@@ -182,6 +185,9 @@ def train_vae(
     _outputs.check_out_dir_apart(out_dir, {"dataset": dataset})
     extra_callbacks = _outputs.check_callbacks(callbacks)
     _inputs.check_source(dataset)
+    if validation_split not in (None, "auto"):
+        # "auto" is disjoint by construction; an explicit slice may overlap.
+        check_disjoint_splits(dataset, split, validation_split)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     policy = resolve_precision(precision)
 
@@ -250,7 +256,7 @@ def train_vae(
     sample_grid = {"num_images": num_samples, "seed": 0 if seed is None else seed}
     with run_folder(out_dir, strategy) as run_dir:  # out_dir on the chief
         all_callbacks, _ = _outputs.training_callbacks(
-            run_dir, MODEL_FILE, sample_grid, extra_callbacks
+            run_dir, MODEL_FILE, sample_grid, extra_callbacks, precision=policy
         )
         history = vae.fit(
             train_data,

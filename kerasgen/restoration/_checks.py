@@ -278,7 +278,11 @@ def check_value_range(value_range, name="value_range"):
         ValueError: If ``value_range`` is not such a pair.
     """
     lo = hi = math.nan
-    if isinstance(value_range, (tuple, list)) and len(value_range) == 2:
+    if (
+        isinstance(value_range, (tuple, list))
+        and len(value_range) == 2
+        and not any(isinstance(v, (bool, np.bool_)) for v in value_range)
+    ):
         try:
             lo, hi = float(value_range[0]), float(value_range[1])
         except (TypeError, ValueError, OverflowError):
