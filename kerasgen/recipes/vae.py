@@ -102,7 +102,11 @@ def train_vae(
             dataset that has no local copy (False: fail fast offline).
         seed: Int or None. Seeds the weights and the sampling noise
             (``keras.utils.set_random_seed``), the shuffling, and the prior
-            draws of the sample grids (0 when None).
+            draws of the sample grids (0 when None). A resumed run restores
+            the model, optimizer, noise state and epoch, but its shuffled
+            order restarts from the first epoch's (``tf.data`` does not save
+            a shuffle's state), so it is not bit-identical to a run that was
+            never interrupted.
         num_samples: Int >= 1, images per sample grid.
         steps_per_epoch: Optional int >= 1, batches per epoch (the data is
             then repeated as needed). Required for an infinite dataset.
