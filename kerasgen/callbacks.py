@@ -60,9 +60,9 @@ def make_grid(images, ncols=None, value_range=(-1, 1), *, padding=0):
     images = np.asarray(keras.ops.convert_to_numpy(images))
     if images.ndim == 3:
         images = images[..., np.newaxis]
-    if images.ndim != 4 or images.shape[0] == 0 or images.shape[-1] not in (1, 3, 4):
+    if images.ndim != 4 or 0 in images.shape[:3] or images.shape[-1] not in (1, 3, 4):
         raise ValueError(
-            "images must have shape (N, H, W, C) with N >= 1 and C in (1, 3, 4), "
+            "images must have shape (N, H, W, C) with N >= 1, H >= 1, W >= 1 and C in (1, 3, 4), "
             f"or (N, H, W). Received: shape={images.shape}"
         )
     if images.dtype.kind not in "biuf":
@@ -185,6 +185,11 @@ class SampleGrid(keras.callbacks.Callback):
         self.value_range = (
             None if value_range is None else check_value_range(value_range)
         )
+        if tensorboard_log_dir is not None and not isinstance(tensorboard_log_dir, (str, os.PathLike)):
+            raise TypeError(
+                "tensorboard_log_dir must be None, a str or os.PathLike. "
+                f"Received: tensorboard_log_dir={tensorboard_log_dir!r}"
+            )
         self.tensorboard_log_dir = (
             None if tensorboard_log_dir is None else os.fspath(tensorboard_log_dir)
         )
@@ -205,7 +210,7 @@ class SampleGrid(keras.callbacks.Callback):
             )
         try:
             filename.format(epoch=1)
-        except (KeyError, IndexError, ValueError) as err:
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as err:
             raise ValueError(
                 "filename must be a format string with at most the field "
                 f"{{epoch}}. Received: filename={filename!r} ({err!r})"

@@ -102,11 +102,18 @@ def check_tf_config(value=None):
         The parsed dict (empty when absent).
 
     Raises:
+        TypeError: If ``value`` is neither None nor a str.
         ValueError: If the text is not JSON, has no ``cluster`` with a
-            ``worker`` (or ``chief``) list, or no ``task`` of that cluster.
+            ``worker`` (or ``chief``) list (every job a list of
+            ``"host:port"``), or no ``task`` of that cluster.
     """
     if value is None:
         value = os.environ.get("TF_CONFIG", "")
+    if not isinstance(value, str):
+        raise TypeError(
+            "TF_CONFIG must be given as JSON text (a str) or None. "
+            f"Received: value of type {type(value).__name__}"
+        )
     if not value.strip():
         return {}
     try:
@@ -120,8 +127,10 @@ def check_tf_config(value=None):
         ) from None
     cluster = config.get("cluster") if isinstance(config, dict) else None
     task = config.get("task") if isinstance(config, dict) else None
-    if not isinstance(cluster, dict) or not (
-        cluster.get("worker") or cluster.get("chief")
+    if (
+        not isinstance(cluster, dict)
+        or not (cluster.get("worker") or cluster.get("chief"))
+        or not all(isinstance(hosts, list) for hosts in cluster.values())
     ):
         raise ValueError(
             'TF_CONFIG must name the cluster\'s workers: {"cluster": {"worker": '
@@ -130,6 +139,7 @@ def check_tf_config(value=None):
     if (
         not isinstance(task, dict)
         or task.get("type") not in cluster
+        or isinstance(task.get("index"), bool)
         or not isinstance(task.get("index"), int)
         or not 0 <= task["index"] < len(cluster[task["type"]])
     ):

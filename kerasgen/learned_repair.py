@@ -40,7 +40,10 @@ def repair_unet(
             f"Received: {sorted(method_kwargs)}"
         )
     if channel_axis is not None:
-        raise ValueError("method='unet' expects channels-last images; use channel_axis=None.")
+        raise ValueError(
+            "method='unet' expects channels-last images; use channel_axis=None. "
+            f"Received: channel_axis={channel_axis!r}"
+        )
     check_image(image)
     # Imported here only: these modules need TensorFlow.
     from kerasgen.inference import restore

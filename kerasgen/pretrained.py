@@ -13,20 +13,38 @@ import pathlib
 
 import keras
 
+from kerasgen._checks import check_bool, check_int
+
 # The shipped models are data, not code: ``saved_models/presets.json`` maps
 # each name to its description, file and SHA-256 (checked at load).
 PRESETS_FILE = "presets.json"
 
 
-def _read_presets(directory):
-    """The presets table of one folder (``{}`` if it has none)."""
+def _read_presets(directory, *, strict=False):
+    """The presets table of one folder (``{}`` if it has none).
+
+    With ``strict``, a table that exists but cannot be read or is not a JSON
+    object raises ``OSError`` (loading must not skip the SHA-256 check);
+    otherwise (listing models at import) it counts as none.
+    """
     candidate = directory / PRESETS_FILE
     try:
         if not candidate.is_file():
             return {}
-        return json.loads(candidate.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        presets = json.loads(candidate.read_text(encoding="utf-8"))
+        if not isinstance(presets, dict) or not all(
+            isinstance(entry, dict) for entry in presets.values()
+        ):
+            raise ValueError("not a JSON object of objects")
+        return presets
+    except (OSError, ValueError) as error:
+        if not strict:
+            return {}
+        raise OSError(
+            f"The presets table {str(candidate)!r} of the shipped models is corrupt, "
+            "so their files cannot be checked. Reinstall kerasgen (pip install "
+            f"--force-reinstall) to restore it. Received: {error}"
+        ) from error
 
 
 def _package_presets():
@@ -109,6 +127,7 @@ def load_pretrained(name, *, compile=False):
 
     Raises:
         ValueError: If ``name`` is not a known name (the message lists them).
+        TypeError: If ``compile`` is not a bool.
         FileNotFoundError: If ``name`` is known but its file is not
             installed (e.g. weights not trained yet in this checkout).
         OSError: If a shipped file is corrupt (its SHA-256 differs from the
@@ -126,12 +145,13 @@ def load_pretrained(name, *, compile=False):
             f"Unknown pretrained model. Expected one of {available}. "
             f"Received: name={name!r}"
         )
+    compile = check_bool("compile", compile)
     searched = []
     for directory in _search_dirs():
         candidate = directory / f"{name}.keras"
         searched.append(str(candidate))
         if candidate.is_file():
-            _verify(candidate, _read_presets(directory).get(name))
+            _verify(candidate, _read_presets(directory, strict=True).get(name))
             _register_custom_objects()
             with importlib.resources.as_file(candidate) as path:
                 return keras.saving.load_model(path, compile=compile)
@@ -160,6 +180,7 @@ def load_denoiser(channels):
         The ``keras.Model`` (uncompiled, float32).
 
     Raises:
+        TypeError: If ``channels`` is not an int.
         ValueError: If ``channels`` is not 1 or 3.
         FileNotFoundError: If the model file is not installed.
 
@@ -169,7 +190,8 @@ def load_denoiser(channels):
     >>> model.inputs[0].shape[-1]  # doctest: +SKIP
     3
     """
-    if isinstance(channels, bool) or channels not in DENOISERS:
+    check_int("channels", channels, expected=f"one of {sorted(DENOISERS)}")
+    if channels not in DENOISERS:
         raise ValueError(
             f"channels must be one of {sorted(DENOISERS)}. Received: channels={channels!r}"
         )

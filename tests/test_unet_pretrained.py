@@ -93,3 +93,15 @@ def test_shipped_files_are_inference_only():
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
         assert not config.get("compile_config"), name
+
+
+@pytest.mark.parametrize("table", ["{not json", "[1, 2]", '{"unet_denoise_gray": "x"}'])
+def test_a_corrupt_presets_table_is_refused_not_skipped(tmp_path, monkeypatch, table):
+    build_unet(depth=1, base_filters=2).save(tmp_path / "unet_denoise_gray.keras")
+    (tmp_path / "presets.json").write_text(table)
+    monkeypatch.setattr(pretrained, "_search_dirs", lambda: [tmp_path])
+    # Without the table there is no SHA-256 to check: refuse, do not load unchecked.
+    with pytest.raises(OSError, match=r"presets table .*presets\.json' of the shipped models is corrupt"):
+        pretrained.load_pretrained("unet_denoise_gray")
+    (tmp_path / "presets.json").unlink()  # no table at all: a user's own folder, loads
+    assert pretrained.load_pretrained("unet_denoise_gray").count_params() > 0

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from kerasgen.restoration._checks import check_bool
 from kerasgen.restoration.io import read_image, save_image
 
 # What the folder commands read (anything Pillow or tifffile decodes well).
@@ -130,6 +131,7 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
             ``recursive=True``: ``in/sub/x.png`` would go to ``in/x.png``).
     """
     input_dir, output_dir = check_folders(input_dir, output_dir)
+    recursive = check_bool("recursive", recursive)
     skip = os.path.realpath(output_dir)
     sources = []
     for folder, subfolders, files in os.walk(input_dir):
@@ -187,6 +189,7 @@ def split_finished(tasks, *, overwrite=False):
     Returns:
         Two lists of :class:`FileTask`.
     """
+    overwrite = check_bool("overwrite", overwrite)
     remove_stale_temporaries(tasks)
     if overwrite:
         return list(tasks), []

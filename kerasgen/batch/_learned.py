@@ -19,7 +19,8 @@ import numpy as np
 
 from kerasgen._checks import check_int
 from kerasgen._symmetry import check_self_ensemble
-from kerasgen.inference import _reflect_pad, restore, size_multiple
+from kerasgen.inference import _check_image, _reflect_pad, restore, size_multiple
+from kerasgen.restoration._validation import check_image, check_sigma
 
 
 class LearnedRestorer:
@@ -50,9 +51,10 @@ class LearnedRestorer:
     def __init__(self, model=None, *, sigma=None, tile=None, overlap=None, batch_size=4, self_ensemble=1):
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self.self_ensemble = check_self_ensemble(self_ensemble)
-        self.sigma = sigma
-        self.tile = tile
-        self.overlap = overlap
+        # Checked here as restore() checks them: the batched path never calls it.
+        self.sigma = check_sigma(sigma)
+        self.tile = check_int("tile", tile, minimum=1, allow_none=True)
+        self.overlap = check_int("overlap", overlap, minimum=0, allow_none=True)
         self._models = {}
         self._serving = None
         if model is None:
@@ -90,6 +92,13 @@ class LearnedRestorer:
         Returns:
             A list of float32 arrays of the inputs' shapes, in ``[0, 1]``.
         """
+        if not isinstance(images, (list, tuple)):
+            raise TypeError(
+                "images must be a list of images (H, W) or (H, W, 3). "
+                f"Received: images of type {type(images).__name__}"
+            )
+        # As restore() checks them: float, finite, (H, W[, C]), in [0, 1].
+        images = [_check_image(image) for image in images]
         results = [None] * len(images)
         groups = {}
         for index, image in enumerate(images):
@@ -148,6 +157,8 @@ class LearnedRestorer:
     def _items(image, model_channels):
         """The ``(H, W, model_channels)`` arrays the model sees for one image."""
         work = image[..., None] if image.ndim == 2 else image
+        if model_channels == 1 and work.shape[-1] not in (1, 3):
+            check_image(image)  # refused as restore() refuses it (e.g. RGBA)
         if model_channels == 3 and work.shape[-1] == 1:
             return [np.repeat(work, 3, axis=-1)]
         if model_channels == 1 and work.shape[-1] > 1:

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from kerasgen._checks import check_int
+from kerasgen._checks import check_bool, check_int
 from kerasgen.batch._files import (
     FolderSummary,
     one_line,
@@ -16,6 +16,7 @@ from kerasgen.batch._files import (
     split_finished,
     write_result,
 )
+from kerasgen.restoration._validation import check_sigma
 from kerasgen.restoration.io import read_image
 from kerasgen.restoration.repair import method_arguments, method_task, repair_methods
 
@@ -106,7 +107,11 @@ def restore_folder(
 
     Raises:
         ValueError: Unknown or inpainting method, same input and output
-            folder, or two inputs mapping to one output.
+            folder, two inputs mapping to one output, ``sigma`` outside
+            ``[0, 1]``, ``quality`` outside ``[1, 100]``, or a ``"unet"``
+            argument (``model``, ``tile``, ``overlap``, ``self_ensemble``)
+            given for another method.
+        TypeError: ``recursive``, ``overwrite`` or ``progress`` not a bool.
         NotADirectoryError: ``input_dir`` is not a folder.
 
     Example:
@@ -119,11 +124,12 @@ def restore_folder(
     start = time.perf_counter()
     options = check_method(method, sigma=sigma, psf=psf, scale=scale, **method_kwargs)
     learned = method in LEARNED_METHODS
-    if not learned and (model is not None or tile is not None or self_ensemble != 1):
-        raise ValueError(
-            f"model=, tile= and self_ensemble= are for method='unet'. Received: method={method!r}"
-        )
+    check_learned_only(method, model=model, tile=tile, overlap=overlap, self_ensemble=self_ensemble)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    # Checked once here, not once per file by every worker.
+    quality = check_quality(quality)
+    overwrite = check_bool("overwrite", overwrite)
+    progress = check_bool("progress", progress)
     workers = (
         (os.cpu_count() or 1)
         if workers is None
@@ -174,6 +180,7 @@ def check_method(method, *, sigma=None, psf=None, scale=None, **method_kwargs):
         raise ValueError(f"method={method!r} needs psf= (the blur kernel).")
     used = method_arguments(method)
     given = {"sigma": sigma, "psf": psf, "scale": scale}
+    check_sigma(sigma)  # image units for every method: fail once, not per file
     for name, value in given.items():
         if value is not None and name not in used:
             raise ValueError(
@@ -184,6 +191,26 @@ def check_method(method, *, sigma=None, psf=None, scale=None, **method_kwargs):
             f"method={method!r} takes no extra keyword arguments. Received: {sorted(method_kwargs)}"
         )
     return {**{k: v for k, v in given.items() if v is not None}, **method_kwargs}
+
+
+def check_learned_only(method, *, model=None, tile=None, overlap=None, self_ensemble=1):
+    """Refuses the ``"unet"``-only arguments for another method.
+
+    Raises:
+        ValueError: If ``method`` is not learned and one of them is given.
+    """
+    if method not in LEARNED_METHODS and (
+        model is not None or tile is not None or overlap is not None or self_ensemble != 1
+    ):
+        raise ValueError(
+            "model=, tile=, overlap= and self_ensemble= are for method='unet'. "
+            f"Received: method={method!r}"
+        )
+
+
+def check_quality(quality):
+    """Checks a JPEG quality: an int in [1, 100]."""
+    return check_int("quality", quality, minimum=1, maximum=100, expected="an int in [1, 100]")
 
 
 def _progress_bar(total, done, enabled):

@@ -25,6 +25,7 @@ import os
 import secrets
 import time
 
+from kerasgen._checks import check_bool, check_int
 from kerasgen._symmetry import check_self_ensemble
 from kerasgen.batch._files import (
     FileTask,
@@ -35,7 +36,7 @@ from kerasgen.batch._files import (
     split_finished,
     write_result,
 )
-from kerasgen.batch.folder import LEARNED_METHODS, check_method
+from kerasgen.batch.folder import LEARNED_METHODS, check_learned_only, check_method, check_quality
 from kerasgen.restoration.io import read_image
 
 _COLUMNS = ("source", "target", "relative", "bit_depth")
@@ -129,10 +130,16 @@ def restore_folder_ray(
     start = time.perf_counter()
     options = check_method(method, sigma=sigma, psf=psf, scale=scale, **method_kwargs)
     learned = method in LEARNED_METHODS
-    if not learned and (model is not None or tile is not None or self_ensemble != 1):
-        raise ValueError(f"model=, tile= and self_ensemble= are for method='unet'. Received: method={method!r}")
+    check_learned_only(method, model=model, tile=tile, overlap=overlap, self_ensemble=self_ensemble)
     if learned:
         check_self_ensemble(self_ensemble)
+    # Checked before Ray starts (not in every task, nor silently replaced).
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    concurrency = check_int("concurrency", concurrency, minimum=1, allow_none=True)
+    num_cpus = check_int("num_cpus", num_cpus, minimum=1, allow_none=True)
+    quality = check_quality(quality)
+    overwrite = check_bool("overwrite", overwrite)
+    progress = check_bool("progress", progress)
     ray = _import_ray()
     tasks = plan_folder(input_dir, output_dir, recursive=recursive)
     to_do, finished = split_finished(tasks, overwrite=overwrite)
