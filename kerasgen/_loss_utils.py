@@ -16,6 +16,12 @@ def _as_float_tensor(x, name):
         raise ValueError(f"{name} must be a tensor. Received: {name}=None")
     x = ops.convert_to_tensor(x)
     dtype = keras.backend.standardize_dtype(x.dtype)
+    if dtype == "string" or "complex" in dtype:
+        # A cast would fail obscurely (strings) or drop the imaginary part.
+        raise TypeError(
+            f"{name} must be a real-valued (float, int or bool) tensor. "
+            f"Received: {name} of dtype {dtype}"
+        )
     if "float" not in dtype or dtype in _HALF_DTYPES:
         x = ops.cast(x, "float32")
     if len(x.shape) < 1:
@@ -23,7 +29,19 @@ def _as_float_tensor(x, name):
             f"{name} must have a batch axis (rank >= 1). "
             f"Received: {name}.shape={tuple(x.shape)}"
         )
+    if 0 in tuple(x.shape)[1:]:
+        # The per-example mean over no values is NaN.
+        raise ValueError(
+            f"{name} must have at least one value per example (no empty "
+            f"non-batch axis). Received: {name}.shape={tuple(x.shape)}"
+        )
     return x
+
+
+def _common_dtype(a, b):
+    """Casts two float tensors to the wider of their dtypes (float64 + float32 -> float64)."""
+    dtype = keras.backend.result_type(a.dtype, b.dtype)
+    return ops.cast(a, dtype), ops.cast(b, dtype)
 
 
 def _check_same_shape(a, b, name_a, name_b):

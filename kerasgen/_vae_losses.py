@@ -11,9 +11,11 @@ import math
 import numbers
 
 import keras
+import numpy as np
 from keras import ops
 
-from kerasgen._loss_utils import _as_float_tensor, _check_same_shape, _sum_per_example
+from kerasgen._checks import check_float
+from kerasgen._loss_utils import _as_float_tensor, _check_same_shape, _common_dtype, _sum_per_example
 
 
 def kl_divergence(z_mean, z_log_var):
@@ -42,6 +44,7 @@ def kl_divergence(z_mean, z_log_var):
     z_mean = _as_float_tensor(z_mean, "z_mean")
     z_log_var = _as_float_tensor(z_log_var, "z_log_var")
     _check_same_shape(z_mean, z_log_var, "z_mean", "z_log_var")
+    z_mean, z_log_var = _common_dtype(z_mean, z_log_var)
     kl = -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
     return _sum_per_example(kl)
 
@@ -113,18 +116,38 @@ def gaussian_nll(x, mean, std):
     >>> np.asarray(nll, "float64").round(4).tolist()
     [3.6758]
     """
-    if isinstance(std, bool) or std is None:
+    if isinstance(std, (bool, np.bool_, str, bytes)) or std is None:
         raise TypeError(f"std must be a positive float or tensor. Received: std={std!r}")
-    if isinstance(std, numbers.Real) and not std > 0:
-        raise ValueError(f"std must be > 0. Received: std={std!r}")
+    if isinstance(std, numbers.Real):
+        # Also refuses inf and nan (a float std of inf gives an infinite loss).
+        check_float("std", std, minimum=0.0, open_minimum=True)
     x = _as_float_tensor(x, "x")
     mean = _as_float_tensor(mean, "mean")
     _check_same_shape(x, mean, "x", "mean")
     x = ops.cast(x, mean.dtype)
     std = ops.cast(ops.convert_to_tensor(std), mean.dtype)
+    _check_broadcastable(std, x)
     nll = (
         0.5 * ops.square((x - mean) / std)
         + ops.log(std)
         + 0.5 * math.log(2.0 * math.pi)
     )
     return _sum_per_example(nll)
+
+
+def _check_broadcastable(std, x):
+    """Refuses a ``std`` that would broadcast ``x`` to a larger shape.
+
+    ``(x - mean) / std`` with ``std`` of shape ``(2, 1, 1)`` and ``x`` of shape
+    ``(2, 3)`` has shape ``(2, 2, 3)``: summed per example, every pixel would
+    count twice, a silently wrong likelihood.
+    """
+    std_shape, x_shape = tuple(std.shape), tuple(x.shape)
+    if len(std_shape) > len(x_shape) or any(
+        s is not None and s != 1 and d is not None and s != d
+        for s, d in zip(reversed(std_shape), reversed(x_shape))
+    ):
+        raise ValueError(
+            "std must be a float or a tensor broadcastable to the shape of x "
+            f"{x_shape} (without enlarging it). Received: std.shape={std_shape}"
+        )

@@ -7,7 +7,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 import keras
 from keras import ops
 
-from kerasgen._checks import check_seed
+from kerasgen._checks import check_int, check_seed
 from kerasgen._distribute import replica_random
 
 
@@ -226,8 +226,6 @@ class PixelShuffle(keras.layers.Layer):
 
 
 def _validate_block_size(block_size):
-    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-        raise ValueError(
-            f"block_size must be an int >= 1. Received: block_size={block_size!r}"
-        )
-    return block_size
+    # numpy ints are accepted (as by the builders) and stored as Python ints,
+    # so that get_config stays JSON-serialisable.
+    return check_int("block_size", block_size, minimum=1, expected="an int >= 1")

@@ -22,7 +22,13 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kerasgen._loss_utils import _as_float_tensor, _check_same_shape, _mean_per_example, _sum_per_example
+from kerasgen._loss_utils import (
+    _as_float_tensor,
+    _check_same_shape,
+    _common_dtype,
+    _mean_per_example,
+    _sum_per_example,
+)
 from kerasgen._vae_losses import bernoulli_nll, gaussian_nll, kl_divergence
 
 __all__ = [
@@ -107,6 +113,7 @@ def non_saturating_discriminator_loss(real_logits, fake_logits, label_smoothing=
     real_logits = _as_float_tensor(real_logits, "real_logits")
     fake_logits = _as_float_tensor(fake_logits, "fake_logits")
     _check_same_shape(real_logits, fake_logits, "real_logits", "fake_logits")
+    real_logits, fake_logits = _common_dtype(real_logits, fake_logits)
     target = 1.0 - float(label_smoothing)
     real_loss = target * ops.softplus(-real_logits) + (1.0 - target) * ops.softplus(
         real_logits
@@ -163,6 +170,7 @@ def hinge_discriminator_loss(real_logits, fake_logits):
     real_logits = _as_float_tensor(real_logits, "real_logits")
     fake_logits = _as_float_tensor(fake_logits, "fake_logits")
     _check_same_shape(real_logits, fake_logits, "real_logits", "fake_logits")
+    real_logits, fake_logits = _common_dtype(real_logits, fake_logits)
     return _mean_per_example(ops.relu(1.0 - real_logits)) + _mean_per_example(
         ops.relu(1.0 + fake_logits)
     )
@@ -216,6 +224,7 @@ def wasserstein_discriminator_loss(real_logits, fake_logits):
     real_logits = _as_float_tensor(real_logits, "real_logits")
     fake_logits = _as_float_tensor(fake_logits, "fake_logits")
     _check_same_shape(real_logits, fake_logits, "real_logits", "fake_logits")
+    real_logits, fake_logits = _common_dtype(real_logits, fake_logits)
     return _mean_per_example(fake_logits) - _mean_per_example(real_logits)
 
 
@@ -262,6 +271,7 @@ def gradient_penalty(critic_fn, real_images, fake_images, *, epsilon=None, seed=
     real_images = _as_float_tensor(real_images, "real_images")
     fake_images = _as_float_tensor(fake_images, "fake_images")
     _check_same_shape(real_images, fake_images, "real_images", "fake_images")
+    real_images, fake_images = _common_dtype(real_images, fake_images)
     batch = ops.shape(real_images)[0]
     if epsilon is None:
         epsilon = keras.random.uniform((batch,), dtype=real_images.dtype, seed=seed)
@@ -284,7 +294,25 @@ def gradient_penalty(critic_fn, real_images, fake_images, *, epsilon=None, seed=
         critic_out = ops.cast(critic_fn(interpolated), "float32")
         # Examples are independent, so d(sum)/dx_i = d critic(x_i) / dx_i.
         critic_sum = ops.sum(critic_out)
+    out_shape = tuple(critic_out.shape)
+    if not out_shape or (
+        out_shape[0] is not None
+        and interpolated.shape[0] is not None
+        and out_shape[0] != interpolated.shape[0]
+    ):
+        # Else the penalty would silently use the gradients of some images only.
+        raise ValueError(
+            "critic_fn must return one output per image, of shape (batch, ...) "
+            f"with batch = {interpolated.shape[0]}. Received: critic output of "
+            f"shape {out_shape}"
+        )
     grads = tape.gradient(critic_sum, interpolated)
+    if grads is None:
+        raise ValueError(
+            "critic_fn's output must depend (differentiably) on the images it is "
+            "given: its gradient with respect to them is None. Received: "
+            f"critic_fn={critic_fn!r}"
+        )
     grads = ops.cast(grads, "float32")
     squared = _sum_per_example(ops.square(grads))
     # The tiny constant keeps the gradient of sqrt finite at 0.

@@ -13,6 +13,10 @@ MIN_GRID_SIZE = 4
 # Channels double per stage but stop growing at this multiple of base_filters
 # (64x64 with base_filters=64 gives the classic DCGAN 512 -> 256 -> 128 -> 64).
 MAX_FILTER_MULTIPLIER = 8
+# Builders refuse models with more weights than this (1 GiB in float32): a
+# typo such as base_filters=2**30 should fail at once with a clear message,
+# not exhaust the memory while Keras initialises the weights.
+MAX_WEIGHTS = 2**28
 
 
 def resolution_stages(image_shape):
@@ -71,3 +75,26 @@ def stage_filters(base_filters, stage):
         The number of channels, an int.
     """
     return base_filters * min(2**stage, MAX_FILTER_MULTIPLIER)
+
+
+def check_weight_count(count, **arguments):
+    """Refuses a model whose (estimated) number of weights exceeds ``MAX_WEIGHTS``.
+
+    Args:
+        count: The number of weights the builder would create (an estimate
+            is enough: the limit is orders of magnitude above real models).
+        **arguments: The builder's size arguments, quoted in the message.
+
+    Raises:
+        ValueError: If ``count > MAX_WEIGHTS``.
+    """
+    if count > MAX_WEIGHTS:
+        received = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
+        raise ValueError(
+            f"The model would have about {count:,} weights "
+            f"({count * 4 / 2**30:,.1f} GiB in float32); builders refuse more "
+            f"than {MAX_WEIGHTS:,} (1 GiB), which would exhaust memory. Use "
+            "smaller sizes (base_filters, latent_dim, num_classes, image_shape, "
+            f"depth). Received: {received}"
+        )
+    return count

@@ -14,7 +14,7 @@ from kerasgen._checks import (
     check_positive_int,
     check_rate,
 )
-from kerasgen.models._stages import resolution_stages, stage_filters
+from kerasgen.models._stages import check_weight_count, resolution_stages, stage_filters
 
 _NORMS = ("layer", "batch", None)
 
@@ -63,7 +63,8 @@ def build_generator(
 
     Raises:
         ValueError: If an argument is invalid (not a positive int, image sizes
-            that cannot be reached by doubling, ``num_classes < 2``, ...).
+            that cannot be reached by doubling, ``num_classes < 2``, ...),
+            or sizes that would give more than 2**28 weights (1 GiB in float32).
 
     Example:
 
@@ -81,6 +82,15 @@ def build_generator(
     name = check_name(name)
     grid_height, grid_width, num_stages = resolution_stages(image_shape)
     channels = image_shape[-1]
+    check_weight_count(
+        _generator_weight_count(
+            latent_dim, channels, grid_height * grid_width, num_stages, base_filters, num_classes
+        ),
+        latent_dim=latent_dim,
+        image_shape=image_shape,
+        base_filters=base_filters,
+        num_classes=num_classes,
+    )
 
     latent = keras.Input(shape=(latent_dim,), name="latent")
     inputs = latent
@@ -165,7 +175,8 @@ def build_discriminator(
         of shape ``(batch, 1)``, float32.
 
     Raises:
-        ValueError: If an argument is invalid.
+        ValueError: If an argument is invalid, or sizes that would give
+            more than 2**28 weights (1 GiB in float32).
 
     Example:
 
@@ -179,8 +190,16 @@ def build_discriminator(
     if norm not in _NORMS:
         raise ValueError(f"norm must be one of {_NORMS}. Received: norm={norm!r}")
     name = check_name(name)
-    _, _, num_stages = resolution_stages(image_shape)
-    height, width, _ = image_shape
+    grid_height, grid_width, num_stages = resolution_stages(image_shape)
+    height, width, channels = image_shape
+    check_weight_count(
+        _discriminator_weight_count(
+            image_shape, grid_height * grid_width, num_stages, base_filters, num_classes
+        ),
+        image_shape=image_shape,
+        base_filters=base_filters,
+        num_classes=num_classes,
+    )
 
     images = keras.Input(shape=image_shape, name="images")
     inputs = images
@@ -214,3 +233,32 @@ def build_discriminator(
     x = layers.Flatten(name="flatten")(x)
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(inputs, logits, name=name)
+
+
+def _generator_weight_count(latent_dim, channels, grid_size, num_stages, base_filters, num_classes):
+    """Number of weights of :func:`build_generator` (checked before building)."""
+    count = 0
+    if num_classes is not None:
+        count += num_classes * latent_dim
+        latent_dim *= 2
+    width = stage_filters(base_filters, num_stages - 1)
+    count += (latent_dim + 4) * grid_size * width  # project + its batch norm
+    for stage in range(num_stages - 2, -1, -1):
+        next_width = stage_filters(base_filters, stage)
+        count += (16 * width + 4) * next_width
+        width = next_width
+    return count + (16 * width + 1) * channels
+
+
+def _discriminator_weight_count(image_shape, grid_size, num_stages, base_filters, num_classes):
+    """Number of weights of :func:`build_discriminator`, at most (checked before building)."""
+    height, width, channels = image_shape
+    count = 0
+    if num_classes is not None:
+        count += num_classes * height * width
+        channels += 1
+    for stage in range(num_stages):
+        next_channels = stage_filters(base_filters, stage)
+        count += (16 * channels + 5) * next_channels  # conv, bias and norm at most
+        channels = next_channels
+    return count + grid_size * channels + 1

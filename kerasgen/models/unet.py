@@ -11,6 +11,7 @@ from keras import layers, ops
 
 from kerasgen._checks import check_bool, check_name, check_positive_int
 from kerasgen.layers import PixelShuffle, PixelUnshuffle
+from kerasgen.models._stages import check_weight_count
 
 # Channels double per level but stop growing at this multiple of base_filters.
 MAX_FILTER_MULTIPLIER = 16
@@ -140,7 +141,8 @@ def build_unet(
 
     Raises:
         ValueError: If an argument is invalid, e.g. a known height or width
-            that is not a multiple of ``2**depth * pixel_unshuffle``.
+            that is not a multiple of ``2**depth * pixel_unshuffle``, or sizes that would give
+            more than 2**28 weights (1 GiB in float32).
         TypeError: If ``residual`` or ``noise_level_input`` is not a bool.
 
     Example:
@@ -177,6 +179,14 @@ def build_unet(
         )
     height, width, channels = _check_unet_image_shape(
         image_shape, depth, pixel_unshuffle
+    )
+    check_weight_count(
+        _unet_weight_count(channels * pixel_unshuffle**2, depth, base_filters, convs_per_level, block),
+        depth=depth,
+        base_filters=base_filters,
+        convs_per_level=convs_per_level,
+        pixel_unshuffle=pixel_unshuffle,
+        image_shape=image_shape,
     )
     if block == "residual":
         return _build_residual_unet(
@@ -380,3 +390,24 @@ def _check_unet_image_shape(image_shape, depth, pixel_unshuffle):
                 f"pixel_unshuffle={pixel_unshuffle}"
             )
     return tuple(None if v is None else int(v) for v in image_shape)
+
+
+def _unet_weight_count(channels, depth, base_filters, convs_per_level, block):
+    """Number of weights of :func:`build_unet`, at most (checked before building).
+
+    Every kernel counted as 3x3 with a bias: an upper bound (by less than
+    half for the usual settings), cheap enough to compute before any layer.
+    """
+
+    def filters(level):
+        return base_filters * min(2**level, MAX_FILTER_MULTIPLIER)
+
+    convs = convs_per_level * (2 if block == "residual" else 1)
+    count = 10 * (channels + 1) * filters(0) * 2  # stem / first conv and head
+    for level in range(depth):
+        width = filters(level)
+        # Encoder and decoder convs (the decoder's first sees the skip too),
+        # then the down- and upsampling.
+        count += (9 * width + 1) * width * (2 * convs + 1)
+        count += 2 * (9 * width + 1) * filters(level + 1)
+    return count + (9 * filters(depth) + 1) * filters(depth) * convs  # bottleneck

@@ -4,8 +4,6 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
-import numbers
-
 import keras
 from keras import layers
 
@@ -13,9 +11,10 @@ from kerasgen._checks import (
     check_image_shape,
     check_name,
     check_positive_int,
+    check_seed,
 )
 from kerasgen.layers import Sampling
-from kerasgen.models._stages import resolution_stages, stage_filters
+from kerasgen.models._stages import check_weight_count, resolution_stages, stage_filters
 
 
 def build_encoder(
@@ -52,7 +51,9 @@ def build_encoder(
         float32.
 
     Raises:
-        ValueError: If an argument is invalid.
+        TypeError: If ``seed`` is neither None nor an int.
+        ValueError: If an argument is invalid, or sizes that would give
+            more than 2**28 weights (1 GiB in float32).
 
     Example:
 
@@ -63,13 +64,18 @@ def build_encoder(
     image_shape = check_image_shape(image_shape)
     latent_dim = check_positive_int("latent_dim", latent_dim)
     base_filters = check_positive_int("base_filters", base_filters)
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-    ):
-        raise ValueError(f"seed must be an int or None. Received: seed={seed!r}")
-    seed = None if seed is None else int(seed)
+    seed = check_seed(seed)
     name = check_name(name)
-    _, _, num_stages = resolution_stages(image_shape)
+    grid_height, grid_width, num_stages = resolution_stages(image_shape)
+    channels, count = image_shape[-1], 0
+    for stage in range(num_stages):
+        count += (9 * channels + 1) * stage_filters(base_filters, stage)
+        channels = stage_filters(base_filters, stage)
+    hidden = 4 * base_filters
+    count += (grid_height * grid_width * channels + 1) * hidden + 2 * (hidden + 1) * latent_dim
+    check_weight_count(
+        count, image_shape=image_shape, latent_dim=latent_dim, base_filters=base_filters
+    )
 
     images = keras.Input(shape=image_shape, name="images")
     x = images
@@ -119,7 +125,8 @@ def build_decoder(
         ``[0, 1]``, also under the ``"mixed_float16"`` policy.
 
     Raises:
-        ValueError: If an argument is invalid.
+        ValueError: If an argument is invalid, or sizes that would give
+            more than 2**28 weights (1 GiB in float32).
 
     Example:
 
@@ -132,9 +139,18 @@ def build_decoder(
     name = check_name(name)
     grid_height, grid_width, num_stages = resolution_stages(image_shape)
     channels = image_shape[-1]
+    start_filters = stage_filters(base_filters, num_stages - 1)
+    width = start_filters
+    count = (latent_dim + 1) * grid_height * grid_width * width
+    for stage in range(num_stages - 1, -1, -1):
+        count += (9 * width + 1) * stage_filters(base_filters, stage)
+        width = stage_filters(base_filters, stage)
+    count += (9 * width + 1) * channels
+    check_weight_count(
+        count, latent_dim=latent_dim, image_shape=image_shape, base_filters=base_filters
+    )
 
     z = keras.Input(shape=(latent_dim,), name="z")
-    start_filters = stage_filters(base_filters, num_stages - 1)
     x = layers.Dense(
         grid_height * grid_width * start_filters, activation="relu", name="project"
     )(z)
