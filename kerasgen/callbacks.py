@@ -123,7 +123,8 @@ class SampleGrid(keras.callbacks.Callback):
             TensorBoard image summary ``"samples"`` at step ``epoch``
             (needs the ``tensorboard`` package).
         filename: File name pattern, formatted with ``epoch`` (1-based, as
-            in ``keras.callbacks.ModelCheckpoint``); must end with ``.png``.
+            in ``keras.callbacks.ModelCheckpoint``); must end with ``.png``
+            and name no folder (the grids go into ``out_dir``).
         ncols: Optional number of grid columns (default: about square).
 
     Attributes:
@@ -215,6 +216,12 @@ class SampleGrid(keras.callbacks.Callback):
                 "filename must be a format string with at most the field "
                 f"{{epoch}}. Received: filename={filename!r} ({err!r})"
             ) from err
+        if any(sep in filename for sep in ("/", os.sep, os.altsep) if sep):
+            raise ValueError(
+                "filename must be a file name, without folders: the grids are "
+                "written into out_dir. Received: "
+                f"filename={filename!r}"
+            )
         self.filename = filename
         self.ncols = None if ncols is None else check_int("ncols", ncols, minimum=1)
         self.last_path = None

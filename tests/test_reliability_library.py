@@ -156,6 +156,8 @@ def test_sample_grid_argument_errors_name_the_argument(tmp_path):
         SampleGrid(tmp_path, filename="{epoch.missing}.png")
     with pytest.raises(TypeError, match="Received: tensorboard_log_dir=5"):
         SampleGrid(tmp_path, tensorboard_log_dir=5)
+    with pytest.raises(ValueError, match=r"without folders.*Received: filename='\.\./x_\{epoch\}\.png'"):
+        SampleGrid(tmp_path / "samples", filename="../x_{epoch}.png")  # would write beside out_dir
 
 
 # ------------------------------------------------------------- pretrained
