@@ -56,7 +56,7 @@ def read_all(files):
 
 
 # Layers build_unet always runs in float32 (the output end of the network).
-FLOAT32_LAYERS = {"head", "pixel_shuffle", "residual", "restored"}
+FLOAT32_LAYERS = {"size_check", "head", "pixel_shuffle", "residual", "restored"}
 
 
 def init_model(source, precision):

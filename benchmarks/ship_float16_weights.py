@@ -10,7 +10,9 @@ bitwise those of the input file. A weight that is not float16-exact is refused
 ``--round-from TRAINED.keras`` first writes the path from a trained float32
 inference file (e.g. ``runs/gray_v3/best.keras``) with every float32 weight
 rounded to the nearest float16 value (outputs change by a few hundredths of a
-grey level; the script prints the largest change on a test image).
+grey level; the script prints the largest change on a test image), and a
+``SizeMultipleCheck`` added after the image input of a U-Net trained from an
+older file that lacks it (see :func:`add_size_check`).
 
 Usage::
 
@@ -64,6 +66,51 @@ def rewrite(path):
     return os.path.getsize(path)
 
 
+def add_size_check(model):
+    """``model`` with a ``SizeMultipleCheck`` after its image input, same weights.
+
+    U-Nets built before ``build_unet`` added that check (e.g. files trained
+    from an older shipped model) fail deep inside on sizes that are not a
+    multiple of ``2**depth * pixel_unshuffle``; the copy refuses them with a
+    clear message. Its graph is the one ``build_unet`` builds today: the check
+    feeds the network, the residual subtraction still takes the raw input.
+    Models that have the check, or a known height and width, are returned as
+    they are.
+    """
+    import keras
+
+    from kerasgen.inference import size_multiple
+    from kerasgen.layers import SizeMultipleCheck
+
+    shape = model.inputs[0].shape
+    if any(isinstance(layer, SizeMultipleCheck) for layer in model.layers) or None not in shape[1:3]:
+        return model
+    config = model.get_config()
+    image_name = config["input_layers"][0][0]
+    entry = keras.saving.serialize_keras_object(SizeMultipleCheck(size_multiple(model), name="size_check"))
+    tensor = {"class_name": "__keras_tensor__",
+              "config": {"shape": list(shape), "dtype": "float32", "keras_history": [image_name, 0, 0]}}  # fmt: skip
+    entry.update(name="size_check", inbound_nodes=[{"args": [tensor], "kwargs": {}}])
+
+    def rewire(node):
+        if isinstance(node, dict):
+            if node.get("keras_history", [None])[0] == image_name:
+                node["keras_history"] = ["size_check", 0, 0]
+            for value in node.values():
+                rewire(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                rewire(value)
+
+    for layer in config["layers"]:
+        if layer["class_name"] != "InputLayer" and layer["name"] != "residual":
+            rewire(layer["inbound_nodes"])
+    config["layers"].insert(len(config["input_layers"]), entry)
+    checked = keras.Model.from_config(config)
+    checked.set_weights(model.get_weights())
+    return checked
+
+
 def round_to_float16(source, path):
     """Writes ``source``'s model to ``path`` with its weights rounded to float16 values.
 
@@ -77,7 +124,7 @@ def round_to_float16(source, path):
     import kerasgen  # noqa: F401  (registers kerasgen's Keras objects)
 
     model = keras.models.load_model(source, compile=False)
-    rounded = keras.models.clone_model(model)
+    rounded = add_size_check(keras.models.clone_model(model))
     rounded.set_weights(
         [w.astype(np.float16).astype(np.float32) if w.dtype == np.float32 else w for w in model.get_weights()]
     )

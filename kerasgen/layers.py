@@ -229,3 +229,73 @@ def _validate_block_size(block_size):
     # numpy ints are accepted (as by the builders) and stored as Python ints,
     # so that get_config stays JSON-serialisable.
     return check_int("block_size", block_size, minimum=1, expected="an int >= 1")
+
+
+@keras.saving.register_keras_serializable(package="kerasgen")
+class SizeMultipleCheck(keras.layers.Layer):
+    """Identity that refuses images whose height or width is not a multiple.
+
+    A fully convolutional U-Net with ``depth`` 2x downsamplings (and a pixel
+    unshuffle) only takes sizes that are multiples of ``2**depth *
+    pixel_unshuffle``; without this check other sizes fail deep inside the
+    network with a concatenation error. It runs in float32 and returns its
+    input unchanged.
+
+    Args:
+        multiple: Int >= 1, the multiple height and width must be.
+        **kwargs: Standard ``keras.layers.Layer`` arguments (``name``, ...).
+
+    Call arguments:
+        images: A tensor ``(batch, height, width, channels)``.
+
+    Returns:
+        ``images``, unchanged.
+
+    Raises:
+        ValueError: When called on images of another size known when the
+            call is traced (eager calls, ``predict`` on a new shape).
+        tf.errors.InvalidArgumentError: The same for a size only known when
+            the graph runs. Both messages name the multiple and the shape.
+
+    Example:
+
+    >>> import numpy as np
+    >>> check = SizeMultipleCheck(8)
+    >>> check(np.zeros((1, 16, 24, 1), "float32")).shape
+    TensorShape([1, 16, 24, 1])
+    """
+
+    def __init__(self, multiple, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.multiple = check_int("multiple", multiple, minimum=1)
+
+    def call(self, images):
+        import tensorflow as tf
+
+        message = (
+            f"{self.name}: the model takes images whose height and width are "
+            f"multiples of {self.multiple} (kerasgen.inference.restore pads "
+            "other sizes). Received: images of shape"
+        )
+        static = tuple(images.shape)
+        if None not in static[1:3]:
+            # Known when traced: refuse now, before the network's own shape
+            # inference fails on it with a concatenation error.
+            if any(size % self.multiple for size in static[1:3]):
+                raise ValueError(f"{message} {static}")
+            return images
+        shape = tf.shape(images)
+        check = tf.debugging.Assert(
+            tf.reduce_all(tf.equal(tf.math.floormod(shape[1:3], self.multiple), 0)),
+            [message, shape],
+            summarize=4,
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(images)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "multiple": self.multiple}

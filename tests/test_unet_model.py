@@ -171,3 +171,41 @@ def test_pixel_shuffle_layers_validate():
         PixelUnshuffle(0)
     with pytest.raises(ValueError, match="divisible by block_size"):
         PixelShuffle(2)(np.zeros((1, 2, 2, 3), "float32"))
+
+
+@pytest.mark.parametrize("block", ["plain", "residual"])
+def test_a_size_that_is_not_a_multiple_is_refused_clearly(block):
+    import tensorflow as tf
+
+    model = build_unet(depth=2, base_filters=4, pixel_unshuffle=2, noise_level_input=True, block=block)
+    sigma = np.array([[0.1]], "float32")
+    assert model.predict([np.zeros((1, 16, 24, 1), "float32"), sigma], verbose=0).shape == (1, 16, 24, 1)
+    # Without the check this failed deep inside with "ConcatOp : Dimension 1 in both shapes must be equal".
+    message = r"multiples of 8 \(kerasgen.inference.restore pads other sizes\). Received: images of shape"
+    # A shape known when traced (eager call, first predict on it): ValueError.
+    with pytest.raises(ValueError, match=message + r" \(1, 16, 20, 1\)"):
+        model([np.zeros((1, 16, 20, 1), "float32"), sigma])
+    fresh = keras.models.clone_model(model)
+    with pytest.raises(ValueError, match=message + r" \(1, 17, 24, 1\)"):
+        fresh.predict([np.zeros((1, 17, 24, 1), "float32"), sigma], verbose=0)
+    # A size only known when the graph runs (a function traced for any size).
+    run = tf.function(
+        lambda images, noise: model([images, noise]),
+        input_signature=[tf.TensorSpec((None, None, None, 1)), tf.TensorSpec((None, 1))],
+    )
+    assert run(np.zeros((1, 16, 24, 1), "float32"), sigma).shape == (1, 16, 24, 1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        run(np.zeros((1, 17, 24, 1), "float32"), sigma)
+    # A model of known size needs no check (its input shape already refuses).
+    fixed = build_unet((16, 16, 1), depth=2, base_filters=4)
+    assert "size_check" not in [layer.name for layer in fixed.layers]
+
+
+def test_size_multiple_check_round_trips_its_config():
+    from kerasgen.layers import SizeMultipleCheck
+
+    layer = SizeMultipleCheck(16, name="check")
+    clone = SizeMultipleCheck.from_config(layer.get_config())
+    assert (clone.multiple, clone.name, clone.dtype_policy.name) == (16, "check", "float32")
+    with pytest.raises(ValueError, match="multiple"):
+        SizeMultipleCheck(0)

@@ -10,7 +10,7 @@ import keras
 from keras import layers, ops
 
 from kerasgen._checks import check_bool, check_name, check_positive_int
-from kerasgen.layers import PixelShuffle, PixelUnshuffle
+from kerasgen.layers import PixelShuffle, PixelUnshuffle, SizeMultipleCheck
 from kerasgen.models._stages import check_weight_count
 
 # Channels double per level but stop growing at this multiple of base_filters.
@@ -105,9 +105,10 @@ def build_unet(
       (about ``s**2`` times fewer operations for the same widths).
 
     The model is fully convolutional: it accepts any height and width that
-    are multiples of ``2**depth * pixel_unshuffle``;
-    :func:`kerasgen.inference.restore` pads other sizes (and derives this
-    multiple from the model's layers). There is no clipping inside the model
+    are multiples of ``2**depth * pixel_unshuffle`` (with a ``None`` height
+    or width, a ``SizeMultipleCheck`` layer refuses other sizes with a clear
+    error); :func:`kerasgen.inference.restore` pads other sizes (and derives
+    this multiple from the model's layers). There is no clipping inside the model
     (a clipped output has zero gradient out of range); ``restore`` clips to
     ``[0, 1]``. The last layers run in float32, so the output is float32 even
     under the ``"mixed_float16"`` dtype policy.
@@ -221,7 +222,7 @@ def build_unet(
         return x
 
     images, inputs, x = _network_input(
-        height, width, channels, pixel_unshuffle, noise_level_input
+        height, width, channels, pixel_unshuffle, noise_level_input, depth
     )
     skips = []
     for level in range(depth):
@@ -274,11 +275,13 @@ def _finish(x, images, inputs, residual, pixel_unshuffle, noise_level_input, nam
     return keras.Model(inputs if noise_level_input else images, outputs, name=name)
 
 
-def _network_input(height, width, channels, pixel_unshuffle, noise_level_input):
-    """Image input, optional pixel unshuffle and concatenated noise-level map."""
+def _network_input(height, width, channels, pixel_unshuffle, noise_level_input, depth):
+    """Image input, size check, optional pixel unshuffle and noise-level map."""
     images = keras.Input((height, width, channels), name="images")
     inputs = [images]
     x = images
+    if height is None or width is None:
+        x = SizeMultipleCheck(2**depth * pixel_unshuffle, name="size_check")(x)
     if pixel_unshuffle > 1:
         x = PixelUnshuffle(pixel_unshuffle, name="pixel_unshuffle")(x)
     if noise_level_input:
@@ -329,7 +332,7 @@ def _build_residual_unet(
         return x
 
     images, inputs, x = _network_input(
-        height, width, channels, pixel_unshuffle, noise_level_input
+        height, width, channels, pixel_unshuffle, noise_level_input, depth
     )
     x = conv(filters(0), "stem")(x)
     skips = []
