@@ -108,3 +108,24 @@ def test_repair_image_dispatches_to_the_task_functions(clean):
     mask = random_mask(clean.shape, 0.1, seed=0)
     np.testing.assert_array_equal(repair_image(noisy, "biharmonic", mask=mask), inpaint(noisy, mask))
     assert {"bm3d", "bm3d_deblur", "biharmonic", "unet"} <= set(REPAIR_METHODS)
+
+
+def test_compare_times_a_registered_method_after_an_untimed_first_call(clean, monkeypatch):
+    import time
+
+    from kerasgen.restoration import repair
+
+    calls = []
+
+    def slow_first_call(image, *, channel_axis=None, sigma=None):
+        calls.append(sigma)
+        if len(calls) == 1:
+            time.sleep(1.0)  # stands for importing TensorFlow and loading a model
+        return image
+
+    monkeypatch.setitem(repair._REGISTERED, "warm_test", repair._Registered("learned", slow_first_call, ("sigma",)))
+    monkeypatch.setattr(repair, "REPAIR_METHODS", (*repair.REPAIR_METHODS, "warm_test"))
+    noisy = add_gaussian_noise(clean, SIGMA, seed=0)
+    rows, _ = compare(clean, noisy, ("warm_test", "tv"), sigma=SIGMA, figure=False)
+    assert calls == [SIGMA, SIGMA]
+    assert rows[1].method == "warm_test" and rows[1].seconds < 0.5
