@@ -17,11 +17,11 @@ from kerasgen.restoration._validation import check_image
 from kerasgen.restoration.degradations import upsample
 from kerasgen.restoration.metrics import psnr, ssim
 from kerasgen.restoration.repair import (
+    _REGISTERED,
     DEBLUR_REPAIR_METHODS,
     DENOISE_REPAIR_METHODS,
     INPAINT_REPAIR_METHODS,
     UPSCALE_REPAIR_METHODS,
-    _REGISTERED,
     method_arguments,
     method_task,
     repair_image,
