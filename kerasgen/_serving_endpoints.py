@@ -26,11 +26,12 @@ _SUPPORTED = (
 def endpoints_for(model, uint8_signature):
     """Returns ``(kind, endpoints, models_to_track)`` or raises."""
     if isinstance(model, GAN):
-        label_rank = None
+        label_rank = num_classes = None
         if model.conditional:
             label_rank = _generator_label_rank(model.generator)
+            num_classes = model._num_classes if model._integer_labels else None
         endpoints = _serving_signatures.generator_endpoints(
-            model.generator, model.latent_dim, label_rank
+            model.generator, model.latent_dim, label_rank, num_classes
         )
         return "generator", endpoints, [model.generator]
     if isinstance(model, VAE):
@@ -51,8 +52,10 @@ def endpoints_for(model, uint8_signature):
                 endpoints = _serving_signatures.generator_endpoints(model, first[1])
                 return "generator", endpoints, [model]
             if _is_int(inputs[1]) and _is_label_shape(input_shapes[1]):
+                # The classes of the generator's Embedding (as GAN reads them).
+                num_classes, _ = GAN._label_info(model, model)
                 endpoints = _serving_signatures.generator_endpoints(
-                    model, first[1], len(input_shapes[1])
+                    model, first[1], len(input_shapes[1]), num_classes
                 )
                 return "generator", endpoints, [model]
         channels = first[-1]

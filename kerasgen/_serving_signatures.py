@@ -16,7 +16,7 @@ import tensorflow as tf
 from kerasgen._checks import allowed_range, range_check_enabled
 
 
-def generator_endpoints(generator, latent_dim, label_rank=None):
+def generator_endpoints(generator, latent_dim, label_rank=None, num_classes=None):
     """Endpoints of a (conditional) generator.
 
     ``serving_default``: ``latent`` (and ``labels``) -> ``images``.
@@ -31,6 +31,11 @@ def generator_endpoints(generator, latent_dim, label_rank=None):
         latent_dim: Int, size of the latent vectors.
         label_rank: None for an unconditional generator, else the rank of
             the generator's label input (1: ``(batch,)``, 2: ``(batch, 1)``).
+        num_classes: None, or the number of classes of a conditional
+            generator's ``Embedding``: the graph then refuses labels outside
+            ``[0, num_classes)`` (an ``InvalidArgumentError``, as
+            ``GAN.generate`` refuses them), which a GPU's embedding lookup
+            would turn into zero vectors, silently.
 
     Returns:
         A list of ``(name, fn, input_signature)``.
@@ -43,6 +48,14 @@ def generator_endpoints(generator, latent_dim, label_rank=None):
     def run(latent, labels=None):
         inputs = latent
         if label_rank is not None:
+            if num_classes is not None:
+                message = f"labels must be class ids: integers in [0, num_classes={num_classes})"
+                checks = [
+                    tf.debugging.assert_non_negative(labels, message=message),
+                    tf.debugging.assert_less(labels, tf.constant(num_classes, labels.dtype), message=message),
+                ]
+                with tf.control_dependencies(checks):  # before the lookup fails on its own
+                    labels = tf.identity(labels)
             labels = tf.reshape(labels, (-1, 1)) if label_rank == 2 else labels
             inputs = [latent, labels]
         return {"images": tf.cast(generator(inputs, training=False), tf.float32)}
@@ -255,7 +268,9 @@ def _assert_sigma(noise_sigma):
 
 def _stateless_latent(num_images, latent_shape, seed):
     """``(num_images, *latent_shape)`` standard normal draws for ``seed``."""
-    tf.debugging.assert_positive(num_images, message="num_images must be >= 1")
+    check = tf.debugging.assert_positive(num_images, message="num_images must be >= 1")
+    with tf.control_dependencies([check]):  # before the draw fails on its own
+        num_images = tf.identity(num_images)
     if isinstance(latent_shape, int):
         latent_shape = (latent_shape,)
     shape = tf.concat([[num_images], tf.constant(latent_shape, tf.int32)], axis=0)

@@ -82,7 +82,10 @@ def restore(
         tile: ``None`` (whole image at once) or int > ``2 * overlap``.
         overlap: Int >= 0, minimum overlap between neighbouring tiles.
             ``None`` (default): 32, lowered for a model with a fixed input
-            size ``S`` to the largest that fits, ``(S - 1) // 2``.
+            size ``S`` to the largest that fits, ``(S - 1) // 2`` and at
+            most ``S`` minus the size multiple (tile corners lie on the
+            size-multiple grid). Tiles too small to overlap by ``overlap``
+            on that grid are refused.
         sigma: Noise standard deviation in image units (e.g. ``25 / 255``),
             in ``[0, 1]``, for a model with a noise-level input: a larger
             value smooths more, a smaller one keeps more detail. ``None``:
@@ -157,7 +160,13 @@ def restore(
         # last is its default (None), which gives the channels-first hint.
         check_image(image, channel_axis=None if channel_axis in (-1, 2) else channel_axis)
     if overlap is None:
-        overlap = min([_DEFAULT_OVERLAP] + [(size - 1) // 2 for size in fixed_size if size is not None])
+        # Tile corners lie on the size-multiple grid, so fixed-size tiles
+        # overlap by at most size - multiple pixels.
+        multiple = size_multiple(model)
+        overlap = min(
+            [_DEFAULT_OVERLAP]
+            + [max(0, min((size - 1) // 2, size - multiple)) for size in fixed_size if size is not None]
+        )
     options = dict(
         tile=tile, overlap=overlap, sigma=sigma, batch_size=batch_size,
         self_ensemble=self_ensemble, precision=precision,
@@ -223,6 +232,16 @@ def _run_model(work, *, model, tile, overlap, sigma, batch_size, fixed_size, has
             tile_size = padded
         else:
             tile_size = min(-(-tile // multiple) * multiple, padded)
+        if tile_size < padded and tile_size - overlap < multiple:
+            # Tile corners lie on multiples of `multiple`: such tiles would
+            # overlap by less than `overlap` (abut, for tile_size ==
+            # multiple), leaving pixels of zero total weight (NaN).
+            raise ValueError(
+                f"Tiles of {tile_size} pixels (rounded up to the model's size multiple {multiple}) "
+                f"cannot overlap by {overlap} pixels: tile corners lie on multiples of {multiple}. "
+                f"Pass tile >= {overlap + multiple} or a smaller overlap. "
+                f"Received: tile={tile}, overlap={overlap}"
+            )
         tile_sizes.append(tile_size)
         padded_sizes.append(padded)
 

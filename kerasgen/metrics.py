@@ -51,7 +51,8 @@ def psnr(y_true, y_pred):
         ValueError: If ``y_true`` or ``y_pred`` has an integer or bool dtype
             (e.g. uint8 0-255 images: their PSNR against [0, 1] images would
             be meaningless; convert them with
-            ``tf.image.convert_image_dtype(images, tf.float32)``).
+            ``tf.image.convert_image_dtype(images, tf.float32)``), or their
+            shapes differ.
 
     Example:
 
@@ -116,4 +117,10 @@ def _float_images(y_true, y_pred):
                 "tf.image.convert_image_dtype(images, tf.float32) (uint8 0-255 -> [0, 1]). "
                 f"Received: {name}.dtype={images.dtype.name}"
             )
+    if not y_true.shape.is_compatible_with(y_pred.shape):
+        # tf.image broadcasts, e.g. one reference image over a batch: refused.
+        raise ValueError(
+            "y_true and y_pred must have the same shape. Received: "
+            f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
     return tf.cast(y_true, y_pred.dtype), y_pred

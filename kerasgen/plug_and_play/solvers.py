@@ -152,6 +152,7 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     >>> sharp = deblur(blurred, psf, sigma=0.01)  # doctest: +SKIP
     """
     array, layout, work = _check_input(image, channel_axis)
+    clip = check_bool("clip", clip)
     psf = check_psf(psf, array.shape, normalize=True)
     sigma = check_sigma(sigma, allow_none=False)
     precision = check_precision(precision)
@@ -235,6 +236,7 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
     >>> large = super_resolve(small, 4)  # doctest: +SKIP
     """
     array, layout, work = _check_input(image, channel_axis)
+    clip = check_bool("clip", clip)
     scale = check_int("scale", scale, minimum=2)
     large_shape = (work.shape[0] * scale, work.shape[1] * scale)
     if psf is None:
@@ -327,6 +329,7 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATION
     >>> filled = inpaint(np.where(mask[..., None], 0, clean), mask)  # doctest: +SKIP
     """
     array, layout, work = _check_input(image, channel_axis)
+    clip = check_bool("clip", clip)
     mask = check_mask(mask, work.shape[:2])
     if mask.all():
         raise ValueError("mask marks every pixel as missing: there is nothing to inpaint from.")
@@ -336,6 +339,11 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATION
     if init is not None:
         init = _check_init(init, work.shape, channel_axis)
     if sigma == 0 and not mask.any():
+        # Nothing to fill, but the arguments are still checked (a wrong
+        # model or self_ensemble was silently accepted here).
+        _check_bool(self_ensemble)
+        if model is not None:
+            _hqs.make_denoiser(model, work.shape[-1], precision)
         return _finish(work, array, layout, clip)
     denoise = _hqs.make_denoiser(model, work.shape[-1], precision)
     if model is None and work.shape[-1] == 3:
@@ -370,7 +378,8 @@ def _check_bool(value):
 
 
 def _check_init(init, shape, channel_axis):
-    array, _ = check_image(init, name="init", channel_axis=channel_axis)
+    # Range-checked as the image is: a 0-255 first estimate changed the result silently.
+    array, _ = check_image(init, name="init", channel_axis=channel_axis, check_range=True)
     array = array.astype(np.float64)
     if array.ndim == 2:
         array = array[..., np.newaxis]

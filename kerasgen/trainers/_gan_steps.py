@@ -61,7 +61,7 @@ class GANStepsMixin:
     def _check_batch_shapes(self, data, where):
         """Checks the static shapes of a batch (of tensors or specs)."""
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        _guards.check_shape(images.shape, self._image_shape, where)
+        _guards.check_shape(_guards.check_array(images, "images", where).shape, self._image_shape, where)
         if not self.conditional:
             return
         if labels is None:
@@ -69,7 +69,7 @@ class GANStepsMixin:
                 "A conditional GAN trains on (images, labels) batches. "
                 "Received batches without labels."
             )
-        self._check_label_shape(labels.shape, where)
+        self._check_label_shape(_guards.check_array(labels, "labels", where).shape, where)
 
     def _check_label_shape(self, shape, where):
         """Checks the static shape of a batch of labels."""

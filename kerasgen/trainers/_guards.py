@@ -108,6 +108,24 @@ def check_batch_shape(tensor, expected, where):
     return tensor
 
 
+def check_array(value, name, where):
+    """Checks that a batch's images (or labels) are one array, not a structure.
+
+    Raises:
+        TypeError: If ``value`` is a dict, list or tuple (e.g. a dataset
+            yielding ``{"images": ...}`` dicts), which the steps do not
+            unpack; before, this failed with an AttributeError.
+    """
+    if isinstance(value, (dict, list, tuple)) or not hasattr(value, "shape"):
+        keys = f" with keys {sorted(map(str, value))}" if isinstance(value, dict) else ""
+        raise TypeError(
+            f"{where}: batches must be arrays of {name}, or tuples (images, labels); dicts and "
+            f"other nested structures are not unpacked. Received: {name} of type "
+            f"{type(value).__name__}{keys}"
+        )
+    return value
+
+
 def check_shape(shape, expected, where):
     """Checks the static shape of a batch against ``expected``.
 

@@ -30,7 +30,9 @@ def predict_in_batches(model, inputs, batch_size=None):
     batch_size = batch_size or DEFAULT_BATCH_SIZE
     num_rows = len(keras.tree.flatten(inputs)[0])
     chunks = []
-    for start in range(0, num_rows, batch_size):
+    # One call on the empty batch when there are no rows: empty outputs of
+    # the right shapes (not an error from concatenating nothing).
+    for start in range(0, max(num_rows, 1), batch_size):
         rows = slice(start, start + batch_size)
         batch = keras.tree.map_structure(lambda a, rows=rows: a[rows], inputs)
         outputs = model(batch, training=False)

@@ -30,7 +30,8 @@ class VAESamplingMixin:
         Raises:
             TypeError: If ``batch_size`` is not an int.
             ValueError: If ``images`` does not match the encoder's input
-                shape, has an integer dtype (e.g. uint8), NaN or inf values
+                shape, has a dtype other than float or bool (e.g. uint8),
+                NaN or inf values
                 or values outside the range ``fit`` accepts, or if
                 ``batch_size`` is < 1.
 
@@ -49,7 +50,9 @@ class VAESamplingMixin:
     def _checked_images(self, images, where):
         """``images`` as float32 numpy, checked like the batches of ``fit``."""
         images = np.asarray(images)
-        if images.dtype.kind in "iu":
+        # Not only integers: complex values lost their imaginary part and
+        # strings failed inside numpy.
+        if images.dtype.kind not in "fb":
             raise ValueError(
                 f"{where}: images must be floats in the VAE's data range "
                 "(e.g. 8-bit images divided by 255.0 for [0, 1]). "
@@ -92,8 +95,8 @@ class VAESamplingMixin:
             Numpy float32 images in ``[0, 1]``.
 
         Raises:
-            ValueError: If ``z`` does not match the latent shape or
-                ``batch_size`` is < 1.
+            ValueError: If ``z`` does not match the latent shape or has NaN
+                or inf values, or ``batch_size`` is < 1.
 
         Example:
 
@@ -111,6 +114,11 @@ class VAESamplingMixin:
             raise ValueError(
                 f"z must have shape (n,) + {self._latent_shape}. "
                 f"Received: z.shape={z.shape}"
+            )
+        finite = np.isfinite(z)
+        if not finite.all():  # decoded to NaN images, silently
+            raise ValueError(
+                f"z must be finite. Received: {z.size - int(finite.sum())} NaN or inf value(s)"
             )
         return predict_in_batches(self.decoder, z, batch_size)
 

@@ -281,12 +281,13 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
 
     def _images(self, data, where):
         images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images = _guards.check_array(images, "images", where)
         images = _guards.check_batch_shape(images, self._image_shape, where)
         return ops.cast(images, "float32")
 
     def _check_batch_shapes(self, data, where):
         images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        _guards.check_shape(images.shape, self._image_shape, where)
+        _guards.check_shape(_guards.check_array(images, "images", where).shape, self._image_shape, where)
 
     def _range_bounds(self):
         bounds = _guards.range_bounds(self.data_range)
