@@ -19,6 +19,7 @@ def check_output_path(path):
         The path as a str.
 
     Raises:
+        ValueError: if ``path`` is empty or ends with a separator.
         FileNotFoundError: if the parent folder does not exist.
         IsADirectoryError: if ``path`` is an existing folder.
         PermissionError: if the parent folder is not writable.
@@ -28,6 +29,8 @@ def check_output_path(path):
         path = os.fsdecode(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"Cannot write to {path!r}: it is a directory.")
+    if not os.path.basename(path):  # "" or "name/": no file name to write
+        raise ValueError(f"Expected the path of a file to write, ending in a file name. Received: path={path!r}")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot write to {path!r}: the folder {folder!r} does not exist.")

@@ -12,7 +12,7 @@ import numpy as np
 
 from kerasgen.restoration._atomic import atomic_output, check_output_path
 from kerasgen.restoration._bm3d_compat import INSTALL_HINT, bm3d_available
-from kerasgen.restoration._checks import check_int
+from kerasgen.restoration._checks import check_bool, check_int
 from kerasgen.restoration._validation import check_image
 from kerasgen.restoration.degradations import upsample
 from kerasgen.restoration.metrics import psnr, ssim
@@ -25,6 +25,7 @@ from kerasgen.restoration.repair import (
     method_arguments,
     method_task,
     repair_image,
+    repair_methods,
 )
 
 _FIGURE_COLUMNS = 4
@@ -124,7 +125,9 @@ def compare(
         scale: integer upscaling factor, passed to the upscaling methods.
         channel_axis: keyword-only; see ``denoise``.
         method_kwargs: optional dict mapping a method name to a dict of extra
-            keyword arguments for it, e.g. ``{"richardson_lucy": {"num_iter": 30}}``.
+            keyword arguments for it, e.g. ``{"richardson_lucy": {"num_iter": 30}}``;
+            not ``channel_axis`` nor the ``sigma``, ``psf``, ``mask`` or ``scale``
+            that compare passes to the method itself.
         figure: whether to draw the figure (False returns None instead).
         title: optional figure title.
 
@@ -137,7 +140,8 @@ def compare(
     Raises:
         ValueError: invalid images, different shapes (with ``scale``: a
             ``degraded`` that is not ``clean`` shrunk ``scale`` times), an unknown
-            method, or an empty method list.
+            method, an empty method list, a ``method_kwargs`` key that is not a
+            method name, or an argument in ``method_kwargs`` that compare sets.
         ImportError: a BM3D method requested without the ``bm3d`` package.
 
     Example:
@@ -146,6 +150,7 @@ def compare(
     >>> print(format_table(rows))  # doctest: +SKIP
     """
     clean_array, _ = check_image(clean, name="clean", channel_axis=channel_axis)
+    figure = check_bool("figure", figure)
     shown = degraded
     if scale is not None:
         shown = _enlarge(clean_array, degraded, scale, channel_axis)
@@ -158,15 +163,18 @@ def compare(
     for method in methods:
         method_task(method)  # fail before running anything
     method_kwargs = dict(method_kwargs or {})
+    for name in method_kwargs:  # a typo or flat keyword arguments would be ignored
+        if name not in repair_methods():
+            raise ValueError(
+                "method_kwargs must map method names to dicts of keyword arguments, e.g. "
+                f"{{'richardson_lucy': {{'num_iter': 30}}}}; {name!r} is not a method. Received: "
+                f"method_kwargs={method_kwargs!r:.200}"
+            )
     experiment = {"sigma": sigma, "psf": psf, "mask": mask, "scale": scale}
+    calls = [_method_call(method, method_kwargs, experiment, channel_axis) for method in methods]  # checked first
     rows = [_score(clean, shown, DEGRADED, 0.0, channel_axis)]
     images = [check_image(shown, channel_axis=channel_axis)[0]]
-    for method in methods:
-        kwargs = dict(method_kwargs.get(method, {}))
-        kwargs["channel_axis"] = channel_axis
-        for argument in method_arguments(method):
-            if argument in experiment and (argument == "sigma" or experiment[argument] is not None):
-                kwargs[argument] = experiment[argument]
+    for method, kwargs in zip(methods, calls):
         if method in _REGISTERED:
             # Untimed first call: a learned method's one-off costs (importing
             # TensorFlow, loading the model, tracing its graph) are not its speed.
@@ -178,6 +186,24 @@ def compare(
         images.append(check_image(restored, channel_axis=channel_axis)[0])
     fig = _draw(clean_array, images, rows, title) if figure else None
     return rows, fig
+
+
+def _method_call(method, method_kwargs, experiment, channel_axis):
+    """The keyword arguments of ``repair_image`` for one method of ``compare``."""
+    kwargs = dict(method_kwargs.get(method, {}))
+    given = {"channel_axis": channel_axis}
+    for argument in method_arguments(method):
+        if argument in experiment and (argument == "sigma" or experiment[argument] is not None):
+            given[argument] = experiment[argument]
+    for argument in given:
+        if argument in kwargs:  # it would be silently replaced by compare's own
+            raise ValueError(
+                f"compare passes {argument}= to method={method!r} itself: give it as compare's own "
+                f"{argument}= argument, not in method_kwargs. Received: "
+                f"method_kwargs[{method!r}][{argument!r}]={kwargs[argument]!r:.60}"
+            )
+    kwargs.update(given)
+    return kwargs
 
 
 def _enlarge(clean, degraded, scale, channel_axis):

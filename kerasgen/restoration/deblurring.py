@@ -108,7 +108,7 @@ def deblur(
             )
     check_choice("mode", mode, BLUR_MODES)
     sigma = check_sigma(sigma)
-    if sigma is None:
+    if sigma is None and method != "richardson_lucy":  # Richardson-Lucy does not use it
         sigma = estimate(array)
     native = _NATIVE_MODES[method]
     if mode == native:

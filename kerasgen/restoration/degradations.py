@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from kerasgen.restoration._checks import check_choice, check_float, check_int, resolve_max_pixels
+from kerasgen.restoration._checks import check_bool, check_choice, check_float, check_int, resolve_max_pixels
 from kerasgen.restoration._validation import (
     check_image,
     check_psf,
@@ -52,6 +52,7 @@ def add_gaussian_noise(image, sigma, *, seed=None, rng=None, clip=False, channel
         ValueError: invalid image (also one clearly outside [0, 1], e.g. on
             the 0-255 scale, unless ``kerasgen.set_range_check(False)``),
             sigma, seed or rng.
+        TypeError: ``clip`` is not a bool.
 
     Example:
 
@@ -59,6 +60,7 @@ def add_gaussian_noise(image, sigma, *, seed=None, rng=None, clip=False, channel
     """
     array, layout = check_image(image, channel_axis=channel_axis, check_range=True)
     sigma = check_sigma(sigma, allow_none=False)
+    clip = check_bool("clip", clip)
     generator = check_rng(seed, rng)
     noisy = array + generator.normal(0.0, sigma, array.shape)
     if clip:
@@ -84,6 +86,7 @@ def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_a
     Raises:
         ValueError: invalid image (or values outside [0, 1]), peak (also
             above 1e18), seed or rng.
+        TypeError: ``clip`` is not a bool.
     """
     array, layout = check_image(image, channel_axis=channel_axis)
     peak = check_float(
@@ -94,6 +97,7 @@ def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_a
         maximum=_MAX_PEAK,
         hint=" The allowed range is (0, 1e18] (numpy cannot draw larger Poisson counts; at 1e18 the noise is 1e-9).",
     )
+    clip = check_bool("clip", clip)
     _check_in_unit_range(array, "add_poisson_noise")
     generator = check_rng(seed, rng)
     noisy = generator.poisson(array.astype(np.float64) * peak) / peak
@@ -143,7 +147,7 @@ def gaussian_psf(size, std):
     Args:
         size: odd kernel side length (e.g. 9), so the kernel has a centre;
             at most the side of a square image of ``PIL.Image.MAX_IMAGE_PIXELS``
-            pixels (9459 by default).
+            pixels (9459 by default; no bound when that limit is None).
         std: standard deviation of the Gaussian, in pixels (> 0).
 
     Returns:
@@ -161,7 +165,8 @@ def gaussian_psf(size, std):
     """
     # A PSF is applied to an image at least its size, and no image may hold
     # more pixels than the readers' limit: bound the side before allocating.
-    size = check_int("size", size, minimum=1, maximum=math.isqrt(resolve_max_pixels()))
+    limit = resolve_max_pixels()  # None when Pillow's limit is turned off
+    size = check_int("size", size, minimum=1, maximum=None if limit is None else math.isqrt(int(limit)))
     if size % 2 == 0:
         raise ValueError(f"size must be odd so that the PSF has a centre pixel. Received: size={size}")
     std = check_float("std", std, minimum=0.0, open_minimum=True)
@@ -298,11 +303,13 @@ def downsample(image, factor, *, anti_aliasing=True, channel_axis=None):
 
     Raises:
         ValueError: invalid image or factor, or a factor larger than the image.
+        TypeError: ``anti_aliasing`` is not a bool.
     """
     from skimage.transform import resize
 
     array, layout = check_image(image, channel_axis=channel_axis)
     factor = check_int("factor", factor, minimum=1)
+    anti_aliasing = check_bool("anti_aliasing", anti_aliasing)
     height, width = array.shape[:2]
     if factor > min(height, width):
         raise ValueError(

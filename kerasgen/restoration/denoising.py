@@ -170,6 +170,8 @@ def _bilateral(array, sigma, **kwargs):
     # the pixels near the border towards black.
     settings.setdefault("mode", "edge")
     settings.update(kwargs)
+    if not array.flags.writeable:  # skimage's Cython code refuses a read-only buffer
+        array = array.copy()
     result = denoise_bilateral(array, channel_axis=-1 if rgb else None, **settings)
     if result is array:  # skimage returns a constant image itself: no result sharing the input
         result = array.copy()

@@ -152,7 +152,7 @@ def method_arguments(method):
     Returns:
         Tuple of argument names, e.g. ``("sigma", "psf")`` for "wiener".
         Giving any other of ``sigma``, ``psf``, ``mask``, ``scale``, ``model``,
-        ``tile`` raises a ValueError in ``repair_image``.
+        ``tile``, ``overlap`` raises a ValueError in ``repair_image``.
 
     Raises:
         ValueError: unknown method, listing the valid ones.
@@ -236,7 +236,7 @@ def repair_image(
     >>> large = repair_image(small, "pnp", scale=4)  # doctest: +SKIP
     """
     task = method_task(method)
-    _check_unused(method, task, psf=psf, mask=mask, scale=scale, sigma=sigma, model=model, tile=tile)
+    _check_unused(method, task, psf=psf, mask=mask, scale=scale, sigma=sigma, model=model, tile=tile, overlap=overlap)
     if method in _REGISTERED:
         given = {
             "sigma": sigma, "psf": psf, "mask": mask, "scale": scale, "model": model, "tile": tile,
