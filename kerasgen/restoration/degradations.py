@@ -46,7 +46,7 @@ def add_gaussian_noise(image, sigma, *, seed=None, rng=None, clip=False, channel
         channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        Noisy image, same shape and float dtype as ``image``.
+        Noisy image, same shape and float dtype as ``image`` (float32 for float16).
 
     Raises:
         ValueError: invalid image (also one clearly outside [0, 1], e.g. on
@@ -81,7 +81,7 @@ def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_a
         channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        Noisy image, same shape and float dtype as ``image``.
+        Noisy image, same shape and float dtype as ``image`` (float32 for float16).
 
     Raises:
         ValueError: invalid image (or values outside [0, 1]), peak (also
@@ -122,7 +122,7 @@ def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=Non
         channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        Corrupted image, same shape and float dtype as ``image``.
+        Corrupted image, same shape and float dtype as ``image`` (float32 for float16).
 
     Raises:
         ValueError: invalid image (also one clearly outside [0, 1], as for
@@ -197,7 +197,7 @@ def blur(image, psf, *, mode="wrap", channel_axis=None):
         channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        Blurred image, same shape and float dtype as ``image``.
+        Blurred image, same shape and float dtype as ``image`` (float32 for float16).
 
     Raises:
         ValueError: invalid image, PSF or mode.
@@ -268,7 +268,7 @@ def jpeg_compress(image, quality=30, *, channel_axis=None):
         channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        The decoded image, same shape and float dtype as ``image``.
+        The decoded image, same shape and float dtype as ``image`` (float32 for float16).
 
     Raises:
         ValueError: invalid image (also one clearly outside [0, 1], as for
@@ -299,7 +299,7 @@ def downsample(image, factor, *, anti_aliasing=True, channel_axis=None):
         channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        The smaller image, same float dtype, channels kept.
+        The smaller image, same float dtype (float32 for float16), channels kept.
 
     Raises:
         ValueError: invalid image or factor, or a factor larger than the image.
@@ -330,7 +330,7 @@ def upsample(image, factor, *, order=3, channel_axis=None):
         channel_axis: keyword-only; see ``denoise``.
 
     Returns:
-        The larger image, same float dtype, channels kept.
+        The larger image, same float dtype (float32 for float16), channels kept.
 
     Raises:
         ValueError: invalid image, factor or order.
