@@ -331,3 +331,46 @@ def test_decompression_bomb_error_gives_kerasgens_limit(tmp_path):
     # over twice the limit: Pillow refuses by itself, naming twice the limit
     with pytest.raises(ValueError, match="600 pixels, more than the limit of 100 .*Received: max_pixels=100"):
         read_image(tmp_path / "x.png", max_pixels=100)
+
+
+def test_reads_with_different_pixel_limits_in_threads_leave_pillows_limit_as_it_was(tmp_path, monkeypatch):
+    import threading
+
+    from PIL import Image
+
+    path = tmp_path / "small.png"
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(path)
+    original_open, original_limit = Image.open, Image.MAX_IMAGE_PIXELS
+    second_inside, first_done = threading.Event(), threading.Event()
+
+    def open_(*args, **kwargs):
+        # The interleaving that broke it: first sets its limit, second sets its own,
+        # first restores, then second restores the first's limit.
+        if threading.current_thread().name == "first":
+            second_inside.wait(timeout=0.5)  # with the lock, second cannot be inside
+        else:
+            second_inside.set()
+            first_done.wait(timeout=5)
+        return original_open(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", open_)
+    errors = []
+
+    def read(max_pixels, done=None):
+        try:
+            read_image(path, max_pixels=max_pixels)
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        if done is not None:
+            done.set()
+
+    first = threading.Thread(target=read, args=(10**6, first_done), name="first")
+    second = threading.Thread(target=read, args=(2 * 10**6,), name="second")
+    first.start()
+    while first.is_alive() and Image.MAX_IMAGE_PIXELS == original_limit:
+        pass  # until first has set its limit
+    second.start()
+    first.join()
+    second.join()
+    assert not errors
+    assert Image.MAX_IMAGE_PIXELS == original_limit

@@ -4,6 +4,7 @@ import contextlib
 import io
 import os
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -132,17 +133,28 @@ def _read_tiff(path, max_pixels):
             return None
 
 
+# Pillow's limit is a global: reads in several threads with different
+# max_pixels would otherwise restore each other's values out of order and
+# leave a wrong limit set for good.
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _pillow_pixel_limit(max_pixels):
-    """Sets Pillow's own limit to ``max_pixels`` during a read (restored after)."""
+    """Sets Pillow's own limit to ``max_pixels`` during a read (restored after).
+
+    One read at a time holds the limit (a lock), so concurrent reads never
+    see or restore another read's limit.
+    """
     from PIL import Image
 
-    previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous
+    with _PILLOW_LIMIT_LOCK:
+        previous = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = max_pixels
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
 
 
 def _read_with_pillow(path, max_pixels):
