@@ -87,6 +87,9 @@ def main(argv=None):
     except _USER_ERRORS as error:
         print(f"kerasgen {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except MemoryError as error:  # e.g. an output too large for this machine (restore --scale 100000)
+        print(f"kerasgen {args.command}: error: not enough memory. {error}".rstrip(), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"kerasgen {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -112,4 +112,5 @@ def run_folder(args):
     for relative, error in summary.failures:
         print(f"failed: {relative}: {error}")
     print(f"{args.method}: {summary}")
+    print(f"wrote {summary.done} image(s) into {args.output}")
     return 1 if summary.failed else 0

@@ -113,7 +113,7 @@ def _run_pretrained(args):
 
     if args.pretrained not in list_pretrained():
         raise ValueError(f"unknown pretrained model. Expected one of {list_pretrained()}. Received: {args.pretrained!r}")
-    name = args.name or args.pretrained
+    name = args.pretrained if args.name is None else args.name
     check_export_target(args.out, name, args.version, overwrite=args.overwrite)
     from kerasgen.export import export_for_serving
 

@@ -126,6 +126,9 @@ def run(args):
     from kerasgen.restoration.noise_level import estimate_noise_sigma
     from kerasgen.restoration.repair import method_task, repair_image
 
+    for name, path in (("INPUT", args.input), ("OUTPUT", args.output)):
+        if not path:  # "" would be the current folder in folder mode
+            raise ValueError(f"{name} must be the path of an image file or a folder. Received: {name}=''")
     if args.psf_std is not None:
         _args.psf_size(args.psf_std, args.psf_size)  # an even --psf-size, before reading anything
     if check_folder_options(args):

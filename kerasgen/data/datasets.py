@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from kerasgen._checks import check_bool, check_int, check_seed, check_value_range
+from kerasgen.data.local_files import count_local_examples
 from kerasgen.data.named_datasets import DATA_DIR_ENV, load_named_arrays  # noqa: F401  (DATA_DIR_ENV re-exported)
 from kerasgen.data.pipelines import _COLOR_MODES, array_pipeline, folder_pipeline
 from kerasgen.data.image_folder import scan_image_folder
@@ -213,7 +214,7 @@ def load_dataset(
 
 
 def check_disjoint_splits(
-    name_or_path, split, other_split, *, names=("split", "validation_split")
+    name_or_path, split, other_split, *, names=("split", "validation_split"), data_dir=None
 ):
     """Refuses two splits of one dataset or folder that share images.
 
@@ -221,8 +222,10 @@ def check_disjoint_splits(
     then validates on); ``"test[:8000]"`` and ``"test[8000:]"`` pass, as do
     slices of different splits. Slices of a folder are compared as
     `load_dataset` resolves them (its ``"train"`` and ``"all"`` are the same
-    split). Named datasets are assumed to have their published sizes
-    (MNIST, Fashion-MNIST: 60000 train, 10000 test; CIFAR-10: 50000, 10000).
+    split). Named datasets have the size of their local copy under
+    `data_dir` (or ``$KERASGEN_DATA_DIR``) when there is one, else their
+    published sizes (MNIST, Fashion-MNIST: 60000 train, 10000 test;
+    CIFAR-10: 50000, 10000).
 
     Args:
         name_or_path: As for `load_dataset`.
@@ -230,6 +233,7 @@ def check_disjoint_splits(
         other_split: Another split string, e.g. the validation split.
         names: The argument names of `split` and `other_split` for the
             error message.
+        data_dir: As for `load_dataset`.
 
     Raises:
         ValueError: If the two splits share images, or a split is invalid.
@@ -247,6 +251,11 @@ def check_disjoint_splits(
         num_examples = _NAMED_SPLIT_SIZES[name_or_path].get(split_name(spec))
         if num_examples is None:
             return
+        root = (os.environ.get(DATA_DIR_ENV) or None) if data_dir is None else data_dir
+        if not isinstance(root, (str, os.PathLike)):
+            root = None  # a bad data_dir: refused by load_dataset
+        local = count_local_examples(name_or_path, split_name(spec), root)
+        num_examples = num_examples if local is None else local
     else:
         folder = _resolve_folder(name_or_path)
         num_examples = len(scan_image_folder(folder).files)

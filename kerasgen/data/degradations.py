@@ -15,6 +15,28 @@ from kerasgen._checks import check_interval
 DEGRADATIONS = ("gaussian", "blur", "inpaint", "jpeg", "downsample")
 
 
+def check_finite_interval(name, value, minimum):
+    """``check_interval(name, value, minimum, inf)`` that also refuses an infinite ``high``.
+
+    An infinite noise level or PSF width would fill the training pairs with
+    inf / NaN.
+
+    Returns:
+        ``(low, high)`` as floats.
+
+    Raises:
+        ValueError: If ``value`` is not a pair of finite numbers with
+            ``minimum <= low <= high``.
+    """
+    low, high = check_interval(name, value, minimum, math.inf)
+    if not math.isfinite(high):
+        raise ValueError(
+            f"{name} must be a pair (low, high) of finite numbers with {minimum} <= low <= high. "
+            f"Received: {name}={value!r}"
+        )
+    return low, high
+
+
 def make_degradation(
     degradation,
     *,
@@ -53,12 +75,8 @@ def make_degradation(
         return gaussian
 
     if degradation == "blur":
-        std_low, std_high = check_interval(
-            "blur_std_range", blur_std_range, 1e-3, math.inf
-        )
-        noise_high = check_interval(
-            "blur_noise_sigma", (0.0, blur_noise_sigma), 0.0, math.inf
-        )[1]
+        std_low, std_high = check_finite_interval("blur_std_range", blur_std_range, 1e-3)
+        noise_high = check_finite_interval("blur_noise_sigma", (0.0, blur_noise_sigma), 0.0)[1]
         radius = math.ceil(3 * std_high)
         if 2 * radius >= patch_size:
             raise ValueError(

@@ -127,6 +127,25 @@ def load_local_split(name, split, root):
     return _read_idx_pair(*paths)
 
 
+def count_local_examples(name, split, root):
+    """Number of examples of one split of a local copy (read from its labels).
+
+    Args:
+        name: ``"mnist"``, ``"fashion_mnist"`` or ``"cifar10"``.
+        split: ``"train"`` or ``"test"``.
+        root: The data root folder, or None.
+
+    Returns:
+        An int, or None when the split has no complete local copy.
+    """
+    paths = available_splits(name, root).get(split)
+    if paths is None:
+        return None
+    if name == "cifar10":
+        return sum(os.path.getsize(path) // _CIFAR10_RECORD for path in paths)
+    return len(read_idx(paths[1]))
+
+
 def refuse_pickled_copy(name, root):
     """Raises when `root` holds only the Python (pickled) version of CIFAR-10.
 

@@ -171,9 +171,7 @@ def _decode_files(files, labels, image_size, channels):
     height, width = image_size
 
     def load(path):
-        image = tf.io.decode_image(
-            tf.io.read_file(path), channels=channels, expand_animations=False
-        )
+        image = decode_image(tf.io.read_file(path), channels)
         image = tf.image.resize(image, (height, width), method="bilinear")
         image.set_shape((height, width, channels))
         return image
@@ -185,6 +183,34 @@ def _decode_files(files, labels, image_size, channels):
         paths, tf.data.Dataset.from_tensor_slices(tf.constant(labels, tf.int32))
     )
     return pairs.map(lambda p, y: (load(p), y), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def decode_image(contents, channels):
+    """``tf.io.decode_image`` to `channels` (1, 3 or 4) channels, whatever the format.
+
+    TensorFlow decodes GIF to RGB only, BMP not to grey and JPEG not to RGBA:
+    such files are decoded to RGB, then converted (ITU-R 601 luma for grey,
+    an opaque alpha channel for RGBA).
+    """
+
+    def via_rgb():
+        rgb = tf.io.decode_image(contents, channels=3, expand_animations=False)
+        if channels == 1:
+            return tf.image.rgb_to_grayscale(rgb)
+        alpha = tf.fill(tf.concat([tf.shape(rgb)[:2], [1]], 0), tf.constant(255, rgb.dtype))
+        return tf.concat([rgb, alpha], axis=-1)
+
+    def native():
+        return tf.io.decode_image(contents, channels=channels, expand_animations=False)
+
+    if channels == 3:
+        return native()
+    magic = {1: b"BM", 4: b"\xff\xd8\xff"}[channels]  # BMP, JPEG
+    unsupported = tf.logical_or(
+        tf.strings.substr(contents, 0, 3) == b"GIF",
+        tf.strings.substr(contents, 0, len(magic)) == magic,
+    )
+    return tf.cond(unsupported, via_rgb, native)
 
 
 def _make_preprocess(image_size, value_range, channels):

@@ -7,15 +7,16 @@ element's position in the stream, so a given ``seed`` gives the same pairs on
 every run, whatever the parallelism.
 """
 
-import math
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
 
-from kerasgen._checks import check_bool, check_float, check_int, check_interval, check_seed
-from kerasgen.data.degradations import DEGRADATIONS, make_degradation
+from kerasgen._checks import check_bool, check_float, check_int, check_seed
+from kerasgen.data.degradations import DEGRADATIONS, check_finite_interval, make_degradation
 from kerasgen.data.image_folder import scan_image_folder
+from kerasgen.data.pipelines import decode_image
 
 # ITU-R 601 luma, as tf.image.rgb_to_grayscale and skimage.color.rgb2gray.
 _LUMA = np.array([0.2989, 0.5870, 0.1140], np.float32)
@@ -208,7 +209,7 @@ def make_restoration_dataset(
             'with_noise_level=True needs degradation="gaussian". '
             f"Received: degradation={degradation!r}"
         )
-    sigma_range = check_interval("sigma_range", sigma_range, 0.0, math.inf)
+    sigma_range = check_finite_interval("sigma_range", sigma_range, 0.0)
     sigma_power = check_float("sigma_power", sigma_power, minimum=0.0, open_minimum=True)
     degrade = make_degradation(
         degradation,
@@ -306,11 +307,12 @@ def _read_folder(directory, channels, as_uint8=False):
     images = []
     for path in scan_image_folder(directory).files:
         try:
-            image = tf.image.decode_image(
-                tf.io.read_file(path), channels=channels, expand_animations=False
-            )
+            image = decode_image(tf.io.read_file(path), channels)
         except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
             raise ValueError(f"Cannot decode image file {path!r}: {error}") from error
+        except tf.errors.OpError as error:  # a broken link, a file without read permission
+            reason = re.sub(r"\{\{.*?\}\}|\[Op:.*", "", error.message).strip()
+            raise ValueError(f"Cannot read image file {path!r}: {reason}") from error
         if not as_uint8:
             image = tf.image.convert_image_dtype(image, tf.float32)
         images.append(image.numpy())

@@ -191,7 +191,7 @@ def train_vae(
     _inputs.check_source(dataset)
     if validation_split not in (None, "auto"):
         # "auto" is disjoint by construction; an explicit slice may overlap.
-        check_disjoint_splits(dataset, split, validation_split)
+        check_disjoint_splits(dataset, split, validation_split, data_dir=data_dir)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     policy = resolve_precision(precision)
 
