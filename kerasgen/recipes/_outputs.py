@@ -19,6 +19,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 import json
 import os
+import shutil
 import warnings
 
 import keras
@@ -151,12 +152,40 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
                 with open(temp, "w", encoding="utf-8") as f:
                     json.dump({"precision": self.precision}, f)
 
+    def _restore_previous_backup(self):
+        """Puts the previous backup (``.bkp``) in place if the model loads it; returns whether it did."""
+        if not os.path.exists(self._prev_weights_path):
+            return False
+        trial = os.path.join(self.backup_dir, "previous.weights.h5")  # Keras wants that suffix
+        shutil.copyfile(self._prev_weights_path, trial)
+        try:
+            self.model.load_weights(trial)
+        except (OSError, ValueError):
+            return False
+        finally:
+            os.remove(trial)
+        shutil.copyfile(self._prev_weights_path, self._weights_path)
+        if os.path.exists(self._prev_training_metadata_path):
+            shutil.copyfile(self._prev_training_metadata_path, self._training_metadata_path)
+        elif os.path.exists(self._training_metadata_path):
+            os.remove(self._training_metadata_path)
+        return True
+
     def on_train_begin(self, logs=None):
         self._check_record()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                super().on_train_begin(logs)
+                try:
+                    super().on_train_begin(logs)
+                except ValueError:
+                    # An interrupted save (Ctrl+C during save_weights) leaves a
+                    # readable but partial latest.weights.h5, which Keras only
+                    # replaces by the previous backup on an OSError.
+                    if not self._restore_previous_backup():
+                        raise
+                    caught.clear()  # those of the partial file
+                    super().on_train_begin(logs)
             except ValueError as error:
                 if not os.path.exists(self._weights_path):
                     raise
