@@ -141,9 +141,12 @@ def _add_generative_options(parser, model):
     )  # fmt: skip
     data.add_argument(
         "--image-size", type=_args.positive_int, nargs=2, default=None, metavar=("HEIGHT", "WIDTH"),
-        help="resize the images (default: their own size); even, at least 8, e.g. 32 32",
+        help="resize the images (default: their own size); even, at least 8, e.g. 32 32; with --channels",
     )  # fmt: skip
-    data.add_argument("--channels", type=int, choices=(1, 3), default=None, help="convert to 1 or 3 channels")
+    data.add_argument(
+        "--channels", type=int, choices=(1, 3), default=None,
+        help="convert to 1 or 3 channels; with --image-size (together they set the model's image shape)",
+    )  # fmt: skip
     net = parser.add_argument_group("model")
     net.add_argument(
         "--latent-dim", type=_args.positive_int, default=None, metavar="N",
