@@ -1,5 +1,6 @@
 """Shared pytest setup: quiet TensorFlow, shared images and a subprocess harness."""
 
+import gzip
 import os
 import subprocess
 import sys
@@ -53,3 +54,18 @@ def run_python():
 def rng():
     """A seeded ``numpy.random.Generator``."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def data_root(tmp_path):
+    """A data root holding a tiny local MNIST test split: 40 digits of 16x16 (gzipped IDX files)."""
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name, array in (
+        ("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (40, 16, 16))),
+        ("t10k-labels-idx1-ubyte.gz", np.arange(40) % 10),
+    ):
+        header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+        (folder / name).write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+    return tmp_path / "data"

@@ -1,7 +1,6 @@
 """`kerasgen train gan|vae|unet` through cli.main, on tiny local data in tmp_path."""
 
 import csv
-import gzip
 
 import keras
 import numpy as np
@@ -12,23 +11,6 @@ from kerasgen.cli import main
 
 SIZE = 16
 TINY = ["--epochs", "1", "--batch-size", "16", "--base-filters", "4", "--num-samples", "4"]
-
-
-def write_idx(path, array):
-    """Writes a uint8 array as a gzipped IDX file (the MNIST format)."""
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
-
-
-@pytest.fixture
-def data_root(tmp_path):
-    """A data root holding a tiny local MNIST test split: 40 digits of 16x16."""
-    folder = tmp_path / "data" / "mnist"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    write_idx(folder / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (40, SIZE, SIZE)))
-    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.arange(40) % 10)
-    return tmp_path / "data"
 
 
 @pytest.mark.slow

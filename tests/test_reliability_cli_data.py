@@ -1,6 +1,5 @@
 """Reliability of the command line and the data pipelines: findings of an audit, one test each."""
 
-import gzip
 import math
 
 import numpy as np
@@ -8,23 +7,6 @@ import pytest
 from PIL import Image
 
 from kerasgen.cli import main
-
-
-def write_idx(path, array):
-    """Writes a uint8 array as a gzipped IDX file (the MNIST format)."""
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
-
-
-@pytest.fixture
-def data_root(tmp_path):
-    """A data root holding a tiny local MNIST test split: 40 digits of 16x16."""
-    folder = tmp_path / "data" / "mnist"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    write_idx(folder / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (40, 16, 16)))
-    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.arange(40) % 10)
-    return tmp_path / "data"
 
 
 def test_train_overwrite_keeps_the_previous_run_when_the_new_one_fails_to_start(tmp_path, data_root, capsys):
