@@ -202,5 +202,28 @@ def bm3d_deblurring(image, sigma, psf, **kwargs):
         ImportError: if ``bm3d`` is not installed.
     """
     bm3d = import_bm3d()
+    psf = _centred_as_scipy(numpy.asarray(psf, numpy.float64), numpy.shape(image)[:2])
     with numpy_with_trapz_in_bm4d():
         return bm3d.bm3d_deblurring(image, sigma, psf, **kwargs)
+
+
+def _centred_as_scipy(psf, shape):
+    """The PSF that bm3d centres where ``scipy.ndimage.convolve`` centres ``psf``.
+
+    ``bm3d.bm3d_deblurring`` puts the kernel entry ``round((n - 1) / 2)``
+    (rounding half to even) at offset 0, ``blur`` and the other methods the
+    entry ``n // 2``: for a side ``n`` of 2, 6, 10, ... the result came back
+    shifted by one pixel. Such a side gets a zero row / column at its end
+    (``n + 1`` is odd: same centre), or, when the kernel fills the image's
+    side (no room for it), is rolled by one, which is the same circular
+    convolution.
+    """
+    for axis, size in enumerate(psf.shape):
+        if round((size - 1) / 2) != size // 2:
+            if shape[axis] > size:
+                widths = [(0, 0), (0, 0)]
+                widths[axis] = (0, 1)
+                psf = numpy.pad(psf, widths)
+            else:
+                psf = numpy.roll(psf, -1, axis=axis)
+    return psf

@@ -292,6 +292,12 @@ def jpeg_compress(image, quality=30, *, channel_axis=None):
 def downsample(image, factor, *, anti_aliasing=True, channel_axis=None):
     """Shrinks the image by an integer factor (``skimage.transform.resize``).
 
+    Output pixel ``(i, j)`` covers input block ``[factor i, factor (i + 1))
+    x [factor j, factor (j + 1))``: the last ``H % factor`` rows and ``W %
+    factor`` columns, which fill no whole block, are dropped (resizing all
+    ``H`` rows to ``H // factor`` would shrink by ``H / (H // factor)``, not
+    ``factor``, and misalign ``plug_and_play.super_resolve``'s model).
+
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
         factor: integer factor >= 1; the output is (H // factor, W // factor).
@@ -316,6 +322,7 @@ def downsample(image, factor, *, anti_aliasing=True, channel_axis=None):
             f"factor must not exceed the image size. Received: factor={factor}, image size=({height}, {width})"
         )
     shape = (height // factor, width // factor) + array.shape[2:]
+    array = array[: shape[0] * factor, : shape[1] * factor]  # whole blocks only
     result = resize(array, shape, order=1, anti_aliasing=anti_aliasing, preserve_range=True)
     return layout.restore(result.astype(array.dtype, copy=False))
 
