@@ -246,7 +246,7 @@ def test_prior_step_with_a_window_leaves_the_rest_to_the_data_step():
 
 @pytest.mark.parametrize("shape", [(64, 64), (70, 90, 3)])
 def test_deblur_and_super_resolve_denoise_the_image_and_a_margin_not_all_the_padding(shape):
-    from kerasgen.plug_and_play import solvers
+    from kerasgen.plug_and_play import _grids
 
     rng = np.random.default_rng(8)
     image, psf = rng.random(shape).astype(np.float32), R.gaussian_psf(9, 1.6)
@@ -259,7 +259,7 @@ def test_deblur_and_super_resolve_denoise_the_image_and_a_margin_not_all_the_pad
     result = deblur(image, psf, sigma=0.01, model=constant, iterations=2, self_ensemble=False)
     np.testing.assert_array_equal(result, 0.25)  # the whole image went through the prior step
     size = np.array(shape[:2])
-    padded = size + solvers._extensions(shape[:2], 3 * 9, 1)  # the FFT grid: >= 3 PSF widths more
+    padded = size + _grids.extensions(shape[:2], 3 * 9, 1)  # the FFT grid: >= 3 PSF widths more
     for rows_cols in seen:  # 8 to 15 pixels on each side
         assert all(n % 16 == 0 for n in rows_cols), rows_cols
         assert (np.array(rows_cols) >= size + 16).all() and (np.array(rows_cols) < size + 32).all(), rows_cols

@@ -14,10 +14,10 @@ The result is ``z_iterations``.
 """
 
 import numpy as np
-from scipy import fft, ndimage
+from scipy import fft
 
 from kerasgen._checks import check_int
-from kerasgen.plug_and_play import _data_steps, _hqs
+from kerasgen.plug_and_play import _data_steps, _grids, _hqs
 from kerasgen.plug_and_play._prior_weight import deblur_prior_weight
 from kerasgen.precision import check_precision
 from kerasgen.restoration._checks import check_bool, check_choice
@@ -65,16 +65,6 @@ _INPAINT_SIGMA_END = 0.5 / 255
 _SR_ITERATIONS_X2 = 12
 _SR_ITERATIONS_LARGER = 16
 _SR_SIGMA_END = 0.5 / 255
-# Padded sizes are multiples of this (the shipped U-Nets' size multiple), so
-# the denoiser needs no further padding.
-_SIZE_STEP = 16
-# The prior step denoises the image and this many pixels around it (widened
-# to a multiple of _SIZE_STEP), not the whole padded grid: the rest of the
-# padding keeps the data step's values. On 24 held-out cbsd432 crops (grey,
-# 256 x 256; a Gaussian and 4 camera-shake kernels, noise 2.55 / 255): +0.05
-# dB over denoising all of it (+0.03 with no margin, +0.03 with 16), and
-# 1.1-1.35x faster (8 colour crops: +0.04 dB; x2 / x4 upscaling: +0.00).
-_PRIOR_MARGIN = 8
 
 
 def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma_start=_hqs.SIGMA_START,
@@ -166,7 +156,7 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
                                _hqs.PRIOR_WEIGHT if prior_weight is None else prior_weight, sigma, floor=0.0)
     denoise = _hqs.make_denoiser(model, work.shape[-1], precision)
 
-    extra = (0, 0) if mode == "wrap" else _extensions(work.shape[:2], 3 * max(psf.shape), 1)
+    extra = (0, 0) if mode == "wrap" else _grids.extensions(work.shape[:2], 3 * max(psf.shape), 1)
     if mode == "constant":
         # Zeros outside: the blur spills into a band around the image, filled
         # from a Richardson-Lucy pilot (as kerasgen.restoration.deblur does);
@@ -184,7 +174,7 @@ def deblur(image, psf, *, sigma, model=None, iterations=8, mode="reflect", sigma
     def data_step(z, alpha):
         return _data_steps.deconvolution_step(z, otf_conj_y, power, alpha)
 
-    window = _prior_window(offset, work.shape[:2], observed.shape[:2])
+    window = _grids.prior_window(offset, work.shape[:2], observed.shape[:2])
     result = _hqs.run(observed, data_step, denoise, sigmas, alphas, self_ensemble=_check_bool(self_ensemble),
                       window=window)
     result = result[offset[0] : offset[0] + work.shape[0], offset[1] : offset[1] + work.shape[1]]
@@ -268,14 +258,14 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
 
     extra = (0, 0)
     if mode != "wrap":
-        extra = _extensions(work.shape[:2], -(-max(kernel.shape) // scale) + 2, scale)
+        extra = _grids.extensions(work.shape[:2], -(-max(kernel.shape) // scale) + 2, scale)
     pad_mode = _PAD_MODES[mode]
     observed, offset = _data_steps.periodic_extension(work, extra, pad_mode)
     grid = (observed.shape[0] * scale, observed.shape[1] * scale)
     if mode == "constant" and psf is not None:
-        observed = _zero_extension_decimated(work, offset, kernel, grid, scale)
+        observed = _grids.zero_extension_decimated(work, offset, kernel, grid, scale)
     if init is None:
-        start = _spline_upscale(observed, grid, centred=psf is None, scale=scale)
+        start = _grids.spline_upscale(observed, grid, centred=psf is None, scale=scale)
     else:
         start, (row, col) = _data_steps.periodic_extension(init, (extra[0] * scale, extra[1] * scale), pad_mode)
         # The image lies at offset * scale on the grid, not at (extra * scale) // 2
@@ -289,7 +279,7 @@ def super_resolve(image, scale, *, psf=None, sigma=0.0, model=None, iterations=N
         return _data_steps.super_resolution_step(z, otf, otf_conj_y, scale, alpha)
 
     top, left = offset[0] * scale, offset[1] * scale
-    window = _prior_window((top, left), large_shape, grid)
+    window = _grids.prior_window((top, left), large_shape, grid)
     result = _hqs.run(start, data_step, denoise, *schedule, self_ensemble=_check_bool(self_ensemble), window=window)
     result = result[top : top + large_shape[0], left : left + large_shape[1]]
     return _finish(result, array, layout, clip)
@@ -370,7 +360,7 @@ def inpaint(image, mask, *, sigma=0.0, model=None, iterations=_INPAINT_ITERATION
         denoise = _hqs.switch_denoiser(denoise, grey, _INPAINT_GREY_BELOW)
 
     known = (~mask).astype(np.float64)
-    start = _fill(work, known) if init is None else init
+    start = _grids.fill(work, known) if init is None else init
 
     def data_step(z, alpha):
         return _data_steps.inpainting_step(z, work, known, alpha)
@@ -414,96 +404,6 @@ def _schedule(iterations, sigma_start, sigma_end, prior_weight, sigma, floor):
         sigma_end = max(sigma, floor, _hqs.SIGMA_FLOOR)
     sigmas = _hqs.noise_schedule(iterations, sigma_start, sigma_end)
     return sigmas, _hqs.data_weights(sigmas, sigma, prior_weight)
-
-
-def _prior_window(offset, size, shape):
-    """Slices of the extended grid that the prior step denoises.
-
-    The image (at `offset`, of `size`) plus `_PRIOR_MARGIN` pixels on each
-    side, widened to a multiple of `_SIZE_STEP` (no padding inside the
-    denoiser) and kept inside the grid of `shape`; the whole grid if it is
-    smaller.
-    """
-    slices = []
-    for start, length, total in zip(offset, size, shape):
-        count = min(total, -(-(length + 2 * _PRIOR_MARGIN) // _SIZE_STEP) * _SIZE_STEP)
-        first = min(max(0, start - (count - length) // 2), total - count)
-        slices.append(slice(first, first + count))
-    return tuple(slices)
-
-
-def _extensions(shape, minimum, scale):
-    """Per axis, the smallest extension >= minimum with a fast padded size.
-
-    Any count is allowed (odd ones too): with only even counts an odd side
-    never reaches a multiple of `_SIZE_STEP`, and the search never ended.
-    """
-    extra = []
-    for size in shape:
-        count = minimum
-        while True:
-            total = (size + count) * scale
-            if total % _SIZE_STEP == 0 and fft.next_fast_len(total) == total:
-                break
-            count += 1
-        extra.append(count)
-    return tuple(extra)
-
-
-def _zero_extension_decimated(work, offset, psf, grid, scale):
-    """The low-resolution canvas of ``blur(x, psf, mode="constant")[::scale, ::scale]``.
-
-    Zeros outside the image: the blur spills into a band around it, which is
-    not observed. As in `deblur`, it is filled with the circular blur of a
-    Richardson-Lucy estimate (of the spline-upscaled image) set in a zero
-    canvas, then decimated; the image itself is kept. The smooth periodic
-    extension of the other modes is inconsistent with that model (the
-    result 10 dB worse at x2 than with "reflect" on a reflect-blurred image).
-    """
-    from skimage.transform import resize
-
-    height, width = work.shape[0] * scale, work.shape[1] * scale
-    # Cubic upscaling, not wrapped around (at the border it would mix in the
-    # opposite side), moved to the kept pixels (s i, s j) as in `_spline_upscale`.
-    upscaled = resize(work, (height, width) + work.shape[2:], order=3, mode="symmetric", anti_aliasing=False)
-    upscaled = ndimage.shift(upscaled, (-(scale - 1) / 2, -(scale - 1) / 2, 0), order=3, mode="nearest")
-    estimate = _richardson_lucy(upscaled, psf, None)
-    top, left = offset[0] * scale, offset[1] * scale
-    canvas = np.zeros(grid + work.shape[2:])
-    canvas[top : top + height, left : left + width] = estimate
-    result = _data_steps.blur_periodic(canvas, _data_steps.psf_otf(psf, grid))[::scale, ::scale]
-    result[offset[0] : offset[0] + work.shape[0], offset[1] : offset[1] + work.shape[1]] = work
-    return result
-
-
-def _spline_upscale(image, grid, *, centred, scale):
-    from skimage.transform import resize
-
-    result = resize(image, grid + image.shape[2:], order=3, mode="wrap", anti_aliasing=False)
-    if not centred:
-        # S keeps pixel (s i, s j); resize puts low-resolution pixel i at the
-        # block centre s i + (s - 1) / 2: move it back by (s - 1) / 2.
-        shift = -(scale - 1) / 2
-        result = ndimage.shift(result, (shift, shift, 0), order=3, mode="grid-wrap")
-    return result
-
-
-def _fill(image, known):
-    """Normalised convolution: missing pixels get a local mean of known ones."""
-    result = image * known[..., np.newaxis]
-    missing = known == 0
-    width = 1.0
-    while missing.any():
-        weight = ndimage.gaussian_filter(known, width)
-        values = ndimage.gaussian_filter(image * known[..., np.newaxis], (width, width, 0))
-        reached = missing & (weight > 1e-3)
-        result[reached] = values[reached] / weight[reached][..., np.newaxis]
-        missing &= ~reached
-        width *= 2
-        if width > 4 * max(image.shape[:2]):
-            result[missing] = (image * known[..., np.newaxis]).sum((0, 1)) / known.sum()
-            break
-    return result
 
 
 def _finish(result, array, layout, clip):
