@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 
+from _cli import positive_int, run
 from skimage import data, img_as_float32
 
 from kerasgen.restoration import add_gaussian_noise, bm3d_available, repair_image
@@ -25,8 +26,8 @@ from kerasgen.restoration import add_gaussian_noise, bm3d_available, repair_imag
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--only", choices=("gray", "color"), default=None)
+    parser.add_argument("--repeats", type=positive_int, default=3, help="timed calls per method (median; default 3)")
+    parser.add_argument("--only", choices=("gray", "color"), default=None, help="one image only (default: both)")
     args = parser.parse_args(argv)
     images = {"gray": img_as_float32(data.camera()), "color": img_as_float32(data.astronaut())}
     methods = {"unet": ("unet", {}), "unet x8": ("unet", {"self_ensemble": 8}), "nl_means": ("nl_means", {})}
@@ -55,4 +56,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

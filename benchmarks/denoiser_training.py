@@ -14,10 +14,16 @@ continues at the epoch after the last completed one. It prints the CPU time of
 this run (appended to ``OUT/cpu_seconds.log``, so chunks add up) and the
 validation PSNR.
 
+The defaults (``--block residual``, bias-free, ``--convs-per-level 1``) are
+not the shipped architecture: the shipped models' from-scratch runs are the
+first two examples below (as in their model cards).
+
 Examples::
 
-    python benchmarks/denoiser_training.py --channels 1 --out runs/gray_v2
-    python benchmarks/denoiser_training.py --channels 3 --out runs/color_v2
+    python benchmarks/denoiser_training.py --channels 1 --block plain --convs-per-level 2 --use-bias \\
+        --epochs 50 --steps-per-epoch 250 --out runs/gray_v2
+    python benchmarks/denoiser_training.py --channels 3 --block plain --convs-per-level 2 --use-bias \\
+        --epochs 45 --steps-per-epoch 250 --out runs/color_v2
     # fine-tuning a shipped model (architecture from it), resumable the same way:
     python benchmarks/denoiser_training.py --channels 1 --init-from unet_denoise_gray \\
         --learning-rate 3e-4 --epochs 40 --steps-per-epoch 250 --out runs/gray_v3
@@ -33,6 +39,7 @@ import sys
 import time
 
 import numpy as np
+from _cli import positive_float, positive_int, run
 
 
 def holdout_files(folder, count, seed=0):
@@ -42,6 +49,11 @@ def holdout_files(folder, count, seed=0):
         for f in os.listdir(folder)
         if f.lower().endswith((".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"))
     )
+    if len(files) <= count:
+        raise ValueError(
+            f"{folder!r} holds {len(files)} image files: too few to hold {count} out and train on the rest. "
+            f"Received: folder={folder!r}"
+        )
     rng = np.random.default_rng(seed)
     held = set(rng.choice(len(files), size=count, replace=False).tolist())
     train = [f for i, f in enumerate(files) if i not in held]
@@ -105,25 +117,25 @@ def main(argv=None):
     parser.add_argument("--out", required=True)
     parser.add_argument("--data-dir", default=os.environ.get("KERASGEN_DATA_DIR", "../shared/data"))
     parser.add_argument("--block", choices=("plain", "residual"), default="residual")
-    parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--base-filters", type=int, default=16)
-    parser.add_argument("--convs-per-level", type=int, default=1)
+    parser.add_argument("--depth", type=positive_int, default=4)
+    parser.add_argument("--base-filters", type=positive_int, default=16)
+    parser.add_argument("--convs-per-level", type=positive_int, default=1)
     parser.add_argument("--use-bias", action="store_true", help="default: bias-free")
-    parser.add_argument("--patch-size", type=int, default=96)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--steps-per-epoch", type=int, default=300)
-    parser.add_argument("--sigma-max", type=float, default=75.0, help="8-bit scale")
+    parser.add_argument("--patch-size", type=positive_int, default=96)
+    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--epochs", type=positive_int, default=50)
+    parser.add_argument("--steps-per-epoch", type=positive_int, default=300)
+    parser.add_argument("--sigma-max", type=positive_float, default=75.0, help="8-bit scale")
     parser.add_argument(
         "--sigma-power",
-        type=float,
+        type=positive_float,
         default=1.0,
         help="sigma = sigma_max * u**power, u uniform: 1 uniform, 1.5 more small sigmas",
     )
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate", type=positive_float, default=1e-3)
     parser.add_argument("--precision", default="auto")
-    parser.add_argument("--holdout", type=int, default=32)
-    parser.add_argument("--val-images", type=int, default=8)
+    parser.add_argument("--holdout", type=positive_int, default=32)
+    parser.add_argument("--val-images", type=positive_int, default=8)
     parser.add_argument("--loss", choices=("mae", "mse", "psnr"), default="mae",
                         help="mae (default), mse, or psnr (minus each patch's PSNR; the last fine-tuning chunks)")  # fmt: skip
     parser.add_argument("--no-train400", action="store_true")
@@ -140,6 +152,8 @@ def main(argv=None):
         "the architecture options are then taken from it",
     )
     args = parser.parse_args(argv)
+    if args.val_images > args.holdout:
+        parser.error(f"--val-images ({args.val_images}) must be at most --holdout ({args.holdout})")
 
     from kerasgen.precision import resolve_precision
     from kerasgen.recipes import train_unet
@@ -207,4 +221,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -22,10 +22,12 @@ Usage::
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import time
 
 import numpy as np
+from _cli import method_list, positive_int, run
 from skimage import data
 
 from kerasgen.batch import restore_folder
@@ -49,36 +51,39 @@ def timed(function, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=32, help="images in the folder (default 32)")
-    parser.add_argument("--size", type=int, default=256, help="side of each image (default 256)")
+    parser.add_argument("--count", type=positive_int, default=32, help="images in the folder (default 32)")
+    parser.add_argument("--size", type=positive_int, default=256, help="side of each image, at most 512 (default 256)")
     parser.add_argument("--colour", action="store_true", help="RGB images (default: grey)")
-    parser.add_argument("--methods", default="nl_means,wavelet,unet", help="comma-separated methods")
+    parser.add_argument("--methods", type=method_list, default="nl_means,wavelet,unet", help="comma-separated methods")
     parser.add_argument("--model", default=None, help="unet: a .keras file or SavedModel (default: shipped)")
-    parser.add_argument("--batch-size", type=int, default=4, help="unet: images per model call")
-    parser.add_argument("--workers", type=int, default=None, help="classical: processes (default: cores)")
+    parser.add_argument("--batch-size", type=positive_int, default=4, help="unet: images per model call")
+    parser.add_argument("--workers", type=positive_int, default=None, help="classical: processes (default: cores)")
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray pipeline")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.size > 512:  # the crops come from the 512x512 camera / astronaut
+        parser.error(f"--size must be at most 512. Received: {args.size}")
+
+    if not args.no_ray:
+        try:
+            import ray
+
+            from kerasgen.pipelines.ray import restore_folder_ray
+        except ImportError as error:
+            raise ImportError(f"{error}: install it (pip install \"kerasgen[ray]\") or pass --no-ray") from error
 
     root = tempfile.mkdtemp(prefix="kerasgen-folder-bench-")
-    source = os.path.join(root, "in")
-    make_folder(source, args.count, args.size, args.colour)
-    kind = "RGB" if args.colour else "grey"
-    print(f"{args.count} {kind} {args.size}x{args.size} PNG images, {os.cpu_count()} cores")
-
-    ray_start = None
-    if not args.no_ray:
-        import ray
-
-        from kerasgen.pipelines.ray import restore_folder_ray
-
-        _, ray_start = timed(ray.init, include_dashboard=False, log_to_driver=False, configure_logging=False)
-        print(f"Ray start-up: {ray_start:.1f} s (once per session, not counted below)")
-
     rows = []
     try:
-        for method in args.methods.split(","):
+        source = os.path.join(root, "in")
+        make_folder(source, args.count, args.size, args.colour)
+        kind = "RGB" if args.colour else "grey"
+        print(f"{args.count} {kind} {args.size}x{args.size} PNG images, {os.cpu_count()} cores")
+        if not args.no_ray:
+            _, ray_start = timed(ray.init, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            print(f"Ray start-up: {ray_start:.1f} s (once per session, not counted below)")
+        for method in args.methods:
             options = {"sigma": 25 / 255, "progress": False}
             if method == "unet":
                 options.update(model=args.model, batch_size=args.batch_size)
@@ -107,4 +112,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(main))

@@ -39,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import numpy as np
+from _cli import non_negative_int, positive_int, run
 
 import kerasgen
 from kerasgen.metrics import frechet_distance
@@ -83,7 +84,9 @@ def train_classifier(path):
     model.fit(x, y, batch_size=128, epochs=8, verbose=0)
     accuracy = model.evaluate(x_val, y_val, verbose=0, return_dict=True)["accuracy"]
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    model.save(path)
+    temp = f"{path[: -len('.keras')]}.partial.keras"  # an interrupted save leaves no unreadable cache file
+    model.save(temp)
+    os.replace(temp, path)
     print(f"classifier: accuracy on test[8000:] {accuracy:.4f}; saved {path}")
     return model
 
@@ -148,11 +151,12 @@ def command_vae_precision(args):
     )
     for precision in args.precisions:
         start = time.perf_counter()
-        out = os.path.join(args.out, precision) if args.out else tempfile.mkdtemp()
-        vae, _ = train_vae(
-            "mnist", out, split="test[:8000]", epochs=args.epochs, latent_dim=args.latent_dim,
-            seed=args.seed, precision=precision, download=False, verbose=0,
-        )  # fmt: skip
+        with tempfile.TemporaryDirectory() as temp:  # the run folder unless --out keeps it
+            out = os.path.join(args.out, precision) if args.out else temp
+            vae, _ = train_vae(
+                "mnist", out, split="test[:8000]", epochs=args.epochs, latent_dim=args.latent_dim,
+                seed=args.seed, precision=precision, download=False, verbose=0,
+            )  # fmt: skip
         seconds = time.perf_counter() - start
         scores = [vae.evaluate(val, verbose=0, return_dict=True) for _ in range(3)]
         print(
@@ -160,7 +164,7 @@ def command_vae_precision(args):
             f"{args.epochs} epochs in {seconds:.0f} s, held-out -ELBO "
             f"{np.mean([s['loss'] for s in scores]):.2f} nats (reconstruction "
             f"{np.mean([s['reconstruction_loss'] for s in scores]):.2f} + KL "
-            f"{np.mean([s['kl_loss'] for s in scores]):.2f}); run folder {out}",
+            f"{np.mean([s['kl_loss'] for s in scores]):.2f})" + (f"; run folder {out}" if args.out else ""),
             flush=True,
         )
 
@@ -184,30 +188,40 @@ def command_nll(args):
         )
 
 
+def keras_file(text):
+    """argparse type: a path ending in .keras (what keras.Model.save writes)."""
+    if not text.endswith(".keras"):
+        raise argparse.ArgumentTypeError(f"expected a path ending in .keras. Received: {text!r}")
+    return text
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--classifier", default=DEFAULT_CLASSIFIER, help="FD classifier file (trained if missing)")
+    parser.add_argument("--classifier", type=keras_file, default=DEFAULT_CLASSIFIER,
+                        help=f"FD classifier .keras file, trained and written there if missing (default {DEFAULT_CLASSIFIER})")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("classifier", help="train the FD feature classifier")
     fd = commands.add_parser("fd", help="FD of GANs (shipped names or .keras files)")
     fd.add_argument("models", nargs="+")
-    fd.add_argument("--seeds", type=int, default=3, help="sample seeds averaged")
+    fd.add_argument("--seeds", type=positive_int, default=3, help="sample seeds averaged")
     gp = commands.add_parser("gan-precision", help="train_gan float32 vs auto, equal steps: FD")
-    gp.add_argument("--epochs", type=int, default=10)
-    gp.add_argument("--seeds", type=int, nargs="+", default=[0])
+    gp.add_argument("--epochs", type=positive_int, default=10)
+    gp.add_argument("--seeds", type=non_negative_int, nargs="+", default=[0])
     vp = commands.add_parser("vae-precision", help="train_vae float32 vs auto, equal steps: -ELBO")
-    vp.add_argument("--epochs", type=int, default=30)
-    vp.add_argument("--latent-dim", type=int, default=32)
-    vp.add_argument("--seed", type=int, default=0)
+    vp.add_argument("--epochs", type=positive_int, default=30)
+    vp.add_argument("--latent-dim", type=positive_int, default=32)
+    vp.add_argument("--seed", type=non_negative_int, default=0)
     vp.add_argument("--precisions", nargs="+", default=["float32", "auto"])
     vp.add_argument("--out", default=None, help="keep the runs in OUT/<precision>")
     nll = commands.add_parser("nll", help="held-out -ELBO and IWAE NLL of VAEs")
     nll.add_argument("models", nargs="+")
-    nll.add_argument("--num-samples", type=int, default=1000)
-    nll.add_argument("--num-images", type=int, default=2000)
+    nll.add_argument("--num-samples", type=positive_int, default=1000)
+    nll.add_argument("--num-images", type=positive_int, default=2000)
     args = parser.parse_args(argv)
+    for precision in getattr(args, "precisions", ()):
+        resolve_precision(precision)  # a bad name is refused before any training
     if args.command == "classifier":
         train_classifier(args.classifier)
     else:
@@ -221,4 +235,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

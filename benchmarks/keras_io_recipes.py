@@ -219,3 +219,15 @@ def recipe_vae():
     vae = RecipeVAE(recipe_encoder(), recipe_decoder())
     vae.compile(optimizer=keras.optimizers.Adam())
     return vae
+
+
+if __name__ == "__main__":
+    import argparse
+
+    argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0].replace("``", ""),
+        epilog="A module of networks, not a benchmark: run benchmarks/train_throughput.py --vs-recipe "
+        "or benchmarks/layer_costs.py.",
+    ).parse_args()
+    print("keras_io_recipes.py is a module of networks, not a benchmark: run "
+          "benchmarks/train_throughput.py --vs-recipe or benchmarks/layer_costs.py.")  # fmt: skip

@@ -29,8 +29,12 @@ import keras
 import keras_io_recipes as R
 import numpy as np
 import tensorflow as tf
+from _cli import run
 
 from kerasgen.precision import precision_scope
+
+# Every layer and policy gets its own tf.function (deliberately): no "retracing" warnings.
+tf.get_logger().setLevel("ERROR")
 
 NETS = {
     "generator": (R.recipe_generator, 64),
@@ -135,4 +139,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -26,6 +26,7 @@ import sys
 import time
 
 import numpy as np
+from _cli import comma_list, existing_dir, positive_grey_levels, positive_int, run
 
 GRAY_IMAGES = ("camera", "moon", "coins", "brick", "clock")
 COLOR_IMAGES = ("astronaut", "chelsea", "coffee")
@@ -34,10 +35,11 @@ COLOR_IMAGES = ("astronaut", "chelsea", "coffee")
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--color", action="store_true", help="colour images (default: grey)")
-    parser.add_argument("--cbsd432-holdout", default=None, metavar="DIR",
+    parser.add_argument("--cbsd432-holdout", default=None, metavar="DIR", type=existing_dir,
                         help="the cbsd432 folder: use its 24 held-out test images")  # fmt: skip
-    parser.add_argument("--limit", type=int, default=None, help="at most this many images")
-    parser.add_argument("--sigmas", default="1,5,15,25,50", help="true noise levels, 8-bit scale (default 1,5,15,25,50)")
+    parser.add_argument("--limit", type=positive_int, default=None, help="at most this many images")
+    parser.add_argument("--sigmas", type=comma_list(positive_grey_levels, "noise levels above 0"), default="1,5,15,25,50",
+                        help="true noise levels, 8-bit scale (default 1,5,15,25,50)")  # fmt: skip
     parser.add_argument("--denoise", action="store_true", help="also restore told the truth and each estimate")
     return parser.parse_args(argv)
 
@@ -72,7 +74,7 @@ def main(argv=None):
     if args.denoise:
         header += " | PSNR told | " + " | ".join(f"PSNR {m}" for m in NOISE_ESTIMATORS)
     print(header)
-    for level in (float(v) for v in args.sigmas.split(",")):
+    for level in args.sigmas:
         ratios = {method: [] for method in NOISE_ESTIMATORS}
         seconds = dict.fromkeys(NOISE_ESTIMATORS, 0.0)
         scores = {key: [] for key in ("told",) + NOISE_ESTIMATORS}
@@ -98,4 +100,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

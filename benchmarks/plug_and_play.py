@@ -44,6 +44,7 @@ import sys
 import time
 
 import numpy as np
+from _cli import comma_list, existing_dir, non_negative_int, positive_int, run, skimage_image
 
 DEFAULT_IMAGES = ("camera", "astronaut", "coins", "moon", "chelsea")
 QUICK_IMAGES = ("camera", "astronaut")
@@ -60,32 +61,38 @@ def parse_args(argv=None):
                         help="denoiser .keras file for the colour images (default: --model)")  # fmt: skip
     parser.add_argument("--quick", action="store_true",
                         help="2 images, 128 x 128 crops, 1 motion kernel, one setting per task")  # fmt: skip
-    parser.add_argument("--images", default=None, help=f"comma-separated skimage.data names ({','.join(DEFAULT_IMAGES)})")
-    parser.add_argument("--cbsd432-holdout", default=None, metavar="DIR",
+    parser.add_argument("--images", type=comma_list(skimage_image, "skimage.data image names"), default=None,
+                        help=f"comma-separated skimage.data names (default {','.join(DEFAULT_IMAGES)})")  # fmt: skip
+    parser.add_argument("--cbsd432-holdout", default=None, metavar="DIR", type=existing_dir,
                         help="instead of --images: natural photos the denoisers never saw, the cbsd432 images held "
                              "out from their training (benchmarks/denoiser_training.py, seed 0) and not used to "
                              "validate it (as benchmarks/restoration.py --cbsd432-holdout)")  # fmt: skip
-    parser.add_argument("--limit", type=int, default=None, help="with --cbsd432-holdout: the first N of them (default 8)")
+    parser.add_argument("--limit", type=positive_int, default=None, help="with --cbsd432-holdout: the first N of them (default 8)")
     parser.add_argument("--gray", action="store_true", help="with --cbsd432-holdout: grey versions (luma)")
-    parser.add_argument("--crop", type=int, default=None, help="centre crop size (default 256, 128 with --quick)")
-    parser.add_argument("--motion-kernels", type=int, default=None, help="number of motion kernels (default 4)")
+    parser.add_argument("--crop", type=positive_int, default=None, help="centre crop size (default 256, 128 with --quick)")
+    parser.add_argument("--motion-kernels", type=non_negative_int, default=None, help="number of motion kernels (default 4)")
     parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {','.join(TASKS)}")
     parser.add_argument("--precision", default="auto",
                         help="arithmetic of the denoiser's inner layers: auto (default: bfloat16 where the CPU has "
                              "it), float32, mixed_bfloat16 or mixed_float16")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="seed of noise, masks and kernels (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of noise, masks and kernels (default 0)")
     parser.add_argument("--csv", default=None, metavar="PATH", help="also write all rows to this CSV file")
     parser.add_argument("--markdown", action="store_true", help="print the summary as a Markdown table")
     args = parser.parse_args(argv)
-    names = args.images.split(",") if args.images else (QUICK_IMAGES if args.quick else DEFAULT_IMAGES)
-    args.images = [name.strip() for name in names if name.strip()]
+    args.images = args.images or list(QUICK_IMAGES if args.quick else DEFAULT_IMAGES)
     args.crop = args.crop or (128 if args.quick else 256)
     if args.motion_kernels is None:
         args.motion_kernels = 1 if args.quick else 4
-    args.tasks = [task.strip() for task in args.tasks.split(",") if task.strip()]
-    unknown = [task for task in args.tasks if task not in TASKS]
-    if unknown:
-        parser.error(f"unknown tasks {unknown}; expected some of {', '.join(TASKS)}")
+    tasks = [task.strip() for task in args.tasks.split(",") if task.strip()]
+    if not tasks or any(task not in TASKS for task in tasks):
+        parser.error(f"--tasks must be some of {', '.join(TASKS)}. Received: {args.tasks!r}")
+    args.tasks = tasks
+    from kerasgen.precision import resolve_precision
+
+    try:
+        resolve_precision(args.precision)
+    except ValueError as error:
+        parser.error(f"--precision: {error}")
     return args
 
 
@@ -371,4 +378,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -20,6 +20,7 @@ import io
 import sys
 
 import numpy as np
+from _cli import run
 
 SIZE, SHOWN, DPI = 256, 160, 80
 
@@ -121,4 +122,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

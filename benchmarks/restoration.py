@@ -35,6 +35,7 @@ import sys
 import time
 
 import numpy as np
+from _cli import comma_list, existing_dir, grey_levels, non_negative_int, positive_int, run
 
 from kerasgen.restoration import (
     DENOISE_METHODS,
@@ -56,29 +57,29 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--images", default=None, metavar="DIR",
+        "--images", default=None, metavar="DIR", type=existing_dir,
         help=f"folder of images (default: scikit-image samples {', '.join(DEFAULT_IMAGES)})",
     )  # fmt: skip
-    parser.add_argument("--limit", type=int, default=None, help="use at most this many images of --images")
+    parser.add_argument("--limit", type=positive_int, default=None, help="use at most this many images of --images or --cbsd432-holdout")
     parser.add_argument(
-        "--cbsd432-holdout", default=None, metavar="DIR",
+        "--cbsd432-holdout", default=None, metavar="DIR", type=existing_dir,
         help="use the cbsd432 images held out from the shipped denoisers' training "
         "(benchmarks/denoiser_training.py, seed 0: 32 images; the 24 not used for validation)",
     )  # fmt: skip
     parser.add_argument("--gray", action="store_true", help="convert colour images to grey (luma)")
     parser.add_argument("--color", action="store_true", help="use skimage colour samples (astronaut, coffee, chelsea, rocket)")
     parser.add_argument("--model", default=None, metavar="PATH", help='.keras model for "unet" (default: shipped)')
-    parser.add_argument("--crop", type=int, default=256, help="centre crop size in pixels, 0 for full images")
-    parser.add_argument("--sigmas", default="15,25,50", help="noise levels in 8-bit grey levels (default 15,25,50)")
+    parser.add_argument("--crop", type=non_negative_int, default=256, help="centre crop size in pixels, 0 for full images")
+    parser.add_argument("--sigmas", type=comma_list(grey_levels, "noise levels"), default="15,25,50",
+                        help="noise levels in 8-bit grey levels (default 15,25,50)")  # fmt: skip
     parser.add_argument(
         "--methods", default=None,
         help="comma-separated repair_image methods (default: the classical denoisers available)",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
-    parser.add_argument("--overhead-repeats", type=int, default=3, help="bm3d overhead repeats (0 to skip)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="noise seed (default 0)")
+    parser.add_argument("--overhead-repeats", type=non_negative_int, default=3, help="bm3d overhead repeats (0 to skip)")
     parser.add_argument("--csv", default=None, metavar="PATH", help="also write all rows to this CSV file")
     args = parser.parse_args(argv)
-    args.sigmas = [float(s) for s in args.sigmas.split(",") if s.strip()]
     if args.methods is None:
         args.methods = [m for m in DENOISE_METHODS if m != "bm3d" or bm3d_available()]
     else:
@@ -267,4 +268,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -29,6 +29,7 @@ import zipfile
 
 import h5py
 import numpy as np
+from _cli import run
 
 WEIGHTS = "model.weights.h5"
 
@@ -43,7 +44,10 @@ def _copy(source, target):
         array = item[()]
         if isinstance(array, np.ndarray) and array.dtype == np.float32:
             if not np.array_equal(array.astype(np.float16).astype(np.float32), array):
-                raise ValueError(f"weight {item.name} is not float16-exact; refusing to change the model")
+                raise ValueError(
+                    f"weight {item.name} is not float16-exact; refusing to change the model "
+                    "(--round-from TRAINED.keras writes a rounded copy first)"
+                )
             array = array.astype(np.float16)
         dataset = target.create_dataset(name, data=array)
         for key, value in item.attrs.items():
@@ -52,8 +56,13 @@ def _copy(source, target):
 
 def rewrite(path):
     """Rewrites ``path`` in place (via a temporary file); returns its new size."""
-    with zipfile.ZipFile(path) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"expected a .keras file (a zip archive). Received: {path!r} ({error})") from error
+    if WEIGHTS not in members:
+        raise ValueError(f"expected a .keras file holding {WEIGHTS}. Received: {path!r} (members {sorted(members)})")
     out = io.BytesIO()
     with h5py.File(io.BytesIO(members[WEIGHTS]), "r") as source, h5py.File(out, "w") as target:
         _copy(source, target)
@@ -158,4 +167,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

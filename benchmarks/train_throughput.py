@@ -50,6 +50,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import tensorflow as tf
+from _cli import run
 
 from kerasgen.models import (
     build_decoder,
@@ -256,7 +257,8 @@ def main(argv=None):
     )
     parser.add_argument(
         "--vs-recipe", action="store_true",
-        help="side by side with the keras.io recipes (same networks): ratios",
+        help="side by side with the keras.io recipes (same networks, 28x28x1, the recipes' batch sizes; "
+        "--batch-size, --image-size, --channels and --xla do not apply): ratios",
     )  # fmt: skip
     parser.add_argument(
         "--levers", action="store_true",
@@ -271,7 +273,16 @@ def main(argv=None):
         if getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be >= 1")
     if args.vs_recipe:
+        ignored = [f"--{name.replace('_', '-')}" for name in ("batch_size", "image_size", "channels", "xla")
+                   if getattr(args, name) != parser.get_default(name)]  # fmt: skip
+        if ignored:
+            parser.error(
+                f"--vs-recipe trains the recipes' own 28x28x1 networks at their batch sizes (64 / 128), so "
+                f"these options do not apply to it: {', '.join(ignored)} (--levers adds XLA rows)"
+            )
         return run_vs_recipe(args, models)
+    if args.levers:
+        parser.error("--levers goes with --vs-recipe")
     jit_modes = {"both": (False, True), "on": (True,), "off": (False,)}[args.xla]
     image_shape = (args.image_size, args.image_size, args.channels)
     devices = [d.device_type for d in tf.config.list_physical_devices()]
@@ -313,4 +324,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

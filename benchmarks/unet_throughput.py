@@ -40,6 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import numpy as np
+from _cli import positive_float, positive_int, run
 
 from kerasgen.data import make_restoration_dataset
 from kerasgen.inference import restore
@@ -274,7 +275,7 @@ def compare_precisions(names, precisions, args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--seconds", type=float, default=4.0, help="timing window per config"
+        "--seconds", type=positive_float, default=4.0, help="timing window per config"
     )
     parser.add_argument(
         "--only", nargs="*", choices=sorted(CONFIGS), help="configs to run"
@@ -285,7 +286,7 @@ def main(argv=None):
     parser.add_argument("--csv", help="write the table to this CSV file too")
     parser.add_argument(
         "--quality-budget",
-        type=float,
+        type=positive_float,
         metavar="CPU_SECONDS",
         help="instead of timing, train each --only config for this many CPU "
         "seconds on --data and report PSNR on camera at sigma 25",
@@ -301,8 +302,22 @@ def main(argv=None):
         "policies (float32, mixed_bfloat16, mixed_float16), alternating "
         "--repeats times, and print the speed-up over the first",
     )
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=positive_int, default=3, help="with --precision: alternating runs (median)")
     args = parser.parse_args(argv)
+    if args.precision and args.quality_budget:
+        parser.error("--precision and --quality-budget are different modes: give one")
+    if args.data and not args.quality_budget:
+        parser.error("--data goes with --quality-budget")
+    if args.csv and (args.precision or args.quality_budget):
+        parser.error("--csv writes the timing table, which --precision and --quality-budget do not make")
+    if args.precision:
+        from kerasgen.precision import resolve_precision
+
+        for policy in args.precision:
+            try:
+                resolve_precision(policy)
+            except ValueError as error:
+                parser.error(f"--precision: {error}")
 
     if args.precision:
         return compare_precisions(args.only or ["v2-gray"], args.precision, args)
@@ -372,4 +387,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))
