@@ -125,7 +125,9 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
         A list of :class:`FileTask`.
 
     Raises:
-        ValueError: If two inputs would write the same output (e.g.
+        ValueError: If the folder holds no image file (with a hint when
+            its sub-folders do and ``recursive`` is False), two inputs
+            would write the same output (e.g.
             ``a.bmp`` and ``a.png``), or an output would be one of the
             inputs (e.g. ``output_dir`` contains ``input_dir`` and
             ``recursive=True``: ``in/sub/x.png`` would go to ``in/x.png``).
@@ -146,6 +148,8 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
                 sources.append(os.path.join(folder, name))
         if not recursive:
             break
+    if not sources:
+        raise ValueError(_no_images_message(input_dir, skip, recursive))
     inputs = {_file_id(source): os.path.relpath(source, input_dir) for source in sources}
     tasks, seen = [], {}
     for source in sorted(sources, key=lambda p: os.path.relpath(p, input_dir)):
@@ -172,6 +176,29 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
             FileTask(source, target, relative, _output_bit_depth(source, target))
         )
     return tasks
+
+
+def _no_images_message(input_dir, skip, recursive):
+    """Why a folder gives nothing to restore, with a hint when its sub-folders hold images."""
+    expected = ", ".join(IMAGE_EXTENSIONS)
+    if recursive:
+        return (
+            f"No image file ({expected}) in input_dir or its sub-folders (hidden files and "
+            f"folders are left out). Received: input_dir={input_dir!r}"
+        )
+    below = 0
+    for folder, subfolders, files in os.walk(input_dir):
+        subfolders[:] = [
+            d for d in subfolders
+            if not d.startswith(".") and os.path.realpath(os.path.join(folder, d)) != skip
+        ]  # fmt: skip
+        below += sum(not n.startswith(".") and n.lower().endswith(IMAGE_EXTENSIONS) for n in files)
+    hint = (
+        f" Its sub-folders hold {below} image(s): pass recursive=True (kerasgen restore: --recursive)."
+        if below
+        else ""
+    )
+    return f"No image file ({expected}) in input_dir.{hint} Received: input_dir={input_dir!r}"
 
 
 def split_finished(tasks, *, overwrite=False):

@@ -19,7 +19,7 @@ import numpy as np
 
 from kerasgen._checks import check_int
 from kerasgen._symmetry import check_self_ensemble
-from kerasgen.inference import _check_image, _reflect_pad, restore, size_multiple
+from kerasgen.inference import _DEFAULT_OVERLAP, _check_image, _reflect_pad, restore, size_multiple
 from kerasgen.restoration._validation import check_image, check_sigma
 
 
@@ -32,10 +32,12 @@ class LearnedRestorer:
             the path of a ``.keras`` file, or the path of an exported
             SavedModel version folder (e.g. ``saved_models/unet/1``).
         sigma: Noise level in image units for a noise-level model, or
-            ``None`` to estimate it per image (as ``restore`` does).
-        tile: ``None`` or a tile size; with tiles (or a model with a fixed
-            input size) every image goes through
-            :func:`kerasgen.inference.restore` on its own.
+            ``None`` to estimate it per image (as ``restore`` does). Refused
+            here, before any image, for a model without a noise-level input.
+        tile: ``None`` or a tile size, larger than twice the overlap;
+            with tiles (or a model with a fixed input size) every image goes
+            through :func:`kerasgen.inference.restore` on its own. Not for a
+            SavedModel (refused).
         overlap: Tile overlap, with ``tile``; None as in ``restore``.
         batch_size: Int >= 1, images (or tiles) per model call.
         self_ensemble: 1, 2, 4 or 8 flips / rotations averaged per image
@@ -84,6 +86,52 @@ class LearnedRestorer:
             raise TypeError(
                 "model must be None, a keras.Model or a path. Received: model of "
                 f"type {type(model).__name__}"
+            )
+        self._check_sigma_input(model)
+        self._check_tiles()
+
+    def _check_tiles(self):
+        """Refuses, once and before any image, tiles the images would be refused for."""
+        if self._serving is not None:
+            if self.tile is not None or self.overlap is not None:
+                raise ValueError(
+                    "tile and overlap need a Keras model (.keras file): an exported SavedModel "
+                    "restores every image whole. Received: "
+                    f"tile={self.tile!r}, overlap={self.overlap!r} with a SavedModel"
+                )
+            return
+        if self.tile is None:
+            return
+        overlap = self.overlap
+        if overlap is None:
+            fixed = self._given is not None and tuple(self._given.inputs[0].shape[1:3]) != (None, None)
+            if fixed:
+                return  # restore() lowers its default overlap to the model's size
+            overlap = _DEFAULT_OVERLAP
+        if self.tile <= 2 * overlap:
+            raise ValueError(
+                "tile must be None or an int larger than 2 * overlap"
+                f"{'' if self.overlap is not None else f' (default {overlap})'}. "
+                f"Received: tile={self.tile}, overlap={self.overlap}"
+            )
+
+    def _check_sigma_input(self, model):
+        """Refuses ``sigma`` for a model without a noise-level input, once, before any image."""
+        if self.sigma is None:
+            return
+        if self._serving is not None:
+            has_sigma_input = self._serving.has_sigma_input
+        elif self._given is not None:
+            has_sigma_input = len(self._given.inputs) == 2
+        else:
+            return  # the shipped denoisers take the noise level
+        if not has_sigma_input:
+            shown = model.name if isinstance(model, keras.Model) else os.fspath(model)
+            raise ValueError(
+                "sigma is only for models with a noise-level input (built with "
+                "noise_level_input=True); this model takes the images only: leave sigma "
+                "out (kerasgen restore: --sigma). "
+                f"Received: sigma={self.sigma:.4g} for model={shown!r}, which has one input"
             )
 
     def restore_batch(self, images):

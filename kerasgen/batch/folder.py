@@ -108,9 +108,11 @@ def restore_folder(
     Raises:
         ValueError: Unknown or inpainting method, same input and output
             folder, two inputs mapping to one output, ``sigma`` outside
-            ``[0, 1]``, ``quality`` outside ``[1, 100]``, or a ``"unet"``
-            argument (``model``, ``tile``, ``overlap``, ``self_ensemble``)
-            given for another method.
+            ``[0, 1]`` or given for a ``"unet"`` model without a
+            noise-level input, ``quality`` outside ``[1, 100]``, or a
+            ``"unet"`` argument (``model``, ``tile``, ``overlap``,
+            ``self_ensemble``) given for another method. All are refused
+            before any file is written.
         TypeError: ``recursive``, ``overwrite`` or ``progress`` not a bool.
         NotADirectoryError: ``input_dir`` is not a folder.
 
@@ -138,15 +140,16 @@ def restore_folder(
     tasks = plan_folder(input_dir, output_dir, recursive=recursive)
     to_do, finished = split_finished(tasks, overwrite=overwrite)
     summary = FolderSummary(skipped=len(finished))
+    if learned:  # loads and checks the model (e.g. sigma without a noise-level input) before any file
+        from kerasgen.batch._learned import LearnedRestorer
+
+        restorer = LearnedRestorer(
+            model, sigma=sigma, tile=tile, overlap=overlap, batch_size=batch_size,
+            self_ensemble=self_ensemble,
+        )  # fmt: skip
     bar = _progress_bar(len(tasks), len(finished), progress)
     try:
         if learned:
-            from kerasgen.batch._learned import LearnedRestorer
-
-            restorer = LearnedRestorer(
-                model, sigma=sigma, tile=tile, overlap=overlap, batch_size=batch_size,
-                self_ensemble=self_ensemble,
-            )  # fmt: skip
             _run_learned(to_do, restorer, quality, summary, bar)
         else:
             _run_classical(to_do, method, options, quality, workers, summary, bar)

@@ -28,7 +28,7 @@ def add_folder_options(parser):
         help="classical methods: worker processes (default: one per core)",
     )  # fmt: skip
     group.add_argument(
-        "--batch-size", type=_positive_int, default=4, help="unet: images per model call (default: 4)"
+        "--batch-size", type=_positive_int, default=None, help="unet: images per model call (default: 4)"
     )  # fmt: skip
     group.add_argument(
         "--model", default=None, metavar="PATH",
@@ -54,6 +54,8 @@ def check_folder_options(args):
     """Refuses file-only options in folder mode and folder-only options for files."""
     import os
 
+    if not os.path.exists(args.input):
+        raise FileNotFoundError(f"No such image file: {args.input!r} (INPUT must be an image file or a folder)")
     folder = os.path.isdir(args.input)
     if folder:
         if args.mask is not None:
@@ -63,13 +65,14 @@ def check_folder_options(args):
                 "--bit-depth is for one image: folder outputs keep each input's bit depth "
                 "(16-bit PNG/TIFF in, 16-bit out)."
             )
+        _check_engine_options(args)
         return True
     given = [
         flag
         for flag, value, default in (
             ("--recursive", args.recursive, False),
             ("--workers", args.workers, None),
-            ("--batch-size", args.batch_size, 4),
+            ("--batch-size", args.batch_size, None),
             ("--model", args.model, None),
             ("--engine", args.engine, "local"),
             ("--ray-address", args.ray_address, None),
@@ -79,6 +82,25 @@ def check_folder_options(args):
     if given:
         raise ValueError(f"{', '.join(given)}: for a folder INPUT only. Received: INPUT={args.input!r} (a file)")
     return False
+
+
+def _check_engine_options(args):
+    """Refuses the folder options that the method or the engine would not use."""
+    learned = args.method == "unet"
+    if args.model is not None and not learned:
+        raise ValueError(f"--model is only used by --method unet. Received: --method {args.method}")
+    if args.batch_size is not None and not learned:
+        raise ValueError(
+            f"--batch-size is only used by --method unet (images per model call). Received: --method {args.method}"
+        )
+    if args.workers is not None and (learned or args.engine == "ray"):
+        where = "--method unet runs in this process" if learned else "Ray schedules its own tasks"
+        raise ValueError(
+            f"--workers is for the classical methods with --engine local ({where}). "
+            f"Received: --method {args.method}, --engine {args.engine}"
+        )
+    if args.ray_address is not None and args.engine != "ray":
+        raise ValueError(f"--ray-address is for --engine ray. Received: --engine {args.engine}")
 
 
 def run_folder(args):
@@ -92,7 +114,7 @@ def run_folder(args):
         "sigma": None if args.sigma is None else args.sigma / 255,
         "scale": args.scale,
         "tile": args.tile,
-        "batch_size": args.batch_size,
+        "batch_size": 4 if args.batch_size is None else args.batch_size,
         "model": args.model,
     }
     if args.self_ensemble is not None:

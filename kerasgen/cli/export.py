@@ -79,7 +79,8 @@ def run(args):
     if args.pretrained is not None:
         return _run_pretrained(args)
     if not os.path.isfile(args.model):
-        raise FileNotFoundError(f"MODEL must be a .keras file. Received: {args.model!r} (not found)")
+        state = "a folder" if os.path.isdir(args.model) else "not found"
+        raise FileNotFoundError(f"MODEL must be a .keras file. Received: {args.model!r} ({state})")
     if not zipfile.is_zipfile(args.model):
         raise ValueError(
             f"could not load {args.model!r} as a Keras model: the file exists but is not a .keras "
@@ -87,6 +88,7 @@ def run(args):
         )
     from kerasgen.export import check_export_target
 
+    _check_model_outside_target(args.model, args.out, args.name, args.version)
     check_export_target(args.out, args.name, args.version, overwrite=args.overwrite)
     import keras
 
@@ -105,6 +107,25 @@ def run(args):
         raise ValueError(str(error)) from error
     _print_export(path, model)
     return 0
+
+
+def _check_model_outside_target(model_path, out, name, version):
+    """Refuses a MODEL file inside the version folder that the export writes (--overwrite would delete it).
+
+    Without --name, the version folders of every default name are checked.
+    """
+    from kerasgen.export import DEFAULT_NAMES
+
+    model_real = os.path.realpath(model_path)
+    for candidate in [name] if name is not None else sorted(set(DEFAULT_NAMES.values())):
+        target = os.path.join(out, candidate, str(version))
+        target_real = os.path.realpath(target)
+        if os.path.commonpath([model_real, target_real]) == target_real:
+            raise ValueError(
+                f"MODEL lies inside the version folder {target!r} that the export writes (and --overwrite "
+                "replaces): the input would be deleted. Move MODEL out of it, or export another --version "
+                f"or --out. Received: MODEL={model_path!r}, --out {out!r}, --version {version}"
+            )
 
 
 def _run_pretrained(args):

@@ -131,10 +131,16 @@ def run(args):
             raise ValueError(f"{name} must be the path of an image file or a folder. Received: {name}=''")
     if args.psf_std is not None:
         _args.psf_size(args.psf_std, args.psf_size)  # an even --psf-size, before reading anything
-    if check_folder_options(args):
-        return run_folder(args)
+    folder = check_folder_options(args)
     task = method_task(args.method)
+    if folder and task == "inpaint":
+        raise ValueError(
+            f"--method {args.method} (inpainting) needs a mask per image, so it cannot restore a folder: "
+            "restore the images one by one with --mask."
+        )
     check_options(args, task)
+    if folder:
+        return run_folder(args)
     bit_depth = args.bit_depth or 8
     check_save_path(args.output, bit_depth=bit_depth)
     check_new_output(args.output, overwrite=args.overwrite, inputs=(args.input, args.mask))

@@ -316,6 +316,7 @@ def _run_recipe(args, out_dir, stash):
         "data_dir": args.data_dir,
         "download": args.download,
         "num_samples": args.num_samples,
+        "overwrite": args.overwrite,
     }
     from kerasgen.recipes._outputs import SAMPLES_DIR
     from kerasgen.recipes.history import HISTORY_CSV, LOSS_CURVES_PNG

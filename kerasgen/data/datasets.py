@@ -72,7 +72,11 @@ def load_dataset(
     ``.jpg``, ``.jpeg``, ``.bmp``, ``.gif``; TIFF is not supported), read
     recursively: the images directly in the folder and those in its
     sub-folders at any depth (hidden folders skipped), decoded as
-    ``keras.utils.image_dataset_from_directory`` does. With
+    ``keras.utils.image_dataset_from_directory`` does, except that images
+    with transparent pixels (alpha channel, transparent palette entry or
+    colour key) are composited over white, as
+    :func:`kerasgen.restoration.read_image` reads them (``channels=4``
+    keeps the alpha channel instead). With
     ``with_labels=True`` each top-level sub-folder is a class (labels 0, 1,
     ... in sorted order of the names) and every image must be in one.
     A folder has the single split ``"train"`` (alias ``"all"``), which can
@@ -108,7 +112,8 @@ def load_dataset(
         shuffle: Whether to reshuffle the examples at every epoch.
         seed: Optional int: the same seed gives the same order of batches.
         data_dir: Optional folder holding local copies (see above); defaults
-            to ``$KERASGEN_DATA_DIR``; not ``""``. An explicit ``data_dir`` is also
+            to ``$KERASGEN_DATA_DIR``; not ``""``; refused with a folder of
+            images. An explicit ``data_dir`` is also
             ``tfds.load``'s ``data_dir`` (the environment variable is not:
             tfds then uses its default, ``~/tensorflow_datasets``).
         download: Whether tfds may download a dataset that is not prepared.
@@ -205,6 +210,12 @@ def load_dataset(
         return array_pipeline(images, labels, **pipeline)
 
     folder = _resolve_folder(name_or_path)
+    if data_dir is not None:  # $KERASGEN_DATA_DIR (data_dir=None) is not refused
+        raise ValueError(
+            f"data_dir is only used with a dataset name ({', '.join(DATASET_NAMES)}), not "
+            f"with a folder of images (kerasgen train: --data-dir). Received: "
+            f"data_dir={os.fspath(data_dir)!r}, name_or_path={folder!r}"
+        )
     if spec.name not in _FOLDER_SPLITS:
         raise ValueError(
             f"A folder of images has the single split 'train' (alias 'all'), "

@@ -69,8 +69,9 @@ def scan_image_folder(directory):
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
+        state = " (a file, not a folder)" if os.path.exists(directory) else ""
         raise FileNotFoundError(
-            f"Image folder not found. Received: directory={directory!r}"
+            f"Image folder not found. Received: directory={directory!r}{state}"
         )
     files, tiffs = [], 0
     for dirpath, dirnames, filenames in os.walk(directory):
@@ -117,6 +118,31 @@ def _check_header_pixels(path):
     check_pixel_count(height, width, path)
 
 
+# Pillow modes with an alpha channel; other modes may have a tRNS colour key ("transparency").
+_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "La", "RGBa"})
+
+
+def has_transparency(path):
+    """Whether an image file has transparent pixels, from its header (Pillow).
+
+    True for an alpha channel (RGBA, grey + alpha) and for a transparent
+    colour (palette or ``tRNS`` colour key of PNG, transparent colour of
+    GIF): :func:`kerasgen.restoration.read_image` composites those over
+    white, while ``tf.io.decode_image`` would drop the transparency.
+
+    Args:
+        path: Path of an image file.
+
+    Returns:
+        A bool; False for a file Pillow cannot open (its decoder reports it).
+    """
+    try:
+        with Image.open(path) as image:
+            return image.mode in _ALPHA_MODES or "transparency" in image.info
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def infer_image_properties(files, *, require_same_size=True):
     """Infers a common image size and channel count by reading image headers.
 
@@ -157,7 +183,7 @@ def infer_image_properties(files, *, require_same_size=True):
             raise ValueError(
                 "The images do not all have the same size, so image_size "
                 "cannot be inferred: pass image_size=(height, width) to resize "
-                f"them. Received: {path_a!r} of size {size_a} and {path_b!r} "
-                f"of size {size_b}"
+                "them (kerasgen train: --image-size HEIGHT WIDTH --channels C). "
+                f"Received: {path_a!r} of size {size_a} and {path_b!r} of size {size_b}"
             )
     return next(iter(sizes)), 1 if all_gray else 3

@@ -115,7 +115,11 @@ def _not_available_message(name, split, spec, root, local, download, err):
                 "split='test[:8000]', and evaluate on split='test[8000:]'."
             )
     elif root:
-        lines.append(f"No local copy found under {root!r}.")
+        if os.path.isdir(root):
+            state = ""
+        else:
+            state = " (a file, not a folder)" if os.path.exists(root) else " (no such folder)"
+        lines.append(f"No local copy found under {root!r}{state}.")
     else:
         lines.append(f"No local copy: data_dir is None and ${DATA_DIR_ENV} is not set.")
     lines.append(

@@ -2,6 +2,7 @@
 
 from kerasgen import _backend  # noqa: F401, I001  (backend guard first)
 
+import os
 import re
 
 import numpy as np
@@ -16,6 +17,8 @@ _FOLDER_SHUFFLE_BUFFER = 10_000
 _FOLDER_SLICE_SEED = 1234
 _DECODE_CHECK_BATCH = 256
 _COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+# ITU-R 601 luma, as tf.image.rgb_to_grayscale and skimage.color.rgb2gray.
+_LUMA = np.array([0.2989, 0.5870, 0.1140], np.float32)
 
 
 def array_pipeline(
@@ -166,16 +169,38 @@ def _decode_files(files, labels, image_size, channels):
     bilinearly to `image_size`, like
     ``keras.utils.image_dataset_from_directory``, but over the exact list of
     files found by `image_folder.scan_image_folder` (recursive, top level
-    included).
+    included). Files with transparent pixels are read as
+    ``kerasgen.restoration.read_image`` reads them, composited over white
+    (see `read_composited`), unless `channels` is 4 (RGBA kept).
     """
     height, width = image_size
+    transparent = [
+        channels != 4 and image_folder.has_transparency(path) for path in files
+    ]
 
-    def load(path):
-        image = decode_image(tf.io.read_file(path), channels)
+    def load(path, composite=None):
+        if composite is None:
+            image = decode_image(tf.io.read_file(path), channels)
+        else:
+            image = tf.cond(
+                composite,
+                lambda: read_composited_tensor(path, channels),
+                lambda: decode_image(tf.io.read_file(path), channels),
+            )
         image = tf.image.resize(image, (height, width), method="bilinear")
         image.set_shape((height, width, channels))
         return image
 
+    if any(transparent):
+        paths = tf.data.Dataset.from_tensor_slices((list(files), transparent))
+        if labels is None:
+            return paths.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        pairs = tf.data.Dataset.zip(
+            paths, tf.data.Dataset.from_tensor_slices(tf.constant(labels, tf.int32))
+        )
+        return pairs.map(
+            lambda p, y: (load(*p), y), num_parallel_calls=tf.data.AUTOTUNE
+        )
     paths = tf.data.Dataset.from_tensor_slices(list(files))
     if labels is None:
         return paths.map(load, num_parallel_calls=tf.data.AUTOTUNE)
@@ -183,6 +208,44 @@ def _decode_files(files, labels, image_size, channels):
         paths, tf.data.Dataset.from_tensor_slices(tf.constant(labels, tf.int32))
     )
     return pairs.map(lambda p, y: (load(p), y), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def read_composited(path, channels):
+    """Reads an image file as `kerasgen.restoration.read_image` does, as uint8.
+
+    Transparent pixels are composited over white (``read_image``'s
+    default), so that a transparent image means the same pixels to the
+    training loaders as to the restoration functions; the result is
+    converted to `channels` (1: ITU-R 601 luma, 3: grey repeated) and
+    rounded to 8 bits.
+
+    Args:
+        path: Image path (str or bytes).
+        channels: 1 or 3.
+
+    Returns:
+        A uint8 array ``(H, W, channels)``.
+    """
+    from kerasgen.restoration.io import read_image
+
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    image = read_image(path)
+    image = image[..., None] if image.ndim == 2 else image
+    if channels == 1 and image.shape[-1] == 3:
+        image = image @ _LUMA[:, None]
+    elif channels == 3 and image.shape[-1] == 1:
+        image = np.repeat(image, 3, axis=-1)
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def read_composited_tensor(path, channels):
+    """`read_composited` inside a ``tf.data`` pipeline (a string tensor path)."""
+    image = tf.numpy_function(
+        lambda p: read_composited(p, channels), [path], tf.uint8, stateful=False
+    )
+    image.set_shape((None, None, channels))
+    return image
 
 
 def decode_image(contents, channels):

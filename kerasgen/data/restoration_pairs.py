@@ -15,11 +15,9 @@ import tensorflow as tf
 
 from kerasgen._checks import check_bool, check_float, check_int, check_seed
 from kerasgen.data.degradations import DEGRADATIONS, check_finite_interval, make_degradation
-from kerasgen.data.image_folder import scan_image_folder
-from kerasgen.data.pipelines import decode_image
-
-# ITU-R 601 luma, as tf.image.rgb_to_grayscale and skimage.color.rgb2gray.
-_LUMA = np.array([0.2989, 0.5870, 0.1140], np.float32)
+from kerasgen.data.image_folder import has_transparency, scan_image_folder
+from kerasgen.data.pipelines import _LUMA, decode_image, read_composited
+from kerasgen.restoration.io import read_image
 
 
 def load_clean_images(source, *, channels=1):
@@ -31,7 +29,10 @@ def load_clean_images(source, *, channels=1):
             :func:`kerasgen.data.image_folder.scan_image_folder`: the files
             of its sub-folders if it has any, else its own), a float array ``(N, H, W)`` or
             ``(N, H, W, C)`` with values in ``[0, 1]``, or a list of float
-            arrays ``(H, W)`` / ``(H, W, C)`` (sizes may differ).
+            arrays ``(H, W)`` / ``(H, W, C)`` (sizes may differ). Files
+            with transparent pixels (alpha channel, transparent palette
+            entry or colour key) are composited over white, as
+            :func:`kerasgen.restoration.read_image` reads them.
         channels: 1 (gray) or 3 (RGB): images are converted to this many
             channels (RGB to gray with the ITU-R 601 luma weights, gray to
             RGB by repetition).
@@ -306,17 +307,27 @@ def _check_channels(channels):
 def _read_folder(directory, channels, as_uint8=False):
     images = []
     for path in scan_image_folder(directory).files:
+        if has_transparency(path):  # composited over white, as read_image does
+            if as_uint8:
+                images.append(read_composited(path, channels))
+            else:
+                images.append(_convert_array(read_image(path), channels, repr(path)))
+            continue
         try:
             image = decode_image(tf.io.read_file(path), channels)
         except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as error:
-            raise ValueError(f"Cannot decode image file {path!r}: {error}") from error
+            raise ValueError(f"Cannot decode image file {path!r}: {_reason(error)}") from error
         except tf.errors.OpError as error:  # a broken link, a file without read permission
-            reason = re.sub(r"\{\{.*?\}\}|\[Op:.*", "", error.message).strip()
-            raise ValueError(f"Cannot read image file {path!r}: {reason}") from error
+            raise ValueError(f"Cannot read image file {path!r}: {_reason(error)}") from error
         if not as_uint8:
             image = tf.image.convert_image_dtype(image, tf.float32)
         images.append(image.numpy())
     return images
+
+
+def _reason(error):
+    """TensorFlow's error message without its op and device names."""
+    return re.sub(r"\{\{.*?\}\}|\[Op:.*", "", error.message).strip()
 
 
 def _convert_array(array, channels, label):

@@ -142,6 +142,17 @@ def restore_folder_ray(
     progress = check_bool("progress", progress)
     ray = _import_ray()
     tasks = plan_folder(input_dir, output_dir, recursive=recursive)
+    given_file = isinstance(model, (str, os.PathLike))
+    if learned and (not given_file or sigma is not None or tile is not None or overlap is not None):
+        # What would fail in every actor (a sigma the model has no input for, tiles
+        # too small for the overlap...) is refused here, once; a model file is only
+        # loaded here when one of those options is given.
+        from kerasgen.batch._learned import LearnedRestorer
+
+        LearnedRestorer(
+            model, sigma=sigma, tile=tile, overlap=overlap, batch_size=batch_size,
+            self_ensemble=self_ensemble,
+        )  # fmt: skip
     to_do, finished = split_finished(tasks, overwrite=overwrite)
     summary = FolderSummary(skipped=len(finished))
     if to_do:

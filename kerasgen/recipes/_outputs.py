@@ -17,8 +17,10 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import warnings
 
@@ -72,6 +74,75 @@ def check_out_dir(out_dir):
             f"out_dir must be a folder. Received: out_dir={out_dir!r} (a file)"
         )
     return out_dir
+
+
+def has_backup(out_dir):
+    """True when ``out_dir/backup`` holds an unfinished run's state (it will resume)."""
+    backup_dir = os.path.join(out_dir, BACKUP_DIR)
+    return os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
+
+
+def check_completed_run(out_dir, model_file, overwrite):
+    """Refuses to replace a completed run in ``out_dir`` unless ``overwrite``.
+
+    A completed run has its model file and no backup (an unfinished run,
+    which resumes, has one). Called before any data is loaded.
+
+    Args:
+        out_dir: The run folder (str).
+        model_file: File name of the run's model, e.g. ``"gan.keras"``.
+        overwrite: Bool, start a new run even over a completed one.
+
+    Returns:
+        ``overwrite`` (a bool).
+
+    Raises:
+        TypeError: If ``overwrite`` is not a bool.
+        FileExistsError: If ``out_dir`` holds a completed run and
+            ``overwrite`` is False.
+    """
+    from kerasgen._checks import check_bool
+
+    overwrite = check_bool("overwrite", overwrite)
+    if overwrite or has_backup(out_dir):
+        return overwrite
+    if os.path.exists(os.path.join(out_dir, model_file)):
+        raise FileExistsError(
+            f"{out_dir!r} holds a completed run ({model_file}): pass overwrite=True to start "
+            "a new run there (its model, history and sample grids are replaced; kerasgen "
+            "train: --overwrite), or choose another out_dir. Received: "
+            f"out_dir={out_dir!r}, overwrite=False"
+        )
+    return overwrite
+
+
+def discard_previous_run(out_dir):
+    """Removes what a previous run wrote that a new run would resume from or not replace.
+
+    For ``overwrite=True``, once every argument has been checked: the backup
+    of an unfinished run (so that the new run does not resume it), its
+    ``history.csv`` and ``loss_curves.png``, and its sample grids
+    (``samples/samples_epoch_NNN.png``; a shorter new run would leave the
+    later ones beside its own). Other files are left alone.
+
+    Args:
+        out_dir: The run folder.
+    """
+    names = [os.path.join(BACKUP_DIR, name) for name in (*BACKUP_FILES, RUN_RECORD)]
+    names += [HISTORY_CSV, LOSS_CURVES_PNG]
+    samples = os.path.join(out_dir, SAMPLES_DIR)
+    if os.path.isdir(samples):
+        names += [
+            os.path.join(SAMPLES_DIR, name)
+            for name in os.listdir(samples)
+            if re.fullmatch(r"samples_epoch_\d+\.png", name)
+        ]
+    for name in names:
+        path = os.path.join(out_dir, name)
+        if os.path.isfile(path) or os.path.islink(path):
+            os.remove(path)
+    with contextlib.suppress(OSError):  # kept if it holds other files
+        os.rmdir(os.path.join(out_dir, BACKUP_DIR))
 
 
 def check_out_dir_apart(out_dir, inputs, *, out_name="out_dir"):

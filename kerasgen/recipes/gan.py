@@ -50,6 +50,7 @@ def train_gan(
     precision="auto",
     strategy=None,
     callbacks=None,
+    overwrite=False,
     verbose="auto",
 ):
     """Trains a DCGAN (optionally class-conditional) and saves everything.
@@ -65,7 +66,7 @@ def train_gan(
       same call again after an interruption resumes after the last
       completed epoch (weights, optimizer and noise-generator states); the
       backup is deleted when the run completes, so re-running a completed
-      run starts a new one;
+      run is refused unless ``overwrite=True`` (then a new run starts);
     * a ``keras.callbacks.ModelCheckpoint`` writing ``out_dir/"gan.keras"``
       after every epoch (via a temporary file and a rename, never
       half-written);
@@ -132,6 +133,13 @@ def train_gan(
             global batch, split over the replicas.
         callbacks: Optional list of extra ``keras.callbacks.Callback``s, run
             after the ones above.
+        overwrite: Bool. False (default): an ``out_dir`` holding a completed
+            run (its model file, no backup) is refused before anything is
+            loaded. True: a new run starts there; once every argument is
+            checked, the previous run's backup (an unfinished run is then
+            discarded, not resumed), ``history.csv``, ``loss_curves.png`` and
+            sample grids are deleted, so that no grid of the older run is
+            left beside the new ones.
         verbose: Passed to ``fit`` (``"auto"``: a progress bar).
 
     Returns:
@@ -149,6 +157,8 @@ def train_gan(
         FileNotFoundError: If a named dataset is neither stored locally nor
             downloadable (the message says where to put the files), or a
             folder does not exist.
+        FileExistsError: If ``out_dir`` holds a completed run and
+            ``overwrite`` is False.
 
     Example:
 
@@ -177,6 +187,7 @@ def train_gan(
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     _outputs.check_out_dir_apart(out_dir, {"dataset": dataset})
+    overwrite = _outputs.check_completed_run(out_dir, MODEL_FILE, overwrite)
     extra_callbacks = _outputs.check_callbacks(callbacks)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     policy = resolve_precision(precision)
@@ -220,6 +231,8 @@ def train_gan(
         sample_grid["labels"] = np.arange(num_samples) % data.num_classes
         sample_grid["ncols"] = min(data.num_classes, num_samples)
     with run_folder(out_dir, strategy) as run_dir:  # out_dir on the chief
+        if overwrite:  # every argument is checked: the previous run can go
+            _outputs.discard_previous_run(run_dir)
         all_callbacks, _ = _outputs.training_callbacks(
             run_dir, MODEL_FILE, sample_grid, extra_callbacks, precision=policy
         )

@@ -136,7 +136,8 @@ def train_unet(
         validation_data: ``None`` or clean images (same forms as ``data``).
             They are centre-cropped to a common size (a multiple of the size
             multiple) and degraded once (seeded; Gaussian noise of
-            ``validation_sigma`` for ``"gaussian"``).
+            ``validation_sigma`` for ``"gaussian"``). A folder must not be,
+            be inside or hold a ``data`` folder.
         validation_sigma: Noise standard deviation of the validation pairs,
             in image units (in ``[0, 1]``, e.g. ``25 / 255``).
         channels: 1 or 3.
@@ -174,8 +175,9 @@ def train_unet(
             multiple of the model's size multiple, unknown ``loss``, a
             ``sigma_range`` or ``validation_sigma`` above 1, as in 8-bit
             grey levels), an ``out_dir`` that is, is inside or holds the
-            ``data`` or ``validation_data`` folder (refused before anything
-            is written), or an unfinished run in ``out_dir/backup`` whose
+            ``data`` or ``validation_data`` folder, or a ``validation_data``
+            folder that is, is inside or holds the ``data`` folder (refused
+            before anything is written), or an unfinished run in ``out_dir/backup`` whose
             model does not match the arguments.
 
     Example:
@@ -210,6 +212,7 @@ def train_unet(
             f"out_dir must be a folder. Received: out_dir={out_dir!r} (a file)"
         )
     check_out_dir_apart(out_dir, {"data": data, "validation_data": validation_data})
+    _check_validation_apart(data, validation_data)
 
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     if seed is not None:
@@ -340,6 +343,31 @@ def train_unet(
     finally:
         remove_worker_dir(out_dir, chief_dir)
     return model, history
+
+
+def _check_validation_apart(data, validation_data):
+    """Refuses validation images that are also training images (nested folders).
+
+    The folder readers include sub-folders, so a ``validation_data`` folder
+    that is, is inside or holds the ``data`` folder would be trained on too,
+    and its PSNR (which chooses ``best.keras``) would be measured on seen
+    images. Paths are compared after resolving symbolic links.
+
+    Raises:
+        ValueError: If the two folders are nested or the same.
+    """
+    folders = (data, validation_data)
+    if not all(isinstance(f, (str, os.PathLike)) and os.path.isdir(f) for f in folders):
+        return
+    data_real, validation_real = (os.path.realpath(f) for f in folders)
+    if os.path.commonpath([data_real, validation_real]) in (data_real, validation_real):
+        raise ValueError(
+            "validation_data must not be the data folder, be inside it or hold it: the "
+            "folders are read with their sub-folders, so the validation images would also "
+            "be training images. Use two separate folders (kerasgen train unet: --data and "
+            f"--validation-data). Received: data={os.fspath(data)!r}, "
+            f"validation_data={os.fspath(validation_data)!r}"
+        )
 
 
 def _policy_name(model):

@@ -43,6 +43,7 @@ def train_vae(
     precision="auto",
     strategy=None,
     callbacks=None,
+    overwrite=False,
     verbose="auto",
 ):
     """Trains a convolutional VAE with validation and saves everything.
@@ -55,7 +56,8 @@ def train_vae(
     * ``keras.callbacks.BackupAndRestore(out_dir/"backup")``: running the
       same call again after an interruption resumes after the last
       completed epoch; the backup is deleted when the run completes, so
-      re-running a completed run starts a new one;
+      re-running a completed run is refused unless ``overwrite=True``
+      (then a new run starts);
     * a ``keras.callbacks.ModelCheckpoint`` writing ``out_dir/"vae.keras"``
       after every epoch (via a temporary file and a rename);
     * ``keras.callbacks.CSVLogger(out_dir/"history.csv")`` (continued by a
@@ -125,6 +127,13 @@ def train_vae(
             global batch, split over the replicas.
         callbacks: Optional list of extra ``keras.callbacks.Callback``s, run
             after the ones above.
+        overwrite: Bool. False (default): an ``out_dir`` holding a completed
+            run (its model file, no backup) is refused before anything is
+            loaded. True: a new run starts there; once every argument is
+            checked, the previous run's backup (an unfinished run is then
+            discarded, not resumed), ``history.csv``, ``loss_curves.png`` and
+            sample grids are deleted, so that no grid of the older run is
+            left beside the new ones.
         verbose: Passed to ``fit`` (``"auto"``: a progress bar).
 
     Returns:
@@ -143,6 +152,8 @@ def train_vae(
         FileNotFoundError: If a named dataset is neither stored locally nor
             downloadable (the message says where to put the files), or a
             folder does not exist.
+        FileExistsError: If ``out_dir`` holds a completed run and
+            ``overwrite`` is False.
 
     Example:
 
@@ -187,6 +198,7 @@ def train_vae(
     seed = check_seed(seed)
     out_dir = _outputs.check_out_dir(out_dir)
     _outputs.check_out_dir_apart(out_dir, {"dataset": dataset})
+    overwrite = _outputs.check_completed_run(out_dir, MODEL_FILE, overwrite)
     extra_callbacks = _outputs.check_callbacks(callbacks)
     _inputs.check_source(dataset)
     if validation_split not in (None, "auto"):
@@ -259,6 +271,8 @@ def train_vae(
 
     sample_grid = {"num_images": num_samples, "seed": 0 if seed is None else seed}
     with run_folder(out_dir, strategy) as run_dir:  # out_dir on the chief
+        if overwrite:  # every argument is checked: the previous run can go
+            _outputs.discard_previous_run(run_dir)
         all_callbacks, _ = _outputs.training_callbacks(
             run_dir, MODEL_FILE, sample_grid, extra_callbacks, precision=policy
         )
