@@ -115,6 +115,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--channels", type=int, choices=(1, 3), required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a completed run in OUT (train_unet's overwrite=True); an unfinished one resumes")  # fmt: skip
     parser.add_argument("--data-dir", default=os.environ.get("KERASGEN_DATA_DIR", "../shared/data"))
     parser.add_argument("--block", choices=("plain", "residual"), default="residual")
     parser.add_argument("--depth", type=positive_int, default=4)
@@ -206,6 +208,7 @@ def main(argv=None):
         channels=args.channels,
         precision=args.precision,
         seed=0,
+        overwrite=args.overwrite,
         verbose=2,
     )
     wall, cpu = time.time() - start_wall, cpu_seconds() - start_cpu

@@ -155,7 +155,7 @@ def command_vae_precision(args):
             out = os.path.join(args.out, precision) if args.out else temp
             vae, _ = train_vae(
                 "mnist", out, split="test[:8000]", epochs=args.epochs, latent_dim=args.latent_dim,
-                seed=args.seed, precision=precision, download=False, verbose=0,
+                seed=args.seed, precision=precision, download=False, verbose=0, overwrite=args.overwrite,
             )  # fmt: skip
         seconds = time.perf_counter() - start
         scores = [vae.evaluate(val, verbose=0, return_dict=True) for _ in range(3)]
@@ -215,6 +215,7 @@ def main(argv=None):
     vp.add_argument("--seed", type=non_negative_int, default=0)
     vp.add_argument("--precisions", nargs="+", default=["float32", "auto"])
     vp.add_argument("--out", default=None, help="keep the runs in OUT/<precision>")
+    vp.add_argument("--overwrite", action="store_true", help="replace completed runs in OUT (train_vae's overwrite=True)")
     nll = commands.add_parser("nll", help="held-out -ELBO and IWAE NLL of VAEs")
     nll.add_argument("models", nargs="+")
     nll.add_argument("--num-samples", type=positive_int, default=1000)

@@ -101,6 +101,7 @@ def test_unet_recipe_checkpoint_survives_a_failure_mid_save(tmp_path, monkeypatc
 
     monkeypatch.setattr(keras.Model, "save", crash_mid_save)
     kwargs["model"] = build_unet(depth=1, base_filters=4)
+    kwargs["overwrite"] = True  # a completed run is only replaced on request
     with pytest.raises(OSError, match="injected"):
         train_unet(clean, tmp_path, **kwargs)
     monkeypatch.undo()

@@ -374,3 +374,24 @@ def test_train_messages_for_a_file_as_folder_and_mixed_sizes_name_the_cli_option
     assert "(a file, not a folder)" in capsys.readouterr().err
     assert main(["train", "gan", "--dataset", str(folder), "--out", str(tmp_path / "r2")]) == 2
     assert "--image-size HEIGHT WIDTH --channels C" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_unet_refuses_a_completed_run_unless_overwrite(tmp_path):
+    from kerasgen.models import build_unet
+    from kerasgen.recipes import train_unet
+
+    rng = np.random.default_rng(0)
+    clean = np.kron(rng.random((4, 4, 4)), np.ones((8, 8))).astype("float32")
+    kwargs = {"epochs": 1, "steps_per_epoch": 1, "patch_size": 8, "batch_size": 2, "jit_compile": False, "verbose": 0}
+    train_unet(clean, tmp_path, model=build_unet(depth=1, base_filters=4), **kwargs)
+    history = (tmp_path / "history.csv").read_text()
+    with pytest.raises(FileExistsError, match=r"completed run \(best\.keras\).*overwrite=True"):
+        train_unet(clean, tmp_path, model=build_unet(depth=1, base_filters=4), **kwargs)
+    assert (tmp_path / "history.csv").read_text() == history  # nothing touched
+    events = sorted((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))
+    assert len(events) == 1
+    train_unet(clean, tmp_path, model=build_unet(depth=1, base_filters=4), overwrite=True, **kwargs)
+    assert (tmp_path / "history.csv").read_text().count("\n") == 2  # header and this run's one epoch
+    assert len(list((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))) == 1
+    assert not events[0].exists()  # the previous run's events are gone

@@ -1,5 +1,6 @@
 """`kerasgen restore INPUT_DIR OUTPUT_DIR`: the folder mode of `kerasgen restore`."""
 
+from kerasgen.cli._args import positive_int
 
 FOLDER_EPILOG = """\
 folders:
@@ -24,11 +25,11 @@ def add_folder_options(parser):
     group = parser.add_argument_group("folders (INPUT_DIR OUTPUT_DIR)")
     group.add_argument("--recursive", action="store_true", help="also restore the images of the sub-folders")
     group.add_argument(
-        "--workers", type=_positive_int, default=None,
+        "--workers", type=positive_int, default=None,
         help="classical methods: worker processes (default: one per core)",
     )  # fmt: skip
     group.add_argument(
-        "--batch-size", type=_positive_int, default=None, help="unet: images per model call (default: 4)"
+        "--batch-size", type=positive_int, default=None, help="unet: images per model call (default: 4)"
     )  # fmt: skip
     group.add_argument(
         "--model", default=None, metavar="PATH",
@@ -42,12 +43,6 @@ def add_folder_options(parser):
         "--ray-address", default=None, metavar="ADDRESS",
         help='ray: cluster to join ("auto" on a cluster node, ray://host:10001); default: a local Ray',
     )  # fmt: skip
-
-
-def _positive_int(text):
-    from kerasgen.cli._args import positive_int
-
-    return positive_int(text)
 
 
 def check_folder_options(args):

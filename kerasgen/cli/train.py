@@ -362,6 +362,7 @@ def _run_train_unet(args, out_dir, common):
         channels=args.channels,
         validation_data=args.validation_data,
         model_kwargs=model_kwargs or None,
+        overwrite=args.overwrite,
         **kwargs,
     )
     if _is_chief(args):  # other workers of a multi-worker run write nothing into --out

@@ -125,8 +125,12 @@ def make_restoration_dataset(
     * ``"jpeg"``: JPEG compression (``tf.image.adjust_jpeg_quality``) at a
       quality drawn in ``jpeg_quality_range`` (inclusive).
     * ``"downsample"``: downscaled by an integer factor drawn in
-      ``scale_range`` (inclusive; antialiased bicubic) and upscaled back
-      (bicubic) to the patch size.
+      ``scale_range`` (inclusive; antialiased bicubic) to ``patch_size //
+      factor`` pixels, and upscaled back (bicubic) to the patch size. The
+      factor is exact when it divides ``patch_size`` (otherwise it is
+      ``patch_size / (patch_size // factor)``, e.g. 3.05 for 3 and 64:
+      choose a ``patch_size`` that every factor divides, such as 96 or 120
+      for ``(2, 4)``, to train for ``kerasgen.restoration.downsample``'s).
     * a callable ``fn(clean_patch, seed) -> degraded_patch``: ``clean_patch``
       is a float32 tensor ``(patch_size, patch_size, channels)``, ``seed`` an
       int64 tensor of shape ``(2,)`` for stateless ``tf.random`` ops; it must

@@ -211,8 +211,8 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
                 f"{run!r} holds an unfinished run trained with precision "
                 f"{recorded!r}; resuming it with {self.precision!r} would switch its "
                 f"precision mid-run. Rerun with precision {recorded!r} (kerasgen train: "
-                f"--precision {recorded}) to resume it, or start a new run: delete "
-                f"{self.backup_dir!r} (kerasgen train: pass --overwrite). "
+                f"--precision {recorded}) to resume it, or start a new run: pass overwrite=True "
+                f"(kerasgen train: --overwrite) or delete {self.backup_dir!r}. "
                 f"Received: precision={self.precision!r}"
             )
 
@@ -265,8 +265,8 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
                     f"{os.path.dirname(self.backup_dir)!r} holds an unfinished run whose model "
                     "does not match these arguments (a different architecture or dataset shape), "
                     "so it cannot be resumed. Rerun with the arguments of that run to resume it, "
-                    f"or start a new run: delete {self.backup_dir!r} (kerasgen train: pass "
-                    f"--overwrite). Keras: {reason}"
+                    f"or start a new run: pass overwrite=True (kerasgen train: --overwrite) or "
+                    f"delete {self.backup_dir!r}. Keras: {reason}"
                 ) from error
         for warning in caught:  # the restore worked: its warnings are worth showing
             warnings.warn_explicit(

@@ -27,7 +27,12 @@ from kerasgen.losses import psnr_loss
 from kerasgen.metrics import psnr
 from kerasgen.models.unet import build_unet
 from kerasgen.precision import precision_scope, resolve_precision
-from kerasgen.recipes._outputs import CheckedBackupAndRestore, check_out_dir_apart
+from kerasgen.recipes._outputs import (
+    CheckedBackupAndRestore,
+    check_completed_run,
+    check_out_dir_apart,
+    discard_previous_run,
+)
 from kerasgen.recipes._unet_checkpoints import (
     BestInferenceCheckpoint,
     InferenceCheckpoint,
@@ -67,6 +72,7 @@ def train_unet(
     precision="auto",
     strategy=None,
     callbacks=None,
+    overwrite=False,
     verbose="auto",
 ):
     """Trains a U-Net restorer on random patches; resumable, checkpointed.
@@ -163,6 +169,14 @@ def train_unet(
             have been built inside ``strategy.scope()``.
         callbacks: Optional list of extra ``keras.callbacks.Callback``s, run
             after the ones above.
+        overwrite: Bool. False (default): an ``out_dir`` holding a completed
+            run (``best.keras``, no backup) is refused before anything is
+            loaded. True: a new run starts there; once every argument is
+            checked, the previous run's backup (an unfinished run is then
+            discarded, not resumed), ``history.csv`` and TensorBoard event
+            files are deleted; its ``best.keras`` and ``last.keras`` stay
+            until the new run's first epoch replaces them (the new run's best
+            model is not compared with the old run's).
         verbose: Passed to ``model.fit``.
 
     Returns:
@@ -179,6 +193,8 @@ def train_unet(
             folder that is, is inside or holds the ``data`` folder (refused
             before anything is written), or an unfinished run in ``out_dir/backup`` whose
             model does not match the arguments.
+        FileExistsError: If ``out_dir`` holds a completed run and
+            ``overwrite`` is False.
 
     Example:
 
@@ -213,6 +229,7 @@ def train_unet(
         )
     check_out_dir_apart(out_dir, {"data": data, "validation_data": validation_data})
     _check_validation_apart(data, validation_data)
+    overwrite = check_completed_run(out_dir, BEST_MODEL, overwrite)
 
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     if seed is not None:
@@ -297,6 +314,8 @@ def train_unet(
         )
     chief_dir, out_dir = out_dir, worker_out_dir(out_dir, strategy)  # same on the chief
     os.makedirs(out_dir, exist_ok=True)
+    if overwrite:  # every argument is checked: the previous run can go
+        _discard_previous_unet_run(out_dir)
     backup_dir = os.path.join(out_dir, BACKUP_DIR)
     monitor, mode = ("val_psnr", "max") if validation is not None else ("loss", "min")
     best_path = os.path.join(out_dir, BEST_MODEL)
@@ -343,6 +362,23 @@ def train_unet(
     finally:
         remove_worker_dir(out_dir, chief_dir)
     return model, history
+
+
+def _discard_previous_unet_run(out_dir):
+    """``overwrite=True``: removes what the previous run in `out_dir` wrote.
+
+    Its backup, ``history.csv`` (`discard_previous_run`) and TensorBoard
+    event files. Its models stay until the new run's first epoch replaces
+    them (without a backup, ``best.keras`` is replaced whatever its score);
+    other files are left alone.
+    """
+    discard_previous_run(out_dir)
+    for part in ("train", "validation"):
+        folder = os.path.join(out_dir, LOGS_DIR, part)
+        if os.path.isdir(folder):
+            for name in os.listdir(folder):
+                if name.startswith("events.out.tfevents."):
+                    os.remove(os.path.join(folder, name))
 
 
 def _check_validation_apart(data, validation_data):
