@@ -100,8 +100,15 @@ def _vae_endpoints(vae):
     ):
         # z_mean and z_log_var only: the served graph does not draw z.
         encoder = keras.Model(encoder.inputs, encoder_outputs[:2], name=encoder.name)
+    # encode refuses the images VAE.encode refuses (the range check as it
+    # stands at export time).
+    bounds = vae._range_bounds()
+    message = ""
+    if bounds is not None:
+        what, hint = vae._range_message()
+        message = f"encode refuses images with {what}. {hint}"
     endpoints = _serving_signatures.vae_endpoints(
-        encoder, decoder, latent_shape, image_shape
+        encoder, decoder, latent_shape, image_shape, bounds, message
     )
     return endpoints, [encoder, decoder]
 

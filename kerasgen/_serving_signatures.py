@@ -46,6 +46,7 @@ def generator_endpoints(generator, latent_dim, label_rank=None, num_classes=None
     num_images_spec = tf.TensorSpec((), tf.int32, name="num_images")
 
     def run(latent, labels=None):
+        latent = _assert_finite_latent(latent)
         inputs = latent
         if label_rank is not None:
             if num_classes is not None:
@@ -88,7 +89,7 @@ def generator_endpoints(generator, latent_dim, label_rank=None, num_classes=None
     ]
 
 
-def vae_endpoints(encoder, decoder, latent_shape, image_shape):
+def vae_endpoints(encoder, decoder, latent_shape, image_shape, image_bounds=None, range_message=""):
     """Endpoints of a VAE.
 
     ``serving_default`` (decode): ``latent`` -> ``images``. ``encode``:
@@ -103,6 +104,13 @@ def vae_endpoints(encoder, decoder, latent_shape, image_shape):
         decoder: Built ``keras.Model`` mapping latent vectors to images.
         latent_shape: Tuple, latent shape without the batch axis.
         image_shape: Tuple, image shape without the batch axis.
+        image_bounds: None, or ``(low, high)``: ``encode`` then refuses
+            images with values outside it (the range ``VAE.encode``
+            accepts), e.g. 0-255 images. ``encode`` refuses NaN / inf
+            images and ``serving_default`` NaN / inf latent vectors (as
+            ``VAE.encode`` / ``VAE.decode`` do), which gave finite but
+            meaningless outputs.
+        range_message: The message of the range assert.
 
     Returns:
         A list of ``(name, fn, input_signature)``.
@@ -113,9 +121,16 @@ def vae_endpoints(encoder, decoder, latent_shape, image_shape):
     num_images_spec = tf.TensorSpec((), tf.int32, name="num_images")
 
     def decode(latent):
+        latent = _assert_finite_latent(latent)
         return {"images": tf.cast(decoder(latent, training=False), tf.float32)}
 
     def encode(images):
+        images = tf.debugging.assert_all_finite(images, "images must not contain NaN or inf values")
+        if image_bounds is not None:
+            low, high = image_bounds
+            message = range_message or f"images must be in [{low:g}, {high:g}]"
+            tf.debugging.assert_greater_equal(images, tf.constant(low, images.dtype), message=message)
+            tf.debugging.assert_less_equal(images, tf.constant(high, images.dtype), message=message)
         outputs = encoder(images, training=False)
         return {
             "z_mean": tf.cast(outputs[0], tf.float32),
@@ -264,6 +279,11 @@ def _assert_sigma(noise_sigma):
     )
     tf.debugging.assert_greater_equal(noise_sigma, 0.0, message=message)
     tf.debugging.assert_less_equal(noise_sigma, 1.0, message=message)
+
+
+def _assert_finite_latent(latent):
+    """``latent``, asserted free of NaN / inf (they gave NaN or constant images)."""
+    return tf.debugging.assert_all_finite(latent, "latent must not contain NaN or inf values")
 
 
 def _stateless_latent(num_images, latent_shape, seed):

@@ -55,11 +55,16 @@ def export_for_serving(
       (int64 scalar) -> ``images``, the latent vectors drawn inside the graph
       by ``tf.random.stateless_normal``: the same seed always gives the same
       images (not the images of ``GAN.generate(seed=...)``, which draws with
-      Keras' RNG).
+      Keras' RNG). A ``latent`` with NaN or inf values is refused (an
+      ``InvalidArgumentError``), as are labels that are not class ids.
     * VAE (a :class:`kerasgen.VAE`): ``serving_default`` decodes ``latent``
       -> ``images`` (in ``[0, 1]``); ``encode``: ``images`` -> ``z_mean``,
       ``z_log_var``; ``generate``: ``num_images``, ``seed`` -> ``images``
-      decoded from prior samples.
+      decoded from prior samples. As ``VAE.decode`` / ``VAE.encode`` do,
+      the graph refuses a ``latent`` with NaN or inf values, and ``images``
+      with NaN or inf values or outside the range ``VAE.encode`` accepts
+      (e.g. 0-255 images; the range assert is left out when
+      :func:`kerasgen.set_range_check` turned the check off at export time).
     * Image restorer (e.g. :func:`kerasgen.models.build_unet`; any model
       mapping ``(batch, H, W, C)`` images, and optionally a ``(batch, 1)``
       noise level, to images of the same shape): ``serving_default``:

@@ -6,6 +6,7 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from kerasgen._checks import check_int, check_seed
@@ -24,7 +25,39 @@ class GANSamplingMixin:
                 "A conditional GAN is called on [z, labels]. "
                 f"Received: inputs of type {type(inputs).__name__}"
             )
+        if (
+            self.conditional
+            and self._integer_labels
+            and not isinstance(inputs[1], keras.KerasTensor)
+        ):
+            inputs = [inputs[0], self._asserted_class_ids(inputs[1])]
         return ops.cast(self.generator(inputs, training=training), "float32")
+
+    def _asserted_class_ids(self, labels):
+        """``labels`` with graph assertions that they are class ids.
+
+        A direct call (``gan([z, labels])``) or a graph exported by Keras'
+        ``gan.export`` then refuses labels outside ``[0, num_classes)``
+        (an ``InvalidArgumentError``), which an embedding lookup on a GPU
+        turns into zero vectors, silently. (Under XLA the assertions are
+        no-ops: ``predict`` checks its labels itself.)
+        """
+        labels = tf.convert_to_tensor(labels)
+        n = self._num_classes
+        message = "labels must be class ids: integers " + (
+            ">= 0" if n is None else f"in [0, num_classes={n})"
+        )
+        checks = [tf.debugging.assert_non_negative(labels, message=message)]
+        if n is not None:
+            checks.append(
+                tf.debugging.assert_less(labels, tf.constant(n, labels.dtype), message=message)
+            )
+        if labels.dtype.is_floating:
+            checks.append(
+                tf.debugging.assert_equal(labels, tf.round(labels), message=message)
+            )
+        with tf.control_dependencies(checks):
+            return tf.identity(labels)
 
     def generate(self, num_images, seed=None, labels=None, batch_size=None):
         """Generates images from random latent vectors.

@@ -1,4 +1,4 @@
-"""``GAN.train_step`` / ``test_step`` and the losses they use (a mixin of the model).
+"""``GAN.train_step`` / ``test_step`` / ``predict_step`` and the losses they use (a mixin of the model).
 
 One training step, for ``d_steps=1``::
 
@@ -28,11 +28,11 @@ from keras import ops
 
 from kerasgen import losses
 from kerasgen._distribute import replica_random
-from kerasgen.trainers import _guards, _replica
+from kerasgen.trainers import _guards, _replica, _step_flags
 
 
 class GANStepsMixin:
-    """``train_step`` and ``test_step`` of :class:`kerasgen.GAN`."""
+    """``train_step``, ``test_step`` and ``predict_step`` of :class:`kerasgen.GAN`."""
 
     def _unpack(self, data, where):
         """``(images, labels, labels_ok)`` of a batch; ``where`` is e.g. ``"GAN.fit"``.
@@ -47,20 +47,38 @@ class GANStepsMixin:
         images = ops.cast(images, "float32")
         if not self.conditional:
             return images, None, tf.constant(True)
+        return (images, *self._checked_labels(labels))
+
+    def _checked_labels(self, labels):
+        """``(labels, labels_ok)`` of a batch (see `_unpack`).
+
+        The labels get the shape of the generator's label input: class ids
+        of shape ``(batch,)`` become ``(batch, 1)``, and a batch whose rank
+        Keras relaxed to unknown (after batches of both shapes) gets its
+        static shape back, which the sub-models need. Their static shape
+        was checked before (`_check_label_shape`).
+        """
         labels = tf.convert_to_tensor(labels)
+        expected = self._label_shape
+        if expected is not None:
+            if len(expected) == 2 and expected[1] == 1:
+                labels = tf.reshape(labels, (-1, 1))
+            elif labels.shape.rank is None:
+                labels = tf.ensure_shape(labels, expected)
         if not self._integer_labels:
-            return images, labels, tf.constant(True)
+            return labels, tf.constant(True)
         ok = tf.reduce_all(labels >= 0)
         if self._num_classes is not None:
             ok = tf.logical_and(ok, tf.reduce_all(labels < self._num_classes))
         if labels.dtype.is_floating:
             # Not a float such as 3.7 (a cast would truncate it) or NaN.
             ok = tf.logical_and(ok, tf.reduce_all(tf.equal(labels, tf.round(labels))))
-        return images, tf.where(ok, labels, tf.zeros_like(labels)), ok
+        return tf.where(ok, labels, tf.zeros_like(labels)), ok
 
     def _check_batch_shapes(self, data, where):
         """Checks the static shapes of a batch (of tensors or specs)."""
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        _guards.check_no_sample_weight(sample_weight, where)
         _guards.check_shape(_guards.check_array(images, "images", where).shape, self._image_shape, where)
         if not self.conditional:
             return
@@ -74,6 +92,7 @@ class GANStepsMixin:
     def _check_label_shape(self, shape, where):
         """Checks the static shape of a batch of labels."""
         expected = self._label_shape
+        shape = tf.TensorShape(shape)
         if expected is None or shape.rank is None:
             return
         received = tuple(shape)
@@ -94,6 +113,57 @@ class GANStepsMixin:
         raise ValueError(
             f"{where}: batches of labels of shape {expected} expected. "
             f"Received: labels of shape {received}"
+        )
+
+    def _predict_inputs(self, data, where):
+        """``(z, labels or None)`` of a batch of ``predict`` (tensors or specs).
+
+        A conditional GAN predicts from ``[z, labels]`` (or a dataset of
+        ``(z, labels)`` tuples); an unconditional one from ``z``.
+        """
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if not self.conditional:
+            return _guards.check_array(x, "latent vectors", where), None
+        if isinstance(x, (list, tuple)) and len(x) == 2:
+            z, labels = x
+        elif y is not None and not isinstance(x, (list, tuple, dict)):
+            z, labels = x, y
+        else:
+            raise ValueError(
+                f"{where}: a conditional GAN predicts from [z, labels]. "
+                f"Received: inputs of type {type(x).__name__}"
+            )
+        return (
+            _guards.check_array(z, "latent vectors", where),
+            _guards.check_array(labels, "labels", where),
+        )
+
+    def _check_predict_shapes(self, data, where):
+        """Checks the static shapes of a batch of ``predict``."""
+        z, labels = self._predict_inputs(data, where)
+        _guards.check_shape(z.shape, (None, self.latent_dim), where, "latent vectors")
+        if labels is not None:
+            self._check_label_shape(labels.shape, where)
+
+    def predict_step(self, data):
+        """Generates images from a batch of ``z`` (or ``[z, labels]``), checked.
+
+        The batch is checked as ``fit`` checks its batches: latent vectors
+        of shape ``(batch, latent_dim)``, labels that are class ids; NaN or
+        inf in ``z`` or in the images is refused (see ``on_nonfinite``).
+        """
+        where = "GAN.predict"
+        self._check_predict_shapes(data, where)
+        z, labels = self._predict_inputs(data, where)
+        z = _guards.check_batch_shape(
+            ops.cast(z, "float32"), (None, self.latent_dim), where, "latent vectors"
+        )
+        labels_ok = tf.constant(True)
+        if labels is not None:
+            labels, labels_ok = self._checked_labels(labels)
+        images = self([z, labels] if self.conditional else z, training=False)
+        return _step_flags.predict_outputs(
+            images, _step_flags.all_finite(z, images), labels_ok=labels_ok
         )
 
     def _bad_labels_message(self):
@@ -167,10 +237,10 @@ class GANStepsMixin:
     def train_step(self, data):
         images, labels, labels_ok = self._unpack(data, "GAN.fit")
         batch = ops.shape(images)[0]
-        range_ok = _guards.agree(_guards.in_range(images, self._range_bounds()))
-        labels_ok = _guards.agree(labels_ok)
+        range_ok = _step_flags.agree(_step_flags.in_range(images, self._range_bounds()))
+        labels_ok = _step_flags.agree(labels_ok)
         valid = tf.logical_and(range_ok, labels_ok)
-        data_ok = tf.logical_and(valid, _guards.agree(_guards.all_finite(images)))
+        data_ok = tf.logical_and(valid, _step_flags.agree(_step_flags.all_finite(images)))
         finite = data_ok
         d_variables = self.discriminator.trainable_variables
         g_variables = self.generator.trainable_variables
@@ -195,10 +265,10 @@ class GANStepsMixin:
             grads = tape.gradient(scaled_loss, d_variables)
             ok = self._step_ok(data_ok, d_per_example, penalty, grads, self.d_optimizer)
             finite = tf.logical_and(finite, ok)
-            _guards.apply_if(ok, self.d_optimizer, grads, d_variables)
-            _guards.update_masked(self.d_loss_tracker, d_per_example, ok)
+            _step_flags.apply_if(ok, self.d_optimizer, grads, d_variables)
+            _step_flags.update_masked(self.d_loss_tracker, d_per_example, ok)
             if penalty is not None:
-                _guards.update_masked(self.gp_tracker, penalty, ok)
+                _step_flags.update_masked(self.gp_tracker, penalty, ok)
 
         # Generator update: the updated discriminator judges the same images.
         with tf.GradientTape() as tape:
@@ -212,19 +282,19 @@ class GANStepsMixin:
             target_grads.append(ops.ones_like(g_regularization))
         grads = g_tape.gradient(targets, g_variables, output_gradients=target_grads)
         ok = self._step_ok(finite, g_per_example, None, grads, self.g_optimizer)
-        _guards.apply_if(ok, self.g_optimizer, grads, g_variables)
-        _guards.update_masked(self.g_loss_tracker, g_per_example, ok)
+        _step_flags.apply_if(ok, self.g_optimizer, grads, g_variables)
+        _step_flags.update_masked(self.g_loss_tracker, g_per_example, ok)
         logs = self._logs()
         finite = tf.logical_or(tf.logical_not(valid), ok)  # one cause per batch
-        logs.update(_guards.count_bad(self._bad_batch_trackers, finite, range_ok, labels_ok))
+        logs.update(_step_flags.count_bad(self._bad_batch_trackers, finite, range_ok, labels_ok))
         return logs
 
     def _step_ok(self, data_ok, per_example, penalty, grads, optimizer):
         """Whether an update may be applied (same value on every replica)."""
         checked = [per_example, penalty]
-        if _guards.grads_checked(optimizer):
+        if _step_flags.grads_checked(optimizer):
             checked.append(grads)
-        return tf.logical_and(data_ok, _guards.agree(_guards.all_finite(*checked)))
+        return tf.logical_and(data_ok, _step_flags.agree(_step_flags.all_finite(*checked)))
 
     def _logs(self):
         logs = {m.name: m.result() for m in self.metrics}
@@ -236,8 +306,8 @@ class GANStepsMixin:
 
     def test_step(self, data):
         images, labels, labels_ok = self._unpack(data, "GAN.evaluate")
-        range_ok = _guards.agree(_guards.in_range(images, self._range_bounds()))
-        labels_ok = _guards.agree(labels_ok)
+        range_ok = _step_flags.agree(_step_flags.in_range(images, self._range_bounds()))
+        labels_ok = _step_flags.agree(labels_ok)
         valid = tf.logical_and(range_ok, labels_ok)
         z = self._noise(ops.shape(images)[0], training=False)
         fake = self._generate(z, labels, training=False)
@@ -247,15 +317,15 @@ class GANStepsMixin:
         g_per_example = self._generator_loss(fake_logits)
         ok = tf.logical_and(
             valid,
-            _guards.agree(_guards.all_finite(images, d_per_example, penalty, g_per_example)),
+            _step_flags.agree(_step_flags.all_finite(images, d_per_example, penalty, g_per_example)),
         )
-        _guards.update_masked(self.d_loss_tracker, d_per_example, ok)
+        _step_flags.update_masked(self.d_loss_tracker, d_per_example, ok)
         if penalty is not None:
-            _guards.update_masked(self.gp_tracker, penalty, ok)
-        _guards.update_masked(self.g_loss_tracker, g_per_example, ok)
+            _step_flags.update_masked(self.gp_tracker, penalty, ok)
+        _step_flags.update_masked(self.g_loss_tracker, g_per_example, ok)
         logs = self._logs()
         finite = tf.logical_or(tf.logical_not(valid), ok)  # one cause per batch
         logs.update(
-            _guards.count_bad(self._eval_bad_batch_trackers, finite, range_ok, labels_ok)
+            _step_flags.count_bad(self._eval_bad_batch_trackers, finite, range_ok, labels_ok)
         )
         return logs

@@ -1,4 +1,4 @@
-"""Guards of the trainers' ``fit``/``evaluate`` paths (private): bad batches and exact resume.
+"""Guards of the trainers' ``fit``/``evaluate``/``predict`` paths (private): bad batches, bad arguments.
 
 A training step computes one flag per update: the batch is finite and within
 the trainer's data range (and, for a conditional GAN, its labels are class
@@ -14,16 +14,20 @@ those keys and raise (or, for non-finite batches with
 before any callback. An assertion inside the graph would not do: XLA
 compiles ``tf.debugging`` assertions to no-ops.
 
+``predict_step`` returns its batch's flags with the outputs (see
+`predict_outputs`); ``GuardMixin``'s predict function pops them and raises
+on a bad batch (out-of-range class ids, 0-255 images, NaN/inf), so
+``predict`` and ``predict_on_batch`` refuse what ``fit`` refuses.
+
 The static shape of the batches is checked before each call of those
 functions (on the ``element_spec`` of the data's iterator: Keras relaxes
 the shapes when it retraces a step) and when the step is traced, so a batch
 of the wrong shape fails with a message naming the expected shape instead
 of an error from inside TensorFlow.
 
-``seed_generators``/``save_seed_states``/``load_seed_states`` save the state
-of every ``keras.random.SeedGenerator`` of the sub-models (Dropout layers,
-``kerasgen.layers.Sampling``): Keras does not save them, and without them a
-reloaded model does not continue a run exactly.
+The in-graph flags and updates live in `kerasgen.trainers._step_flags`, the
+saved states of the sub-models' random generators (exact resume) in
+`kerasgen.trainers._seed_states`.
 """
 
 from kerasgen import _backend  # noqa: F401  (backend guard)
@@ -42,13 +46,9 @@ from kerasgen._checks import (
     range_check_enabled,
     rescale_hint,
 )
+from kerasgen.trainers._step_flags import KEYS
 
 ON_NONFINITE = ("raise", "skip")
-NONFINITE_KEY = "_kerasgen_nonfinite_batches"
-OUT_OF_RANGE_KEY = "_kerasgen_out_of_range_batches"
-BAD_LABELS_KEY = "_kerasgen_bad_label_batches"
-_KEYS = (NONFINITE_KEY, OUT_OF_RANGE_KEY, BAD_LABELS_KEY)
-_SEED_STATE_PREFIX = "layer_seed_state_"
 
 
 def check_on_nonfinite(on_nonfinite):
@@ -92,7 +92,7 @@ def range_bounds(data_range):
     return allowed_range(data_range)
 
 
-def check_batch_shape(tensor, expected, where):
+def check_batch_shape(tensor, expected, where, name="images"):
     """Checks the static shape of a batch of images (when a step is traced).
 
     Returns:
@@ -104,7 +104,7 @@ def check_batch_shape(tensor, expected, where):
     """
     if expected is not None and tensor.shape.rank is None:
         return tf.ensure_shape(tensor, expected)
-    check_shape(tensor.shape, expected, where)
+    check_shape(tensor.shape, expected, where, name)
     return tensor
 
 
@@ -126,7 +126,26 @@ def check_array(value, name, where):
     return value
 
 
-def check_shape(shape, expected, where):
+def check_no_sample_weight(sample_weight, where, received="batches of (x, y, sample_weight)"):
+    """Refuses sample weights (``fit(sample_weight=...)``, ``class_weight``).
+
+    The trainers weigh every image equally; before, the weights of
+    ``(x, y, sample_weight)`` batches were silently ignored.
+
+    Raises:
+        ValueError: If ``sample_weight`` is not None.
+    """
+    if sample_weight is None:
+        return
+    trainer = where.split(".")[0]
+    raise ValueError(
+        f"{where}: sample weights are not supported (nor class_weight, which "
+        f"Keras turns into sample weights): the {trainer} weighs every image "
+        f"equally. Received: {received}"
+    )
+
+
+def check_shape(shape, expected, where, name="images"):
     """Checks the static shape of a batch against ``expected``.
 
     Args:
@@ -135,10 +154,12 @@ def check_shape(shape, expected, where):
             None are not checked. Nothing is checked when None, nor when
             the rank of ``shape`` is unknown.
         where: E.g. ``"GAN.fit"``, for the message.
+        name: What the batch holds, for the message.
 
     Raises:
         ValueError: If the known dimensions do not match.
     """
+    shape = tf.TensorShape(shape)
     if expected is None or shape.rank is None:
         return
     expected = tuple(expected)
@@ -148,104 +169,35 @@ def check_shape(shape, expected, where):
     ):
         return
     hint = ""
-    if len(received) == len(expected) - 1 and expected[-1] == 1 and all(
+    if name == "images" and len(received) == len(expected) - 1 and expected[-1] == 1 and all(
         e is None or r is None or e == r for r, e in zip(received, expected[:-1])
     ):
         hint = "; add a channel axis with x[..., None]"
     raise ValueError(
-        f"{where}: batches of images of shape {expected} expected. "
+        f"{where}: batches of {name} of shape {expected} expected. "
         f"Received: {received}{hint}"
     )
 
 
-def all_finite(*tensors):
-    """Scalar bool tensor: every value of every (non-None) tensor is finite."""
-    flags = [
-        tf.reduce_all(tf.math.is_finite(tf.cast(t, "float32")))
-        for t in tf.nest.flatten(tensors)
-        if t is not None
-    ]
-    return tf.reduce_all(tf.stack(flags)) if flags else tf.constant(True)
+def check_save_path(filepath, name):
+    """Refuses the legacy HDF5 format for ``model.save`` of a trainer.
 
+    Keras' ``.h5`` writer fails on a GAN (``AttributeError: 'NoneType'
+    object has no attribute 'weights'``: it has two optimizers) and writes
+    a VAE file that ``keras.models.load_model`` cannot read back ("Unknown
+    layer: 'VAE'"); neither would hold the noise states.
 
-def in_range(images, bounds):
-    """Scalar bool tensor: the finite values of ``images`` are within ``bounds``.
-
-    ``bounds`` is ``(low, high)`` (e.g. `range_bounds` of a data range: the
-    range widened by its span on either side), or None: always True.
+    Raises:
+        ValueError: If ``filepath`` ends with ``.h5`` or ``.hdf5``.
     """
-    if bounds is None:
-        return tf.constant(True)
-    low, high = bounds
-    images = tf.cast(images, "float32")
-    finite = tf.math.is_finite(images)
-    low_ok = tf.reduce_all(tf.where(finite, images, low) >= low)
-    high_ok = tf.reduce_all(tf.where(finite, images, high) <= high)
-    return tf.logical_and(low_ok, high_ok)
-
-
-def agree(flag):
-    """``flag`` AND-ed over the replicas (each sees its own slice of the batch)."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return flag
-    bad = context.all_reduce(
-        tf.distribute.ReduceOp.SUM, tf.cast(tf.logical_not(flag), "float32")
-    )
-    return tf.equal(bad, 0.0)
-
-
-def apply_if(flag, optimizer, grads, variables):
-    """``optimizer.apply(grads, variables)`` only where ``flag`` is True.
-
-    ``flag`` must be the same on every replica (see `agree`).
-    """
-
-    def apply():
-        optimizer.apply(grads, variables)
-
-    if not tf.distribute.has_strategy() or (
-        tf.__internal__.distribute.strategy_supports_no_merge_call()
-    ):
-        ops.cond(flag, apply, lambda: None)
-        return
-
-    def cross_replica(distribution, flag, grads):
-        first = distribution.experimental_local_results(flag)[0]
-
-        def apply_everywhere():
-            distribution.extended.call_for_each_replica(
-                lambda g: optimizer.apply(g, variables), args=(grads,)
-            )
-
-        tf.cond(first, apply_everywhere, lambda: None)
-
-    tf.distribute.get_replica_context().merge_call(cross_replica, args=(flag, grads))
-
-
-def grads_checked(optimizer):
-    """Whether gradients need their own finiteness check.
-
-    Not under loss scaling: a ``LossScaleOptimizer`` expects (and skips)
-    overflowing gradients while it adjusts its scale.
-    """
-    return not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-
-
-def update_masked(tracker, values, flag):
-    """Updates a ``Mean`` tracker with ``values`` only where ``flag`` is True."""
-    values = tf.cast(values, "float32")
-    weight = tf.broadcast_to(tf.cast(flag, "float32"), tf.shape(values))
-    tracker.update_state(tf.where(tf.cast(weight, "bool"), values, 0.0), sample_weight=weight)
-
-
-def count_bad(trackers, finite, range_ok, labels_ok=True):
-    """Counts a bad batch in the trackers; returns their totals as logs."""
-    logs = {}
-    for key, tracker, flag in zip(_KEYS, trackers, (finite, range_ok, labels_ok)):
-        tracker.update_state(tf.cast(tf.logical_not(flag), "float32"))
-        logs[key] = tracker.result()
-    return logs
+    path = str(filepath)
+    if path.lower().endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"{name}.save: the legacy HDF5 format cannot hold a {name} (its "
+            "optimizer and noise states); save to a .keras file, or save "
+            "the weights only with save_weights('....weights.h5'). "
+            f"Received: filepath={path!r}"
+        )
 
 
 class GuardMixin:
@@ -259,8 +211,32 @@ class GuardMixin:
     ``self._check_batch_shapes(data, where)`` checks the static shapes of a
     batch (here of the iterator's ``element_spec``). ``_range_bounds`` and
     ``_range_message`` (overridable) give the bounds the steps check and
-    how the error describes them.
+    how the error describes them. ``self._check_predict_shapes(data,
+    where)`` checks a batch of ``predict``. ``fit``/``evaluate`` refuse
+    ``sample_weight``/``class_weight``.
     """
+
+    def save(self, filepath, *args, **kwargs):
+        check_save_path(filepath, type(self).__name__)
+        return super().save(filepath, *args, **kwargs)
+
+    def fit(self, *args, **kwargs):
+        # Keras drops sample_weight= silently when y is None: refused here.
+        self._refuse_weights(kwargs, "fit", ("sample_weight", "class_weight"))
+        return super().fit(*args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        self._refuse_weights(kwargs, "evaluate", ("sample_weight",))
+        return super().evaluate(*args, **kwargs)
+
+    def _refuse_weights(self, kwargs, phase, keys):
+        for key in keys:
+            if kwargs.get(key) is not None:
+                check_no_sample_weight(
+                    kwargs[key],
+                    f"{type(self).__name__}.{phase}",
+                    f"{key} of type {type(kwargs[key]).__name__}",
+                )
 
     def make_train_function(self, force=False):
         super().make_train_function(force=force)
@@ -271,6 +247,31 @@ class GuardMixin:
         super().make_test_function(force=force)
         self.test_function = self._guard(self.test_function, "evaluate")
         return self.test_function
+
+    def make_predict_function(self, force=False):
+        super().make_predict_function(force=force)
+        function = self.predict_function
+        if getattr(function, "_kerasgen_guarded", False):
+            return function
+        where = f"{type(self).__name__}.predict"
+
+        def guarded(data):
+            # ``data``: the batches of one call (arrays or tensors, not an
+            # iterator): their static shapes are checked here, as Keras
+            # relaxes the shapes when it retraces the step.
+            for batch in data:
+                if all(hasattr(t, "shape") for t in tf.nest.flatten(batch)):
+                    self._check_predict_shapes(batch, where)
+            outputs = dict(function(data))
+            counts = tuple(
+                int(ops.convert_to_numpy(ops.sum(outputs.pop(key)))) for key in KEYS
+            )
+            self._check_predict_batches(counts)
+            return outputs["outputs"]
+
+        guarded._kerasgen_guarded = True
+        self.predict_function = guarded
+        return guarded
 
     def _guard(self, function, phase):
         if getattr(function, "_kerasgen_guarded", False):
@@ -285,7 +286,7 @@ class GuardMixin:
             ):
                 self._check_batch_shapes(spec, where)
             logs = dict(function(iterator))
-            counts = tuple(int(logs.pop(key, 0)) for key in _KEYS)
+            counts = tuple(int(logs.pop(key, 0)) for key in KEYS)
             self._check_bad_batches(counts, phase)
             return logs
 
@@ -307,6 +308,38 @@ class GuardMixin:
     def _bad_labels_message(self):
         """What the labels of a batch must be (trainers with labels override it)."""
         return "labels that are not valid class ids"
+
+    def _check_predict_batches(self, counts):
+        """Raises (or warns, for NaN/inf with ``on_nonfinite="skip"``) on bad predict batches."""
+        nonfinite, out_of_range, bad_labels = counts
+        name = type(self).__name__
+        if bad_labels:
+            raise ValueError(
+                f"{name}.predict: a batch has {self._bad_labels_message()}. "
+                "Received: a batch with bad labels"
+            )
+        if out_of_range:
+            what, hint = self._range_message()
+            raise ValueError(
+                f"{name}.predict: a batch has {what}. {hint} Received: a batch out of range"
+            )
+        if not nonfinite:
+            return
+        if self.on_nonfinite == "raise":
+            raise ValueError(
+                f"{name}.predict: NaN or inf in a batch of inputs or in its "
+                "outputs. Check the inputs (e.g. with np.isfinite) and the "
+                "weights, or pass on_nonfinite='skip' to the "
+                f"{name} to get the NaN outputs with a warning. "
+                "Received: on_nonfinite='raise'"
+            )
+        warnings.warn(
+            f"{name}.predict: NaN or inf in a batch of inputs or in its "
+            "outputs; its outputs are returned as computed "
+            "(on_nonfinite='skip').",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     def _check_bad_batches(self, counts, phase="fit"):
         nonfinite, out_of_range, bad_labels = counts
@@ -366,39 +399,3 @@ class GuardMixin:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-
-
-# ----------------------------------------------------------- seed states
-
-
-def seed_generators(*models):
-    """Every ``SeedGenerator`` of the layers of ``models``, in a fixed order."""
-    found, seen = [], set()
-    for model in models:
-        for layer in model._flatten_layers(include_self=True):
-            for generator in getattr(layer, "_seed_generators", ()):
-                if id(generator) not in seen:
-                    seen.add(id(generator))
-                    found.append(generator)
-    return found
-
-
-def save_seed_states(store, generators):
-    """Writes the states of ``generators`` into a Keras variable ``store``."""
-    for index, generator in enumerate(generators):
-        store[f"{_SEED_STATE_PREFIX}{index}"] = generator.state
-
-
-def load_seed_states(store, keys, generators):
-    """Restores states written by `save_seed_states` (absent keys are skipped).
-
-    Returns:
-        The keys of ``store`` that are not seed states.
-    """
-    for index, generator in enumerate(generators):
-        key = f"{_SEED_STATE_PREFIX}{index}"
-        if key in keys:
-            value = store[key]
-            if tuple(value.shape) == tuple(generator.state.shape):
-                generator.state.assign(value)
-    return [k for k in keys if not k.startswith(_SEED_STATE_PREFIX)]

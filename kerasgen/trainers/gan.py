@@ -4,7 +4,10 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
+import copy
+
 import keras
+import tensorflow as tf
 
 from kerasgen._checks import (
     check_int,
@@ -13,7 +16,7 @@ from kerasgen._checks import (
     input_shapes,
     output_shapes,
 )
-from kerasgen.trainers import _guards
+from kerasgen.trainers import _guards, _seed_states
 from kerasgen.trainers._gan_compile import GANCompileMixin
 from kerasgen.trainers._gan_sampling import GANSamplingMixin
 from kerasgen.trainers._gan_steps import GANStepsMixin
@@ -51,7 +54,11 @@ class GAN(
     labels are not class ids in ``[0, num_classes)``. A batch of images (or
     labels) of the wrong shape stops ``fit`` with a ``ValueError`` naming the
     expected shape. ``evaluate`` and ``fit(validation_data=...)`` check their
-    batches the same way (a skipped batch is left out of the metrics).
+    batches the same way (a skipped batch is left out of the metrics), and
+    so do ``predict`` / ``predict_on_batch`` (batches of ``z``, or of
+    ``[z, labels]``: latent vectors of shape ``(batch, latent_dim)``, NaN
+    or inf refused unless ``on_nonfinite="skip"``, which warns and returns
+    the NaN images).
 
     The GAN is *conditional* when the generator takes ``[latent, labels]``
     and the discriminator ``[images, labels]``; batches are then
@@ -60,7 +67,8 @@ class GAN(
     ``[0, num_classes)``, ``num_classes`` being read from the
     ``Embedding`` layers that take the labels. An unconditional GAN takes batches of ``images``
     (``(images,)`` and ``(images, ignored_labels)`` also work, the labels
-    are ignored). Sample weights are ignored.
+    are ignored). Sample weights (and ``class_weight``) are refused with a
+    ``ValueError``: every image weighs the same.
 
     ``fit``/``evaluate`` report epoch means over examples of ``d_loss`` (the
     loss the discriminator minimises, including ``gp_weight * penalty`` for
@@ -289,26 +297,76 @@ class GAN(
             metrics.append(self.gp_tracker)
         return metrics
 
+    def fit(self, *args, **kwargs):
+        callbacks = kwargs.get("callbacks", args[5] if len(args) > 5 else None)
+        for callback in callbacks or ():
+            if isinstance(
+                callback,
+                (keras.callbacks.ReduceLROnPlateau, keras.callbacks.LearningRateScheduler),
+            ):
+                # They set model.optimizer.learning_rate; a GAN has none
+                # (before: AttributeError on NoneType after the first epoch).
+                raise ValueError(
+                    f"GAN.fit: {type(callback).__name__} sets model.optimizer's "
+                    "learning rate, and a GAN has two optimizers. Give "
+                    "d_optimizer and g_optimizer a "
+                    "keras.optimizers.schedules.LearningRateSchedule, or use a "
+                    "callback that sets model.d_optimizer.learning_rate and "
+                    "model.g_optimizer.learning_rate. Received: callbacks with "
+                    f"a {type(callback).__name__}"
+                )
+        return super().fit(*args, **kwargs)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Keras' ``Model.export`` of ``call`` (``z`` or ``[z, labels]`` -> images).
+
+        ``input_signature`` defaults to the generator's inputs (Keras
+        refused a GAN that ``fit`` had trained but never called: "The model
+        provided has never called"). For TF Serving, prefer
+        ``kerasgen.export.export_for_serving``, whose signatures also check
+        their inputs.
+        """
+        if input_signature is None:
+            input_signature = [self._input_specs()]
+        return super().export(
+            filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
+        )
+
+    def _input_specs(self):
+        """``TensorSpec`` of ``z`` (and of the labels: ``[z, labels]``)."""
+        z = tf.TensorSpec((None, self.latent_dim), "float32", name="latent")
+        if not self.conditional:
+            return z
+        # Conditional: the generator is functional (its inputs are known).
+        dtype = keras.backend.standardize_dtype(self.generator.inputs[1].dtype)
+        return [z, tf.TensorSpec(self._label_shape, dtype, name="labels")]
+
+    @property
+    def metrics_names(self):
+        # The order of evaluate()'s list: the metrics, then "loss" (logged,
+        # not a metric); without it zip(metrics_names, results) lost "loss".
+        return [m.name for m in self.metrics] + ["loss"]
+
     # --------------------------------------------------------------- saving
 
     def save_own_variables(self, store):
         super().save_own_variables(store)
         for key, attribute in _SEED_STATE_KEYS.items():
             store[key] = getattr(self, attribute).state
-        _guards.save_seed_states(store, self._layer_seed_generators())
+        _seed_states.save_seed_states(store, self._layer_seed_generators())
 
     def load_own_variables(self, store):
         keys = list(store.keys())
         for key, attribute in _SEED_STATE_KEYS.items():
             if key in keys:
                 getattr(self, attribute).state.assign(store[key])
-        keys = _guards.load_seed_states(store, keys, self._layer_seed_generators())
+        keys = _seed_states.load_seed_states(store, keys, self._layer_seed_generators())
         super().load_own_variables(
             {k: store[k] for k in keys if k not in _SEED_STATE_KEYS}
         )
 
     def _layer_seed_generators(self):
-        return _guards.seed_generators(self.generator, self.discriminator)
+        return _seed_states.seed_generators(self.generator, self.discriminator)
 
     def get_config(self):
         config = super().get_config()
@@ -326,7 +384,9 @@ class GAN(
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
+        # A deep copy: deserialising a functional sub-model empties its
+        # config in place, so a second from_config of the same dict failed.
+        config = copy.deepcopy(config)
         generator = keras.saving.deserialize_keras_object(
             config.pop("generator"), custom_objects=custom_objects
         )

@@ -4,6 +4,8 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 
 # isort: split
 
+import copy
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -16,7 +18,7 @@ from kerasgen._checks import (
     output_shapes,
     rescale_hint,
 )
-from kerasgen.trainers import _guards, _optimizers, _replica
+from kerasgen.trainers import _guards, _optimizers, _replica, _seed_states, _step_flags
 from kerasgen.trainers._vae_likelihood import VAELikelihoodMixin
 from kerasgen.trainers._vae_sampling import VAESamplingMixin, _compatible
 
@@ -46,8 +48,9 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
     but not to the reported metrics.
 
     Batches are images, or ``(images, anything)`` tuples whose second element
-    is ignored. Losses are averaged over the global batch (correct under
-    ``tf.distribute`` strategies). Mixed precision: build the sub-models
+    is ignored; sample weights (and ``class_weight``) are refused with a
+    ``ValueError``, every image weighing the same. Losses are averaged over
+    the global batch (correct under ``tf.distribute`` strategies). Mixed precision: build the sub-models
     inside ``kerasgen.precision.precision_scope("auto")`` (bfloat16 on CPUs
     that compute it natively; no loss scaling needed); when a sub-model
     computes in float16 the optimizer is wrapped in
@@ -64,8 +67,9 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
     whose shape does not match the encoder's input stops ``fit`` with a
     ``ValueError`` naming both shapes. ``evaluate`` and
     ``fit(validation_data=...)`` check their batches the same way (a
-    skipped batch is left out of the metrics), and ``encode`` and
-    ``log_likelihood`` check their images too. The states of the sub-models' random generators
+    skipped batch is left out of the metrics), and so does ``predict``
+    (NaN or inf refused unless ``on_nonfinite="skip"``, which warns);
+    ``encode`` and ``log_likelihood`` check their images too. The states of the sub-models' random generators
     (``Sampling``, Dropout) are saved with the model, so a reloaded VAE
     continues training exactly.
 
@@ -280,13 +284,15 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
         return reconstruction + self.beta * kl, reconstruction, kl
 
     def _images(self, data, where):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        _guards.check_no_sample_weight(sample_weight, where)
         images = _guards.check_array(images, "images", where)
         images = _guards.check_batch_shape(images, self._image_shape, where)
         return ops.cast(images, "float32")
 
     def _check_batch_shapes(self, data, where):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images, _, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        _guards.check_no_sample_weight(sample_weight, where)
         _guards.check_shape(_guards.check_array(images, "images", where).shape, self._image_shape, where)
 
     def _range_bounds(self):
@@ -317,13 +323,13 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
             (self.reconstruction_loss_tracker, reconstruction),
             (self.kl_loss_tracker, kl),
         ):
-            _guards.update_masked(tracker, values, ok)
+            _step_flags.update_masked(tracker, values, ok)
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
         images = self._images(data, "VAE.fit")
         variables = self.trainable_variables
-        range_ok = _guards.agree(_guards.in_range(images, self._range_bounds()))
+        range_ok = _step_flags.agree(_step_flags.in_range(images, self._range_bounds()))
         with tf.GradientTape() as tape:
             per_image, reconstruction, kl = self._per_image_losses(images, training=True)
             loss = _replica.global_average(per_image)
@@ -331,13 +337,13 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
             scaled_loss = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled_loss, variables)
         checked = [images, per_image, loss]
-        if _guards.grads_checked(self.optimizer):
+        if _step_flags.grads_checked(self.optimizer):
             checked.append(grads)
-        ok = tf.logical_and(range_ok, _guards.agree(_guards.all_finite(*checked)))
-        _guards.apply_if(ok, self.optimizer, grads, variables)
+        ok = tf.logical_and(range_ok, _step_flags.agree(_step_flags.all_finite(*checked)))
+        _step_flags.apply_if(ok, self.optimizer, grads, variables)
         logs = self._update_metrics(per_image, reconstruction, kl, ok)
         finite = tf.logical_or(tf.logical_not(range_ok), ok)  # one cause per batch
-        logs.update(_guards.count_bad(self._bad_batch_trackers, finite, range_ok))
+        logs.update(_step_flags.count_bad(self._bad_batch_trackers, finite, range_ok))
         return logs
 
     def _applied_steps(self):
@@ -345,13 +351,45 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
 
     def test_step(self, data):
         images = self._images(data, "VAE.evaluate")
-        range_ok = _guards.agree(_guards.in_range(images, self._range_bounds()))
+        range_ok = _step_flags.agree(_step_flags.in_range(images, self._range_bounds()))
         per_image, reconstruction, kl = self._per_image_losses(images, training=False)
-        ok = tf.logical_and(range_ok, _guards.agree(_guards.all_finite(images, per_image)))
+        ok = tf.logical_and(range_ok, _step_flags.agree(_step_flags.all_finite(images, per_image)))
         logs = self._update_metrics(per_image, reconstruction, kl, ok)
         finite = tf.logical_or(tf.logical_not(range_ok), ok)  # one cause per batch
-        logs.update(_guards.count_bad(self._eval_bad_batch_trackers, finite, range_ok))
+        logs.update(_step_flags.count_bad(self._eval_bad_batch_trackers, finite, range_ok))
         return logs
+
+    def _check_predict_shapes(self, data, where):
+        self._check_batch_shapes(data, where)
+
+    def predict_step(self, data):
+        """Reconstructs a batch of images, checked as ``evaluate`` checks its batches.
+
+        Images of the wrong shape or clearly outside ``data_range`` are
+        refused; NaN or inf in the images or the reconstructions too (see
+        ``on_nonfinite``).
+        """
+        images = self._images(data, "VAE.predict")
+        range_ok = _step_flags.in_range(images, self._range_bounds())
+        reconstructions = self(images, training=False)
+        return _step_flags.predict_outputs(
+            reconstructions, _step_flags.all_finite(images, reconstructions), range_ok
+        )
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Keras' ``Model.export`` of ``call`` (images -> reconstructions).
+
+        ``input_signature`` defaults to the encoder's input (Keras refused
+        a VAE that ``fit`` had trained but never called: "The model
+        provided has never called"). For TF Serving, prefer
+        ``kerasgen.export.export_for_serving``, whose signatures (decode,
+        encode, generate) also check their inputs.
+        """
+        if input_signature is None and self._image_shape is not None:
+            input_signature = [tf.TensorSpec(self._image_shape, "float32", name="images")]
+        return super().export(
+            filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
+        )
 
     def call(self, inputs, training=False):
         """Reconstructs ``inputs`` as ``decoder(z_mean)`` (no sampling), float32."""
@@ -362,11 +400,11 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
 
     def save_own_variables(self, store):
         super().save_own_variables(store)
-        _guards.save_seed_states(store, _guards.seed_generators(self.encoder, self.decoder))
+        _seed_states.save_seed_states(store, _seed_states.seed_generators(self.encoder, self.decoder))
 
     def load_own_variables(self, store):
-        keys = _guards.load_seed_states(
-            store, list(store.keys()), _guards.seed_generators(self.encoder, self.decoder)
+        keys = _seed_states.load_seed_states(
+            store, list(store.keys()), _seed_states.seed_generators(self.encoder, self.decoder)
         )
         super().load_own_variables({k: store[k] for k in keys})
 
@@ -387,7 +425,9 @@ class VAE(VAESamplingMixin, VAELikelihoodMixin, _guards.GuardMixin, keras.Model)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
+        # A deep copy: deserialising a functional sub-model empties its
+        # config in place, so a second from_config of the same dict failed.
+        config = copy.deepcopy(config)
         encoder = keras.saving.deserialize_keras_object(
             config.pop("encoder"), custom_objects=custom_objects
         )
