@@ -181,14 +181,27 @@ def _default_methods(experiment, default_methods):
     return default_methods(warn=False, **marker) + ("pnp",)
 
 
+def _number(value, *, percent=False):
+    """``value`` (a fraction as a percentage with ``percent``) as "{:g}" writes it, unless that loses digits.
+
+    "{:g}" keeps 6 significant digits, so --sigma 25 and 25.000001 would share
+    their files and title; a value it does not give back exactly is written in
+    full.
+    """
+    shown = value * 100 if percent else value
+    short = f"{shown:g}"
+    back = float(short) / 100 if percent else float(short)
+    return short if back == value else repr(float(shown))
+
+
 def _suffix(args, experiment, sigma_levels):
     if experiment == "denoise":
-        return f"sigma{sigma_levels:g}"
-    noise = f"_sigma{sigma_levels:g}" if sigma_levels or experiment == "deblur" else ""
+        return f"sigma{_number(sigma_levels)}"
+    noise = f"_sigma{_number(sigma_levels)}" if sigma_levels or experiment == "deblur" else ""
     if experiment == "deblur":
-        return f"blur{args.psf_std:g}{noise}"
+        return f"blur{_number(args.psf_std)}{noise}"
     if experiment == "inpaint":
-        return f"missing{args.missing * 100:g}{noise}"
+        return f"missing{_number(args.missing, percent=True)}{noise}"
     return f"x{args.scale}{noise}"
 
 
@@ -205,7 +218,7 @@ def _degrade(clean, args, experiment, sigma_levels):
     )
 
     sigma = sigma_levels / 255
-    noise = f"noise sigma {sigma_levels:g}/255, seed {args.seed}"
+    noise = f"noise sigma {_number(sigma_levels)}/255, seed {args.seed}"
     if experiment == "denoise":
         return clean, add_gaussian_noise(clean, sigma, seed=args.seed), {"sigma": sigma}, noise
     if experiment == "deblur":
@@ -215,14 +228,15 @@ def _degrade(clean, args, experiment, sigma_levels):
         # Every method models the blur's "reflect" boundary (restoration.deblur's default is "wrap").
         method_kwargs = {method: {"mode": "reflect"} for method in allowed_methods("deblur")}
         options = {"sigma": sigma, "psf": psf, "method_kwargs": method_kwargs}
-        return clean, degraded, options, f"Gaussian blur std {args.psf_std:g} px, {noise}"
+        return clean, degraded, options, f"Gaussian blur std {_number(args.psf_std)} px, {noise}"
     if experiment == "inpaint":
         mask = random_mask(clean.shape, args.missing, seed=args.seed)
         degraded = np.where(mask if clean.ndim == 2 else mask[..., np.newaxis], 0.0, clean).astype(clean.dtype)
         if sigma:
             degraded = add_gaussian_noise(degraded, sigma, seed=args.seed)
         options = {"mask": mask, "sigma": sigma if sigma else None}
-        return clean, degraded, options, f"{args.missing:.0%} of the pixels missing" + (f", {noise}" if sigma else "")
+        label = f"{_number(args.missing, percent=True)}% of the pixels missing" + (f", {noise}" if sigma else "")
+        return clean, degraded, options, label
     if args.scale > min(clean.shape[:2]):
         raise ValueError(
             f"--scale must not be larger than the image ({clean.shape[0]} x {clean.shape[1]} pixels), which "

@@ -19,7 +19,8 @@ def check_output_path(path):
         The path as a str.
 
     Raises:
-        ValueError: if ``path`` is empty or ends with a separator.
+        ValueError: if ``path`` is empty, ends with a separator, or its file
+            name is longer than the file system allows.
         FileNotFoundError: if the parent folder does not exist.
         IsADirectoryError: if ``path`` is an existing folder.
         PermissionError: if the parent folder is not writable.
@@ -35,6 +36,12 @@ def check_output_path(path):
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot write to {path!r}: the folder {folder!r} does not exist.")
     check_writable_folder(folder, what=path)
+    length, limit = len(os.fsencode(os.path.basename(path))), _name_max(folder)
+    if length > limit:  # found now, not by the rename after the computation
+        raise ValueError(
+            f"Expected a file name of at most {limit} bytes (the limit of the file system). "
+            f"Received: path={path!r:.300} (a name of {length} bytes)"
+        )
     return path
 
 
@@ -146,17 +153,21 @@ def atomic_path(path, *, name_format=".{base}.{token}.{kind}"):
 
 def _temporary_names(folder, base, name_format, token):
     """The "tmp" and "old" names of ``atomic_path``, ``base`` cut to fit the folder's NAME_MAX."""
-    try:
-        limit = os.pathconf(folder, "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):  # no pathconf (Windows) or no answer
-        limit = -1
-    if limit <= 0:
-        limit = 255
+    limit = _name_max(folder)
     while True:
         names = [name_format.format(base=base, token=token, kind=kind) for kind in ("tmp", "old")]
         if len(base) <= 1 or max(len(os.fsencode(name)) for name in names) <= limit:
             return names
         base = base[:-1]
+
+
+def _name_max(folder):
+    """The longest file name, in bytes, that ``folder``'s file system accepts (255 if unknown)."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows) or no answer
+        limit = -1
+    return limit if limit > 0 else 255
 
 
 @contextlib.contextmanager
