@@ -194,3 +194,12 @@ def test_read_image_warns_when_a_16_bit_colour_tiff_falls_back_to_8_bits(tmp_pat
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a 16-bit grey TIFF keeps its precision in Pillow: no warning
         np.testing.assert_array_equal(np.round(read_image(tmp_path / "g.tif") * 65535), pixels[..., 0])
+
+
+def test_repair_image_with_an_array_as_method_names_its_shape_not_its_values():
+    from kerasgen.restoration import repair_image
+
+    psf = np.full((15, 15), 1 / 225)
+    with pytest.raises(ValueError, match=r"Unknown method an array of shape \(15, 15\)\. Expected one of") as info:
+        repair_image(np.zeros((16, 16)), psf)
+    assert "0.0044" not in str(info.value)  # no dump of the array's values

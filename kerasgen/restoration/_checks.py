@@ -191,7 +191,14 @@ def check_choice(name, value, choices):
     """
     if not isinstance(value, str) or value not in choices:
         valid = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"Unknown {name} {value!r}. Expected one of: {valid}. Received: {name}={value!r}")
+        if isinstance(value, str):
+            received = repr(value)
+        elif hasattr(value, "shape") and hasattr(value, "dtype"):  # an image or PSF in the wrong place
+            received = f"an array of shape {tuple(value.shape)}"
+        else:
+            text = repr(value)
+            received = text if len(text) <= 80 else f"{text[:77]}..."
+        raise ValueError(f"Unknown {name} {received}. Expected one of: {valid}. Received: {name}={received}")
     return value
 
 
