@@ -203,3 +203,11 @@ def test_repair_image_with_an_array_as_method_names_its_shape_not_its_values():
     with pytest.raises(ValueError, match=r"Unknown method an array of shape \(15, 15\)\. Expected one of") as info:
         repair_image(np.zeros((16, 16)), psf)
     assert "0.0044" not in str(info.value)  # no dump of the array's values
+
+
+@pytest.mark.parametrize("scale", [2.0, True])
+def test_repair_image_upscaling_names_scale_not_the_inner_factor(scale):
+    from kerasgen.restoration import repair_image
+
+    with pytest.raises(TypeError, match=r"scale must be an integer upscaling factor.*Received: scale="):
+        repair_image(np.zeros((8, 8), np.float32), "bicubic", scale=scale)

@@ -11,7 +11,7 @@ is imported on first use.
 import dataclasses
 import importlib
 
-from kerasgen.restoration._checks import check_choice
+from kerasgen.restoration._checks import check_choice, check_int
 from kerasgen.restoration.deblurring import deblur
 from kerasgen.restoration.degradations import upsample
 from kerasgen.restoration.denoising import denoise
@@ -261,6 +261,7 @@ def repair_image(
             f"order= is set by the method: method={method!r} is spline order {name} (bilinear 1, bicubic 3). "
             f"Choose the method instead. Received: order={method_kwargs['order']!r}"
         )
+    scale = check_int("scale", scale, minimum=1, expected="an integer upscaling factor >= 1 (e.g. scale=2)")
     return upsample(image, scale, order=name, channel_axis=channel_axis, **method_kwargs)
 
 
