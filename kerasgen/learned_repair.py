@@ -15,8 +15,9 @@ def repair_unet(
     """`repair_image(image, "unet", ...)`: the U-Net denoiser of `kerasgen.restore`.
 
     Args:
-        image: float image, (H, W), (H, W, 1) or (H, W, 3), channels last.
-        channel_axis: must be None (channels-last images only).
+        image: float image, (H, W), (H, W, 1) or (H, W, 3) (channels last
+            unless `channel_axis` says otherwise).
+        channel_axis: see `kerasgen.restoration.denoise`.
         model: a Keras restorer, or None for the shipped denoiser matching
             the image's channels.
         tile: tile size in pixels, or None for the whole image at once.
@@ -28,28 +29,26 @@ def repair_unet(
         **method_kwargs: must be empty.
 
     Returns:
-        The restored image, as `kerasgen.restore` returns it.
+        The restored float32 image, in the layout of `image`.
 
     Raises:
-        ValueError: extra keyword arguments, a `channel_axis`, or an invalid
-            image.
+        ValueError: extra keyword arguments, or an invalid image or
+            `channel_axis`.
     """
     if method_kwargs:
         raise ValueError(
             "method='unet' takes no extra keyword arguments but self_ensemble. "
             f"Received: {sorted(method_kwargs)}"
         )
-    if channel_axis is not None:
-        raise ValueError(
-            "method='unet' expects channels-last images; use channel_axis=None. "
-            f"Received: channel_axis={channel_axis!r}"
-        )
-    check_image(image)
+    check_image(image, channel_axis=channel_axis)
     # Imported here only: these modules need TensorFlow.
     from kerasgen.inference import restore
 
     # model=None: restore() picks the shipped denoiser for the image's channels.
-    return restore(image, model, tile=tile, overlap=overlap, sigma=sigma, self_ensemble=self_ensemble)
+    return restore(
+        image, model, tile=tile, overlap=overlap, sigma=sigma, self_ensemble=self_ensemble,
+        channel_axis=-1 if channel_axis is None else channel_axis,
+    )  # fmt: skip
 
 
 def repair_pnp(

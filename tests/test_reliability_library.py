@@ -195,8 +195,15 @@ def test_check_tf_config_refuses_non_text_and_malformed_clusters():
 # ---------------------------------------------------------- learned_repair
 
 
-def test_repair_unet_channel_axis_error_says_what_it_received():
+def test_repair_unet_takes_channel_axis_as_the_classical_methods_do():
     from kerasgen.learned_repair import repair_unet
+    from kerasgen.models import build_unet
 
-    with pytest.raises(ValueError, match="Received: channel_axis=0"):
-        repair_unet(np.zeros((3, 8, 8), np.float32), channel_axis=0)
+    model = build_unet(image_shape=(None, None, 3), depth=1, base_filters=4)
+    image = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+    last = repair_unet(image, model=model)
+    first = repair_unet(np.moveaxis(image, -1, 0), model=model, channel_axis=0)
+    assert first.shape == (3, 16, 16)
+    np.testing.assert_array_equal(np.moveaxis(first, 0, -1), last)
+    with pytest.raises(ValueError, match="Received: channel_axis=5"):
+        repair_unet(image, model=model, channel_axis=5)
