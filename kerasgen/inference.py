@@ -30,7 +30,7 @@ def restore(
     batch_size=4,
     self_ensemble=1,
     precision="float32",
-    channel_axis=-1,
+    channel_axis=None,
 ):
     """Restores one image with an image-to-image model, optionally by tiles.
 
@@ -105,7 +105,8 @@ def restore(
             is 1.4-1.5x faster, within 0.002 dB of float32 at sigma 5-50 and
             0.007 dB at sigma 1 / 255.
         channel_axis: Keyword-only. Axis holding the channels of a 3-D
-            image (ignored for a 2-D image).
+            image (ignored for a 2-D image); None (default) as -1: channels
+            last, as in `kerasgen.restoration`.
 
     Returns:
         A float32 array of the shape of ``image``, clipped to ``[0, 1]``.
@@ -141,6 +142,7 @@ def restore(
     if gray:
         work = image[..., None]
     else:
+        channel_axis = -1 if channel_axis is None else channel_axis
         if not -3 <= check_int("channel_axis", channel_axis) < 3:
             raise ValueError(
                 "channel_axis must be in [-3, 2] for a 3-D image. "

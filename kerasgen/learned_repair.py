@@ -46,9 +46,8 @@ def repair_unet(
 
     # model=None: restore() picks the shipped denoiser for the image's channels.
     return restore(
-        image, model, tile=tile, overlap=overlap, sigma=sigma, self_ensemble=self_ensemble,
-        channel_axis=-1 if channel_axis is None else channel_axis,
-    )  # fmt: skip
+        image, model, tile=tile, overlap=overlap, sigma=sigma, self_ensemble=self_ensemble, channel_axis=channel_axis
+    )
 
 
 def repair_pnp(

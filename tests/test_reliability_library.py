@@ -207,3 +207,12 @@ def test_repair_unet_takes_channel_axis_as_the_classical_methods_do():
     np.testing.assert_array_equal(np.moveaxis(first, 0, -1), last)
     with pytest.raises(ValueError, match="Received: channel_axis=5"):
         repair_unet(image, model=model, channel_axis=5)
+
+
+def test_restore_channel_axis_none_means_channels_last_as_in_restoration():
+    from kerasgen.inference import restore
+    from kerasgen.models import build_unet
+
+    model = build_unet(image_shape=(None, None, 3), depth=1, base_filters=4)
+    image = np.random.default_rng(1).random((16, 16, 3)).astype(np.float32)
+    np.testing.assert_array_equal(restore(image, model, channel_axis=None), restore(image, model, channel_axis=-1))
