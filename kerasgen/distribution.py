@@ -63,6 +63,11 @@ def get_strategy(strategy=None):
         TypeError: If ``strategy`` is neither a name nor a strategy.
         ValueError: If the name is unknown, or ``TF_CONFIG`` is not valid JSON
             naming a cluster and this process's task.
+
+    Example:
+
+    >>> get_strategy().num_replicas_in_sync  # no cluster, no strategy in scope
+    1
     """
     global _MULTI_WORKER
     if isinstance(strategy, tf.distribute.Strategy):
@@ -106,6 +111,12 @@ def check_tf_config(value=None):
         ValueError: If the text is not JSON, has no ``cluster`` with a
             ``worker`` (or ``chief``) list (every job a list of
             ``"host:port"``), or no ``task`` of that cluster.
+
+    Example:
+
+    >>> check_tf_config('{"cluster": {"worker": ["a:1", "b:1"]},'
+    ...                 ' "task": {"type": "worker", "index": 1}}')["task"]
+    {'type': 'worker', 'index': 1}
     """
     if value is None:
         value = os.environ.get("TF_CONFIG", "")
@@ -163,6 +174,11 @@ def is_chief(strategy=None):
 
     Returns:
         bool.
+
+    Example:
+
+    >>> is_chief()  # one machine: always the chief
+    True
     """
     strategy = tf.distribute.get_strategy() if strategy is None else strategy
     resolver = getattr(strategy, "cluster_resolver", None)
@@ -176,7 +192,20 @@ def is_chief(strategy=None):
 
 
 def num_workers(strategy=None):
-    """Number of machines (processes) of the strategy's cluster (1 without one)."""
+    """Number of machines (processes) of the strategy's cluster (1 without one).
+
+    Args:
+        strategy: A ``tf.distribute.Strategy``, or ``None`` for the one in
+            scope.
+
+    Returns:
+        The number of workers, an int >= 1.
+
+    Example:
+
+    >>> num_workers()
+    1
+    """
     strategy = tf.distribute.get_strategy() if strategy is None else strategy
     extended = getattr(strategy, "extended", None)
     count = getattr(extended, "_num_workers", None)
@@ -200,6 +229,15 @@ def synchronize_batch_norm(*models, strategy=None):
 
     Returns:
         The number of layers changed.
+
+    Example:
+
+    ```python
+    strategy = get_strategy("mirrored")
+    with strategy.scope():
+        generator = kerasgen.build_generator()  # BatchNormalization blocks
+        synchronize_batch_norm(generator, strategy=strategy)
+    ```
     """
     strategy = tf.distribute.get_strategy() if strategy is None else strategy
     if strategy.num_replicas_in_sync <= 1:
@@ -223,6 +261,14 @@ def barrier(strategy=None):
 
     A no-op on one machine. Implemented as an all-reduce of one number, so
     every worker must call it the same number of times.
+
+    Args:
+        strategy: A ``tf.distribute.Strategy``, or ``None`` for the one in
+            scope.
+
+    Example:
+
+    >>> barrier()  # one machine: returns at once
     """
     strategy = tf.distribute.get_strategy() if strategy is None else strategy
     if num_workers(strategy) > 1:
@@ -245,6 +291,11 @@ def worker_out_dir(out_dir, strategy=None):
 
     Returns:
         A folder path (str).
+
+    Example:
+
+    >>> worker_out_dir("runs/gan")  # one machine: the chief's folder
+    'runs/gan'
     """
     barrier(strategy)  # the chief's files of an earlier run are complete
     if is_chief(strategy):
@@ -257,7 +308,25 @@ def worker_out_dir(out_dir, strategy=None):
 
 
 def remove_worker_dir(worker_dir, out_dir):
-    """Removes a non-chief worker's temporary folder (never ``out_dir``)."""
+    """Removes a non-chief worker's temporary folder (never ``out_dir``).
+
+    Errors while removing are ignored; nothing happens when ``worker_dir``
+    is ``out_dir`` (the chief's folder).
+
+    Args:
+        worker_dir: The folder :func:`worker_out_dir` returned.
+        out_dir: The run folder passed to :func:`worker_out_dir`.
+
+    Example:
+
+    ```python
+    folder = worker_out_dir(out_dir, strategy)
+    try:
+        ...  # train, writing into folder
+    finally:
+        remove_worker_dir(folder, out_dir)
+    ```
+    """
     if os.path.abspath(worker_dir) != os.path.abspath(out_dir):
         shutil.rmtree(worker_dir, ignore_errors=True)
 
@@ -276,6 +345,13 @@ def shard_by_data(dataset, strategy=None):
 
     Returns:
         The dataset, with the sharding option set on a multi-worker run.
+
+    Example:
+
+    ```python
+    strategy = get_strategy("multi_worker")
+    dataset = shard_by_data(kerasgen.load_dataset("mnist", batch_size=256), strategy)
+    ```
     """
     if num_workers(strategy) <= 1:
         return dataset
@@ -288,7 +364,22 @@ def shard_by_data(dataset, strategy=None):
 
 @contextlib.contextmanager
 def run_folder(out_dir, strategy=None):
-    """Context manager: yields :func:`worker_out_dir`, removed afterwards on non-chiefs."""
+    """Context manager: yields :func:`worker_out_dir`, removed afterwards on non-chiefs.
+
+    Args:
+        out_dir: The run folder (str).
+        strategy: A ``tf.distribute.Strategy`` or ``None`` (the one in scope).
+
+    Yields:
+        The folder this process writes into: ``out_dir`` on the chief, a
+        temporary folder (removed on exit) on the other workers.
+
+    Example:
+
+    >>> with run_folder("runs/gan") as folder:  # one machine: the chief
+    ...     folder
+    'runs/gan'
+    """
     folder = worker_out_dir(out_dir, strategy)
     try:
         yield folder

@@ -198,6 +198,11 @@ def check_export_target(export_dir, name, version, *, overwrite=False):
         PermissionError: If the nearest existing folder on the way to the
             version folder is not writable (the message names the user's
             path).
+
+    Example:
+
+    >>> check_export_target("saved_models", "unet", 1)  # doctest: +SKIP
+    'saved_models/unet/1'
     """
     export_dir = _check_export_dir(export_dir)
     version = _check_version(version)

@@ -212,6 +212,11 @@ def file_sha256(path):
 
     Returns:
         The 64-character lowercase hex digest.
+
+    Example:
+
+    >>> len(file_sha256("unet_denoise_gray.keras"))  # doctest: +SKIP
+    64
     """
     digest = hashlib.sha256()
     with (path.open("rb") if hasattr(path, "open") else open(path, "rb")) as f:

@@ -34,6 +34,13 @@ class FileTask:
             messages and summaries).
         bit_depth: 8 or 16, the output's bit depth (16 when the input stores
             16-bit samples and the output format can hold them).
+
+    Example:
+
+    ```python
+    for task in plan_folder("scans", "restored"):
+        print(task.relative, "->", task.target, task.bit_depth)
+    ```
     """
 
     source: str
@@ -52,6 +59,11 @@ class FolderSummary:
         failed: Files that could not be restored (see ``failures``).
         seconds: Wall-clock time of the run.
         failures: List of ``(relative_path, message)``.
+
+    Example:
+
+    >>> print(FolderSummary(done=3, seconds=1.5))
+    done 3, skipped 0, failed 0 in 1.5 s (2.00 images/s)
     """
 
     done: int = 0
@@ -131,6 +143,13 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
             ``a.bmp`` and ``a.png``), or an output would be one of the
             inputs (e.g. ``output_dir`` contains ``input_dir`` and
             ``recursive=True``: ``in/sub/x.png`` would go to ``in/x.png``).
+
+    Example:
+
+    ```python
+    tasks = plan_folder("scans", "restored", recursive=True)
+    [task.relative for task in tasks]  # e.g. ['a.png', 'sub/b.tif']
+    ```
     """
     input_dir, output_dir = check_folders(input_dir, output_dir)
     recursive = check_bool("recursive", recursive)

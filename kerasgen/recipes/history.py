@@ -31,6 +31,11 @@ def read_history_csv(path):
         same epoch (a run restarted from scratch into the same file) keep
         the last one. Columns with no value (``CSVLogger`` writes ``NA``
         ``val_*`` columns when there is no validation) are left out.
+
+    Example:
+
+    >>> read_history_csv("runs/unet/history.csv")["epoch"][:3]  # doctest: +SKIP
+    [0, 1, 2]
     """
     rows = {}
     with open(path, newline="") as file:
@@ -73,6 +78,12 @@ def save_loss_curves(path, history, *, title=None):
 
     Raises:
         ValueError: If ``history`` holds no metric.
+
+    Example:
+
+    >>> save_loss_curves("curves.png", {"loss": [0.9, 0.5, 0.4],
+    ...                                 "val_loss": [1.0, 0.6, 0.5]})  # doctest: +SKIP
+    'curves.png'
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator

@@ -149,6 +149,10 @@ def train_unet(
         channels: 1 or 3.
         seed: Int or ``None``. Seeds ``keras.utils.set_random_seed`` (weights
             of a built model) and the data pipeline.
+        jit_compile: Passed to ``model.compile``; ``"auto"`` (default) uses
+            XLA only when TensorFlow sees a GPU (on CPU, XLA measured slower
+            than the default oneDNN kernels for these models, see
+            ``benchmarks/unet_throughput.py``).
         precision: ``"auto"`` (default: ``"mixed_bfloat16"`` on a CPU with
             native bfloat16, about 2x faster there; ``"mixed_float16"`` on a
             GPU; else ``"float32"``), ``"float32"``, ``"mixed_bfloat16"`` or
@@ -157,10 +161,6 @@ def train_unet(
             ``model`` keeps its own policy (build it inside
             :func:`kerasgen.precision.precision_scope`); an explicit
             ``precision`` that differs from it raises.
-        jit_compile: Passed to ``model.compile``; ``"auto"`` (default) uses
-            XLA only when TensorFlow sees a GPU (on CPU, XLA measured slower
-            than the default oneDNN kernels for these models, see
-            ``benchmarks/unet_throughput.py``).
         strategy: ``None`` (the strategy in scope), ``"mirrored"``,
             ``"multi_worker"`` (cluster from ``TF_CONFIG``; only the chief
             writes into ``out_dir``) or a ``tf.distribute.Strategy``; see

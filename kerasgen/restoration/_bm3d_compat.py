@@ -40,6 +40,11 @@ def bm3d_available():
 
     Returns:
         True if ``import bm3d`` works.
+
+    Example:
+
+    >>> from kerasgen.restoration import bm3d_available
+    >>> method = "bm3d" if bm3d_available() else "nl_means"  # for denoise()
     """
     try:
         import_bm3d()

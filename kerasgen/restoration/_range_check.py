@@ -53,7 +53,16 @@ def range_check_enabled():
 
     Returns:
         False when turned off by ``set_range_check(False)`` or by the
-        environment variable ``KERASGEN_RANGE_CHECK=0``, else True.
+        environment variable ``KERASGEN_RANGE_CHECK`` set to ``0``,
+        ``false``, ``no`` or ``off``, else True.
+
+    Example:
+
+    >>> import kerasgen
+    >>> previous = kerasgen.set_range_check(False)
+    >>> kerasgen.range_check_enabled()
+    False
+    >>> _ = kerasgen.set_range_check(previous)
     """
     value = os.environ.get(RANGE_CHECK_ENV, "").strip().lower()
     if value in ("0", "false", "no", "off"):

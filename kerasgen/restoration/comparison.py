@@ -47,6 +47,12 @@ class ComparisonRow:
             registered (learned) method runs once untimed before, so that
             TensorFlow's import, model loading and graph tracing are left
             out (as is the import of the ``bm3d`` package).
+
+    Example:
+
+    >>> row = ComparisonRow("tv", psnr=28.87, ssim=0.8123, seconds=0.14)
+    >>> row.method, row.psnr
+    ('tv', 28.87)
     """
 
     method: str
@@ -59,9 +65,11 @@ def default_methods(*, psf=None, mask=None, scale=None, warn=True):
     """The classical methods ``compare`` runs when none are given.
 
     Denoising methods; the deblurring ones if ``psf`` is given; inpainting if
-    ``mask`` is given; upscaling if ``scale`` is given. BM3D methods are skipped
-    (with a warning) when the optional ``bm3d`` package is missing. The
-    learned methods ("unet", "pnp") are never defaults: name them.
+    ``mask`` is given; upscaling if ``scale`` is given (when several are
+    given, ``scale`` wins over ``mask``, ``mask`` over ``psf``). BM3D
+    methods are skipped (with a warning) when the optional ``bm3d`` package
+    is missing. The learned methods ("unet", "pnp") are never defaults:
+    name them.
 
     Args:
         psf: the blur kernel of the experiment, or None.
@@ -71,6 +79,11 @@ def default_methods(*, psf=None, mask=None, scale=None, warn=True):
 
     Returns:
         Tuple of method names.
+
+    Example:
+
+    >>> default_methods(scale=2)
+    ('bilinear', 'bicubic')
     """
     if scale is not None:
         return UPSCALE_REPAIR_METHODS
@@ -300,6 +313,12 @@ def save_table(path, rows):
     Raises:
         FileNotFoundError: if the folder does not exist.
         IsADirectoryError: if ``path`` is a directory.
+
+    Example:
+
+    >>> rows, _ = compare(clean, noisy, sigma=25 / 255, figure=False)  # doctest: +SKIP
+    >>> save_table("comparison.csv", rows)  # doctest: +SKIP
+    'comparison.csv'
     """
     path = check_output_path(path)
     text = io.StringIO()
@@ -316,8 +335,8 @@ def save_figure(path, figure, *, dpi=100):
     """Saves a matplotlib figure (atomically); the format follows the extension.
 
     Args:
-        path: output path ending in .png, .pdf, .svg or .jpg; its folder
-            must exist.
+        path: output path ending in .png, .pdf, .svg, .jpg or .jpeg; its
+            folder must exist.
         figure: a ``matplotlib.figure.Figure``.
         dpi: resolution for raster formats.
 
@@ -328,6 +347,12 @@ def save_figure(path, figure, *, dpi=100):
         ValueError: unsupported extension.
         FileNotFoundError: if the folder does not exist.
         IsADirectoryError: if ``path`` is a directory.
+
+    Example:
+
+    >>> rows, figure = compare(clean, noisy, sigma=25 / 255)  # doctest: +SKIP
+    >>> save_figure("comparison.png", figure, dpi=150)  # doctest: +SKIP
+    'comparison.png'
     """
     path = check_output_path(path)
     extension = os.path.splitext(path)[1].lower().lstrip(".")

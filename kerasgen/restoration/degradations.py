@@ -87,6 +87,13 @@ def add_poisson_noise(image, peak, *, seed=None, rng=None, clip=False, channel_a
         ValueError: invalid image (or values outside [0, 1]), peak (also
             above 1e18), seed or rng.
         TypeError: ``clip`` is not a bool.
+
+    Example:
+
+    >>> import numpy as np
+    >>> noisy = add_poisson_noise(np.full((8, 8), 0.5), 100, seed=0)
+    >>> noisy.shape, noisy.dtype
+    ((8, 8), dtype('float64'))
     """
     array, layout = check_image(image, channel_axis=channel_axis)
     peak = check_float(
@@ -110,13 +117,15 @@ def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=Non
     """Sets a fraction ``amount`` of the pixels to white (salt) or black (pepper).
 
     Whole pixels are corrupted: for RGB all three channels of a hit pixel
-    are set together.
+    are set together. Each pixel is hit independently with probability
+    ``amount``, so the number of hit pixels is about, not exactly,
+    ``amount * H * W`` (``random_mask`` draws an exact count).
 
     Args:
         image: float image, (H, W), (H, W, 1) or (H, W, 3).
-        amount: fraction of pixels to corrupt, in [0, 1].
-        salt_vs_pepper: fraction of the corrupted pixels set to 1 (the rest
-            are set to 0), in [0, 1].
+        amount: probability that a pixel is corrupted, in [0, 1].
+        salt_vs_pepper: probability that a corrupted pixel is set to 1
+            (else it is set to 0), in [0, 1].
         seed: int seed in [0, 2**32 - 1] (keyword-only).
         rng: ``np.random.Generator`` to draw from instead of ``seed``.
         channel_axis: keyword-only; see ``denoise``.
@@ -127,6 +136,13 @@ def add_salt_and_pepper(image, amount, *, salt_vs_pepper=0.5, seed=None, rng=Non
     Raises:
         ValueError: invalid image (also one clearly outside [0, 1], as for
             ``add_gaussian_noise``), amount, salt_vs_pepper, seed or rng.
+
+    Example:
+
+    >>> import numpy as np
+    >>> noisy = add_salt_and_pepper(np.full((8, 8), 0.5), 0.25, seed=0)
+    >>> sorted(set(noisy.ravel().tolist()))  # pepper, untouched, salt
+    [0.0, 0.5, 1.0]
     """
     array, layout = check_image(image, channel_axis=channel_axis, check_range=True)
     amount = check_float("amount", amount, minimum=0.0, maximum=1.0)
@@ -201,6 +217,13 @@ def blur(image, psf, *, mode="wrap", channel_axis=None):
 
     Raises:
         ValueError: invalid image, PSF or mode.
+
+    Example:
+
+    >>> import numpy as np
+    >>> blurred = blur(np.full((16, 16), 0.5), gaussian_psf(9, 1.6))
+    >>> blurred.shape, bool(np.allclose(blurred, 0.5))  # a flat image stays flat
+    ((16, 16), True)
     """
     from scipy import ndimage
 
@@ -273,6 +296,13 @@ def jpeg_compress(image, quality=30, *, channel_axis=None):
     Raises:
         ValueError: invalid image (also one clearly outside [0, 1], as for
             ``add_gaussian_noise``: it would come back all white) or quality.
+
+    Example:
+
+    >>> import numpy as np
+    >>> compressed = jpeg_compress(np.full((8, 8, 3), 0.5, "float32"), 30)
+    >>> compressed.shape, compressed.dtype
+    ((8, 8, 3), dtype('float32'))
     """
     from PIL import Image
 
@@ -310,6 +340,12 @@ def downsample(image, factor, *, anti_aliasing=True, channel_axis=None):
     Raises:
         ValueError: invalid image or factor, or a factor larger than the image.
         TypeError: ``anti_aliasing`` is not a bool.
+
+    Example:
+
+    >>> import numpy as np
+    >>> downsample(np.zeros((9, 10, 3)), 2).shape  # the 9th row is dropped
+    (4, 5, 3)
     """
     from skimage.transform import resize
 
@@ -341,6 +377,12 @@ def upsample(image, factor, *, order=3, channel_axis=None):
 
     Raises:
         ValueError: invalid image, factor or order.
+
+    Example:
+
+    >>> import numpy as np
+    >>> upsample(np.zeros((4, 5)), 3).shape
+    (12, 15)
     """
     from skimage.transform import resize
 
