@@ -166,3 +166,11 @@ def test_learned_methods_registered_whatever_the_import_order(run_python):
         """,
         timeout=300,
     )
+
+
+def test_modules_stay_under_500_lines():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "kerasgen"
+    long = {str(p.relative_to(root)): n for p in root.rglob("*.py") if (n := len(p.read_text().splitlines())) >= 500}
+    assert not long, f"split these modules (one thing each): {long}"
