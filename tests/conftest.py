@@ -69,3 +69,18 @@ def data_root(tmp_path):
         header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
         (folder / name).write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
     return tmp_path / "data"
+
+
+def _dense(operator, shape):
+    columns = []
+    for index in range(int(np.prod(shape))):
+        unit = np.zeros(shape)
+        unit.flat[index] = 1.0
+        columns.append(np.asarray(operator(unit)).ravel())
+    return np.stack(columns, axis=1)
+
+
+@pytest.fixture
+def dense():
+    """``dense(operator, shape)``: the matrix of a linear operator on (H, W) images, one column per pixel."""
+    return _dense

@@ -19,16 +19,6 @@ def tv_denoiser(image, sigma):
     return denoise_tv_chambolle(image, weight=sigma, channel_axis=-1 if image.ndim == 3 else None)
 
 
-def dense(operator, shape):
-    """Matrix of a linear operator on (H, W) images, one column per pixel."""
-    columns = []
-    for index in range(int(np.prod(shape))):
-        unit = np.zeros(shape)
-        unit.flat[index] = 1.0
-        columns.append(np.asarray(operator(unit)).ravel())
-    return np.stack(columns, axis=1)
-
-
 def regularised_solve(matrix, y, z, alpha):
     """Dense solution of (A^T A + alpha I) x = A^T y + alpha z."""
     lhs = matrix.T @ matrix + alpha * np.eye(matrix.shape[1])
@@ -101,7 +91,7 @@ def test_periodic_extension_wraps_smoothly(camera):
 @pytest.mark.parametrize("channels", [None, 3])
 @pytest.mark.parametrize("psf_shape", [(3, 3), (4, 5)])
 @pytest.mark.parametrize("grid", [(8, 8), (7, 9)])  # odd widths: the half spectrum's inverse needs the size
-def test_deconvolution_step_solves_normal_equations(channels, psf_shape, grid):
+def test_deconvolution_step_solves_normal_equations(channels, psf_shape, grid, dense):
     rng = np.random.default_rng(1)
     shape = grid if channels is None else grid + (channels,)
     psf, y, z, alpha = random_psf(rng, psf_shape), rng.random(shape), rng.random(shape), 0.07
@@ -118,7 +108,7 @@ def test_deconvolution_step_solves_normal_equations(channels, psf_shape, grid):
 
 @pytest.mark.parametrize(("scale", "shape"), [(2, (8, 8)), (2, (8, 12)), (4, (8, 8))])
 @pytest.mark.parametrize("kind", ["downsample", "psf"])
-def test_super_resolution_step_solves_normal_equations(scale, shape, kind):
+def test_super_resolution_step_solves_normal_equations(scale, shape, kind, dense):
     rng = np.random.default_rng(2)
     if kind == "psf":
         psf = random_psf(rng, (3, 3))
@@ -164,7 +154,7 @@ def test_noise_schedule_is_log_spaced_and_decreasing():
 
 
 @pytest.mark.parametrize("iterations", [1, 4])
-def test_deblur_with_identity_denoiser_is_the_iterated_regularised_inverse(iterations):
+def test_deblur_with_identity_denoiser_is_the_iterated_regularised_inverse(iterations, dense):
     rng = np.random.default_rng(4)
     psf, sigma = random_psf(rng, (3, 3)), 0.05
     y = R.add_gaussian_noise(R.blur(rng.random((8, 8)), psf, mode="wrap"), sigma, seed=0)
@@ -176,7 +166,7 @@ def test_deblur_with_identity_denoiser_is_the_iterated_regularised_inverse(itera
     np.testing.assert_allclose(result, expected, atol=1e-5)
 
 
-def test_super_resolve_with_identity_denoiser_is_the_regularised_inverse():
+def test_super_resolve_with_identity_denoiser_is_the_regularised_inverse(dense):
     rng = np.random.default_rng(5)
     psf, start, y = random_psf(rng, (3, 3)), rng.random((8, 8)), rng.random((4, 4))
     result = super_resolve(y, 2, psf=psf, sigma=0.02, model=identity, iterations=1, mode="wrap", init=start,

@@ -109,18 +109,9 @@ def test_super_resolve_first_estimate_is_aligned_with_a_given_psf(scale):
 # ------------------------------------------------ data steps, more layouts
 
 
-def _dense(operator, shape):
-    columns = []
-    for index in range(int(np.prod(shape))):
-        unit = np.zeros(shape)
-        unit.flat[index] = 1.0
-        columns.append(np.asarray(operator(unit)).ravel())
-    return np.stack(columns, axis=1)
-
-
 @pytest.mark.parametrize(("scale", "shape"), [(3, (9, 12)), (5, (10, 5))])
 @pytest.mark.parametrize("psf_shape", [None, (4, 4), (2, 3)])
-def test_super_resolution_step_solves_normal_equations_for_odd_scales_and_even_psfs(scale, shape, psf_shape):
+def test_super_resolution_step_solves_normal_equations_for_odd_scales_and_even_psfs(scale, shape, psf_shape, dense):
     rng = np.random.default_rng(7)
     if psf_shape is None:
         kernel, origin = D.downsample_kernel(scale)
@@ -133,9 +124,9 @@ def test_super_resolution_step_solves_normal_equations_for_odd_scales_and_even_p
     y, z, alpha = rng.random(small + (3,)), rng.random(shape + (3,)), 0.03
     otf_conj_y = np.conj(otf)[..., None] * D._fft(D.upsample_zeros(y, scale))
     step = D.super_resolution_step(z, otf, otf_conj_y, scale, alpha)
-    matrix = _dense(lambda x: D.decimate(D.blur_periodic(x, otf), scale), shape)
+    matrix = dense(lambda x: D.decimate(D.blur_periodic(x, otf), scale), shape)
     if psf_shape is not None:  # the operator is blur(mode="wrap") then decimation
-        np.testing.assert_allclose(matrix, _dense(lambda x: R.blur(x, kernel, mode="wrap")[::scale, ::scale], shape),
+        np.testing.assert_allclose(matrix, dense(lambda x: R.blur(x, kernel, mode="wrap")[::scale, ::scale], shape),
                                    atol=1e-12)  # fmt: skip
     lhs = matrix.T @ matrix + alpha * np.eye(matrix.shape[1])
     for c in range(3):
