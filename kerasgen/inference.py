@@ -105,8 +105,8 @@ def restore(
             is 1.4-1.5x faster, within 0.002 dB of float32 at sigma 5-50 and
             0.007 dB at sigma 1 / 255.
         channel_axis: Keyword-only. Axis holding the channels of a 3-D
-            image (ignored for a 2-D image); None (default) as -1: channels
-            last, as in `kerasgen.restoration`.
+            image; None (default) as -1: channels last, as in
+            `kerasgen.restoration` (and, as there, refused for a 2-D image).
 
     Returns:
         A float32 array of the shape of ``image``, clipped to ``[0, 1]``.
@@ -140,6 +140,9 @@ def restore(
     check_precision(precision)
     gray = image.ndim == 2
     if gray:
+        if channel_axis is not None:  # refused for a 2-D image, as in kerasgen.restoration
+            check_int("channel_axis", channel_axis)
+            check_image(image, channel_axis=channel_axis)
         work = image[..., None]
     else:
         channel_axis = -1 if channel_axis is None else channel_axis

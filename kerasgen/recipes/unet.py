@@ -29,6 +29,7 @@ from kerasgen.models.unet import build_unet
 from kerasgen.precision import precision_scope, resolve_precision
 from kerasgen.recipes._outputs import (
     CheckedBackupAndRestore,
+    check_callbacks,
     check_completed_run,
     check_out_dir_apart,
     discard_previous_run,
@@ -193,6 +194,8 @@ def train_unet(
             folder that is, is inside or holds the ``data`` folder (refused
             before anything is written), or an unfinished run in ``out_dir/backup`` whose
             model does not match the arguments.
+        TypeError: If an argument has the wrong type (e.g. ``callbacks``
+            not a list of ``keras.callbacks.Callback``).
         FileExistsError: If ``out_dir`` holds a completed run and
             ``overwrite`` is False.
 
@@ -218,6 +221,7 @@ def train_unet(
     if validation_data is not None:
         check_sigma(validation_sigma, name="validation_sigma", allow_none=False)
     seed = check_seed(seed)
+    callbacks = check_callbacks(callbacks)
     if not isinstance(out_dir, (str, os.PathLike)):
         raise TypeError(
             f"out_dir must be a path. Received: out_dir of type {type(out_dir).__name__}"
@@ -348,7 +352,7 @@ def train_unet(
             "`pip install tensorboard`.",
             stacklevel=2,
         )
-    all_callbacks.extend(callbacks or [])
+    all_callbacks.extend(callbacks)
     try:
         history = model.fit(
             dataset,
