@@ -395,3 +395,53 @@ def test_train_unet_refuses_a_completed_run_unless_overwrite(tmp_path):
     assert (tmp_path / "history.csv").read_text().count("\n") == 2  # header and this run's one epoch
     assert len(list((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))) == 1
     assert not events[0].exists()  # the previous run's events are gone
+
+
+@pytest.fixture
+def noise_level_model_file(tmp_path):
+    import keras
+
+    from kerasgen.models import build_unet
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path / "denoiser.keras"
+    build_unet(depth=1, base_filters=4, noise_level_input=True).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "method, options",
+    [("unet", ["--sigma", "10"]), ("pnp", ["--psf-std", "1.0", "--sigma", "2.55"])],
+)
+def test_restore_one_file_with_model_equals_repair_image_with_that_model(tmp_path, noise_level_model_file, method,
+                                                                         options):  # fmt: skip
+    import keras
+
+    from kerasgen.restoration import gaussian_psf, read_image, repair_image
+
+    source, target = tmp_path / "in.png", tmp_path / "out.png"
+    _save_gray(source)
+    assert main(["restore", str(source), str(target), "--method", method, "--model", str(noise_level_model_file),
+                 *options]) == 0  # fmt: skip
+    model = keras.models.load_model(noise_level_model_file, compile=False)
+    image = read_image(str(source))
+    if method == "unet":
+        expected = repair_image(image, "unet", model=model, sigma=10 / 255)
+    else:
+        expected = repair_image(image, "pnp", model=model, psf=gaussian_psf(7, 1.0), sigma=2.55 / 255)
+    assert np.abs(read_image(str(target)) - np.clip(expected, 0, 1)).max() <= 0.5 / 255 + 1e-6
+
+
+def test_restore_one_file_model_refusals(tmp_path, noise_level_model_file, capsys):
+    source = tmp_path / "in.png"
+    _save_gray(source)
+    cases = [
+        (["--method", "wavelet", "--model", str(noise_level_model_file)], "--model is only used by --method unet or pnp"),
+        (["--method", "pnp", "--scale", "2", "--model", str(tmp_path)], "needs --model to be a .keras file"),
+        (["--method", "unet", "--model", str(tmp_path / "missing.keras")], "model must be a .keras file"),
+    ]
+    for index, (options, message) in enumerate(cases):
+        target = tmp_path / f"out{index}.png"
+        assert main(["restore", str(source), str(target), *options]) == 2
+        assert message in capsys.readouterr().err
+        assert not target.exists()

@@ -32,10 +32,6 @@ def add_folder_options(parser):
         "--batch-size", type=positive_int, default=None, help="unet: images per model call (default: 4)"
     )  # fmt: skip
     group.add_argument(
-        "--model", default=None, metavar="PATH",
-        help="unet: a .keras file or an exported SavedModel folder (default: the shipped denoisers)",
-    )  # fmt: skip
-    group.add_argument(
         "--engine", choices=("local", "ray"), default="local",
         help="local (default: this machine) or ray (a Ray Data pipeline, kerasgen[ray])",
     )  # fmt: skip
@@ -68,7 +64,6 @@ def check_folder_options(args):
             ("--recursive", args.recursive, False),
             ("--workers", args.workers, None),
             ("--batch-size", args.batch_size, None),
-            ("--model", args.model, None),
             ("--engine", args.engine, "local"),
             ("--ray-address", args.ray_address, None),
         )

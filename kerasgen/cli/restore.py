@@ -101,6 +101,11 @@ def add_parser(subparsers):
         help="unet: average the results on this many flips/rotations of the image "
         "(about +0.1 dB, that many times slower; default 1)",
     )  # fmt: skip
+    parser.add_argument(
+        "--model", default=None, metavar="PATH",
+        help="unet: a .keras file or an exported SavedModel folder; pnp: a .keras noise-level denoiser "
+        "(default: the shipped denoisers)",
+    )  # fmt: skip
     add_folder_options(parser)
     _args.add_common_options(
         parser,
@@ -175,7 +180,10 @@ def run(args):
     if args.self_ensemble is not None:
         kwargs["self_ensemble"] = args.self_ensemble
     start = time.perf_counter()
-    restored = repair_image(image, args.method, **kwargs)
+    if args.model is not None:
+        restored = _restore_with_model(image, args, kwargs)
+    else:
+        restored = repair_image(image, args.method, **kwargs)
     seconds = time.perf_counter() - start
     path = save_image(args.output, np.clip(restored, 0, 1), bit_depth=bit_depth)
     print(f"wrote {path} ({args.method}, {seconds:.1f} s)")
@@ -193,6 +201,8 @@ def check_options(args, task):
     used = method_arguments(args.method)
     if getattr(args, "self_ensemble", None) is not None and args.method != "unet":
         raise ValueError(f"--self-ensemble is only used by --method unet. Received: --method {args.method}")
+    if getattr(args, "model", None) is not None and args.method not in ("unet", "pnp"):
+        raise ValueError(f"--model is only used by --method unet or pnp. Received: --method {args.method}")
     for option, argument in OPTION_ARGUMENTS.items():
         if getattr(args, option) is not None and argument not in used:
             flag = "--" + option.replace("_", "-")
@@ -212,3 +222,25 @@ def check_options(args, task):
             "--method pnp needs exactly one of --psf-std (deblurring), --mask (inpainting) or --scale "
             f"(super-resolution). Received: {received.replace('_', '-')}"
         )
+
+
+def _restore_with_model(image, args, kwargs):
+    """`--model` for one image: a .keras file or SavedModel folder (unet), a .keras denoiser (pnp)."""
+    import os
+
+    if args.method == "unet":  # as the folder mode does: .keras file or SavedModel folder
+        from kerasgen.batch._learned import LearnedRestorer
+
+        options = {name: kwargs[name] for name in ("sigma", "tile", "overlap", "self_ensemble") if name in kwargs}
+        return LearnedRestorer(args.model, **options).restore_batch([image])[0]
+    if not os.path.isfile(args.model):
+        raise FileNotFoundError(
+            "--method pnp needs --model to be a .keras file of a noise-level denoiser (not a SavedModel). "
+            f"Received: --model {args.model!r}"
+        )
+    import keras
+
+    from kerasgen.restoration.repair import repair_image
+
+    return repair_image(image, "pnp", model=keras.models.load_model(args.model, compile=False), **kwargs)
+
