@@ -211,3 +211,12 @@ def test_repair_image_upscaling_names_scale_not_the_inner_factor(scale):
 
     with pytest.raises(TypeError, match=r"scale must be an integer upscaling factor.*Received: scale="):
         repair_image(np.zeros((8, 8), np.float32), "bicubic", scale=scale)
+
+
+def test_inpaint_refuses_an_unknown_keyword_even_when_nothing_is_missing():
+    from kerasgen.restoration import inpaint
+
+    image = np.zeros((8, 8))
+    for mask in (np.zeros((8, 8), bool), np.eye(8, dtype=bool)):
+        with pytest.raises(TypeError, match=r"takes \['split_into_regions'\]\. Received: \['mode'\]"):
+            inpaint(image, mask, mode="constant")

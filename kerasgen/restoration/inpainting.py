@@ -1,5 +1,7 @@
 """Inpainting: filling missing pixels given a mask."""
 
+import inspect
+
 import numpy as np
 
 from kerasgen.restoration._checks import check_choice
@@ -70,6 +72,8 @@ def inpaint(image, mask, method="biharmonic", *, channel_axis=None, check_range=
     Raises:
         ValueError: invalid image, mask or method, or a mask marking every
             pixel as missing.
+        TypeError: a keyword argument ``inpaint_biharmonic`` does not take
+            (checked even when no pixel is missing).
 
     Example:
 
@@ -81,9 +85,17 @@ def inpaint(image, mask, method="biharmonic", *, channel_axis=None, check_range=
     mask = check_mask(mask, array.shape[:2])
     if mask.all():
         raise ValueError("mask marks every pixel as missing: there is nothing to inpaint from.")
-    if not mask.any():
-        return layout.restore(array.copy())
     from skimage.restoration import inpaint_biharmonic
 
+    # Checked here, not by skimage: with nothing missing it is never called.
+    accepted = set(inspect.signature(inpaint_biharmonic).parameters) - {"image", "mask", "channel_axis"}
+    unknown = sorted(set(method_kwargs) - accepted)
+    if unknown:
+        raise TypeError(
+            f"inpaint(method={method!r}) passes keyword arguments to skimage.restoration.inpaint_biharmonic, "
+            f"which takes {sorted(accepted)}. Received: {unknown}"
+        )
+    if not mask.any():
+        return layout.restore(array.copy())
     result = inpaint_biharmonic(array, mask, channel_axis=-1 if array.ndim == 3 else None, **method_kwargs)
     return layout.restore(result)
