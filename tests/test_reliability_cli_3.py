@@ -445,3 +445,27 @@ def test_restore_one_file_model_refusals(tmp_path, noise_level_model_file, capsy
         assert main(["restore", str(source), str(target), *options]) == 2
         assert message in capsys.readouterr().err
         assert not target.exists()
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_transparent_pngs_decoded_in_the_graph_equal_read_image_compositing(tmp_path, channels):
+    # RGBA and grey + alpha PNGs are composited inside tf.data; palette, colour-key and
+    # EXIF-rotated files go through read_image. Both must give read_composited's pixels.
+    from kerasgen.data import image_folder, pipelines
+
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, (10, 20, 4), np.uint8)
+    pixels[0, 0, 3], pixels[0, 1, 3] = 0, 255
+    files = {}
+    Image.fromarray(pixels, "RGBA").save(files.setdefault("rgba", str(tmp_path / "rgba.png")))
+    Image.fromarray(pixels[..., [0, 3]], "LA").save(files.setdefault("la", str(tmp_path / "la.png")))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: read_image turns it upright (20 x 10)
+    Image.fromarray(pixels, "RGBA").save(files.setdefault("exif", str(tmp_path / "exif.png")), exif=exif)
+    Image.fromarray(pixels[..., :3]).convert("P").save(files.setdefault("palette", str(tmp_path / "p.png")),
+                                                       transparency=3)  # fmt: skip
+    for name, path in files.items():
+        assert image_folder.has_transparency(path), name
+        expected = pipelines.read_composited(path, channels)
+        dataset = pipelines._decode_files((path,), None, expected.shape[:2], channels)
+        np.testing.assert_array_equal(next(iter(dataset)).numpy(), expected.astype(np.float32), err_msg=name)

@@ -136,11 +136,43 @@ def has_transparency(path):
     Returns:
         A bool; False for a file Pillow cannot open (its decoder reports it).
     """
+    return transparency_kind(path) is not None
+
+
+def transparency_kind(path):
+    """How an image file is transparent, from its header (see `has_transparency`).
+
+    Args:
+        path: Path of an image file.
+
+    Returns:
+        None for an opaque file (or one Pillow cannot open); ``"LA"`` or
+        ``"RGBA"`` for an 8-bit grey + alpha or RGBA PNG (TensorFlow decodes
+        those exactly as Pillow does, so the training loaders composite
+        them in the graph); ``"other"`` for any other transparency (palette,
+        colour key, 16 bits, GIF...).
+    """
     try:
         with Image.open(path) as image:
-            return image.mode in _ALPHA_MODES or "transparency" in image.info
+            return _transparency_kind(image)
     except (OSError, ValueError, Image.DecompressionBombError):
-        return False
+        return None
+
+
+def _transparency_kind(image):
+    """`transparency_kind` of an opened (not decoded) Pillow image."""
+    if image.mode not in _ALPHA_MODES and "transparency" not in image.info:
+        return None
+    tiles = getattr(image, "tile", None) or ()
+    raw_mode = tiles[0].args if tiles else None
+    if (
+        image.format == "PNG"
+        and image.mode in ("LA", "RGBA")
+        and raw_mode == image.mode  # 8 bits ("RGBA;16B" for 16)
+        and "transparency" not in image.info
+    ):
+        return image.mode
+    return "other"
 
 
 def infer_image_properties(files, *, require_same_size=True):
@@ -162,15 +194,30 @@ def infer_image_properties(files, *, require_same_size=True):
             `require_same_size` is True and the images do not all have the
             same size (then pass ``image_size`` to resize them).
     """
+    size, channels, _ = header_properties(files, require_same_size=require_same_size)
+    return size, channels
+
+
+def header_properties(files, *, require_same_size=True):
+    """`infer_image_properties`, and the `transparency_kind` of every file.
+
+    One pass over the headers for both (the training loaders need both).
+
+    Returns:
+        ``((height, width), channels, kinds)``, ``kinds`` a list with the
+        `transparency_kind` of each file.
+    """
     if not files:
         raise ValueError("files must be a non-empty list of image paths. Received: []")
     sizes = {}
     all_gray = True
+    kinds = []
     for path in files:
         try:
             with Image.open(path) as image:
                 width, height = image.size
                 mode = image.mode
+                kinds.append(_transparency_kind(image))
         except Image.DecompressionBombError as err:
             raise ValueError(f"Cannot read image {path!r}: {err}") from err
         except (OSError, ValueError) as err:
@@ -186,4 +233,4 @@ def infer_image_properties(files, *, require_same_size=True):
                 "them (kerasgen train: --image-size HEIGHT WIDTH --channels C). "
                 f"Received: {path_a!r} of size {size_a} and {path_b!r} of size {size_b}"
             )
-    return next(iter(sizes)), 1 if all_gray else 3
+    return next(iter(sizes)), 1 if all_gray else 3, kinds
