@@ -469,3 +469,13 @@ def test_transparent_pngs_decoded_in_the_graph_equal_read_image_compositing(tmp_
         expected = pipelines.read_composited(path, channels)
         dataset = pipelines._decode_files((path,), None, expected.shape[:2], channels)
         np.testing.assert_array_equal(next(iter(dataset)).numpy(), expected.astype(np.float32), err_msg=name)
+
+
+def test_training_folder_warns_about_the_tiff_files_it_skips(tmp_path):
+    from kerasgen.data.image_folder import scan_image_folder
+
+    _save_gray(tmp_path / "a.png")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "b.tif")
+    with pytest.warns(UserWarning, match=r"1 TIFF file\(s\) under .* are skipped"):
+        info = scan_image_folder(tmp_path)
+    assert [os.path.basename(f) for f in info.files] == ["a.png"]

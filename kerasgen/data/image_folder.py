@@ -7,6 +7,7 @@ Pillow reading image headers, so it does not import TensorFlow.
 
 import dataclasses
 import os
+import warnings
 
 from PIL import Image
 
@@ -66,6 +67,9 @@ def scan_image_folder(directory):
             which are not supported here: convert them to PNG), or a file's
             header declares more pixels than ``PIL.Image.MAX_IMAGE_PIXELS``
             (a decompression bomb; raise that limit for trusted huge images).
+
+    Warns:
+        UserWarning: When TIFF files are skipped beside the images found.
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
@@ -93,6 +97,13 @@ def scan_image_folder(directory):
         raise ValueError(
             f"No image files ({', '.join(IMAGE_EXTENSIONS)}) found in the folder "
             f"or its sub-folders.{hint} Received: directory={directory!r}"
+        )
+    if tiffs:
+        warnings.warn(
+            f"{tiffs} TIFF file(s) under {directory!r} are skipped: training folders read "
+            f"{', '.join(IMAGE_EXTENSIONS)} only (convert them to PNG, e.g. with "
+            "kerasgen.restoration.read_image and save_image).",
+            stacklevel=2,
         )
     files.sort()
     for path in files:  # decompression bombs are refused before any decoding
