@@ -16,7 +16,7 @@ import tensorflow as tf
 from kerasgen._checks import check_bool, check_float, check_int, check_seed
 from kerasgen.data.degradations import DEGRADATIONS, check_finite_interval, make_degradation
 from kerasgen.data.image_folder import has_transparency, scan_image_folder
-from kerasgen.data.pipelines import _LUMA, decode_image, read_composited
+from kerasgen.data.pipelines import _luma, decode_image, read_composited
 from kerasgen.restoration.io import read_image
 
 
@@ -358,7 +358,7 @@ def _convert_array(array, channels, label):
     if have == channels:
         return np.ascontiguousarray(array)
     if have == 3 and channels == 1:
-        return (array @ _LUMA)[..., None]
+        return _luma(array)
     if have == 1 and channels == 3:
         return np.repeat(array, 3, axis=-1)
     raise ValueError(
