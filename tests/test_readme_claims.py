@@ -90,8 +90,8 @@ def test_shipped_unet_architecture_parameter_counts():
 
 def test_plug_and_play_schedule_defaults():
     # README, plug-and-play: 49/255 down to the data's noise level, 8
-    # iterations for deblurring, 12 for x2 and 16 for larger
-    # super-resolution; inpainting from 30/255 with 40 iterations; noise-free
+    # iterations for deblurring, 24 for super-resolution (every scale);
+    # inpainting from 30/255 with 60 iterations; noise-free
     # inpainting and super-resolution end at 0.5/255, deblurring at 1e-3;
     # lambda 0.23 (deblur: None, chosen from the PSF).
     import numpy as np
@@ -103,7 +103,7 @@ def test_plug_and_play_schedule_defaults():
     assert deblur["sigma_start"].default == pytest.approx(49 / 255)
     assert deblur["prior_weight"].default is None
     inpaint = inspect.signature(pnp.inpaint).parameters
-    assert inpaint["iterations"].default == 40
+    assert inpaint["iterations"].default == 60
     assert inpaint["sigma_start"].default == pytest.approx(30 / 255)
     assert inpaint["prior_weight"].default == pytest.approx(0.23)
     assert inspect.signature(pnp.super_resolve).parameters["sigma_start"].default == pytest.approx(49 / 255)
@@ -123,7 +123,7 @@ def test_plug_and_play_schedule_defaults():
     pnp.inpaint(image, image > 0.5, model=recorder("inpaint"), self_ensemble=False)
     pnp.super_resolve(image, 2, model=recorder("x2"), self_ensemble=False)
     pnp.super_resolve(image, 3, model=recorder("x3"), self_ensemble=False)
-    assert [len(levels[task]) for task in ("deblur", "inpaint", "x2", "x3")] == [8, 40, 12, 16]
+    assert [len(levels[task]) for task in ("deblur", "inpaint", "x2", "x3")] == [8, 60, 24, 24]
     assert levels["deblur"][-1] == pytest.approx(1e-3)
     for task in ("inpaint", "x2", "x3"):
         assert levels[task][-1] == pytest.approx(0.5 / 255)
