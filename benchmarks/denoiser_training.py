@@ -141,6 +141,9 @@ def main(argv=None):
     parser.add_argument("--loss", choices=("mae", "mse", "psnr"), default="mae",
                         help="mae (default), mse, or psnr (minus each patch's PSNR; the last fine-tuning chunks)")  # fmt: skip
     parser.add_argument("--no-train400", action="store_true")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the patch and noise stream (default 0); give each fine-tuning chunk a new one: "
+                        "the same seed replays the patches and noise that earlier chunks trained on")  # fmt: skip
     parser.add_argument(
         "--half-scale",
         action="store_true",
@@ -207,7 +210,7 @@ def main(argv=None):
         validation_sigma=25 / 255,
         channels=args.channels,
         precision=args.precision,
-        seed=0,
+        seed=args.seed,
         overwrite=args.overwrite,
         verbose=2,
     )

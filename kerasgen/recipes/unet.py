@@ -47,6 +47,9 @@ LAST_MODEL = "last.keras"
 BACKUP_DIR = "backup"
 LOGS_DIR = "logs"
 HISTORY_CSV = "history.csv"
+# Validation pairs are noised with this seed whatever the run's seed is
+# (what seed=0 and seed=None gave before): runs are compared on the same pairs.
+_VALIDATION_SEED = 0
 
 
 def train_unet(
@@ -142,14 +145,23 @@ def train_unet(
             ``epochs * steps_per_epoch`` steps.
         validation_data: ``None`` or clean images (same forms as ``data``).
             They are centre-cropped to a common size (a multiple of the size
-            multiple) and degraded once (seeded; Gaussian noise of
-            ``validation_sigma`` for ``"gaussian"``). A folder must not be,
-            be inside or hold a ``data`` folder.
+            multiple) and degraded once (with a fixed seed, whatever
+            `seed` is, so that runs with different seeds are validated on the
+            same pairs; Gaussian noise of ``validation_sigma`` for
+            ``"gaussian"``). A folder must not be, be inside or hold a
+            ``data`` folder.
         validation_sigma: Noise standard deviation of the validation pairs,
             in image units (in ``[0, 1]``, e.g. ``25 / 255``).
         channels: 1 or 3.
         seed: Int or ``None``. Seeds ``keras.utils.set_random_seed`` (weights
-            of a built model) and the data pipeline.
+            of a built model) and the data pipeline: the same seed gives the
+            same stream of patches and noise, so fine-tuning runs from
+            earlier weights (``model=``) should each take a new seed, or
+            they train on the patches the earlier runs saw. (The shipped grey
+            denoiser, trained from scratch and fine-tuned fourteen times,
+            all with seed 0, denoises the first 2400 patches of that stream
+            0.017 dB better than the same patches and levels with new noise,
+            about 3 standard errors; another seed's, 0.000.)
         jit_compile: Passed to ``model.compile``; ``"auto"`` (default) uses
             XLA only when TensorFlow sees a GPU (on CPU, XLA measured slower
             than the default oneDNN kernels for these models, see
@@ -301,7 +313,6 @@ def train_unet(
             sigma=validation_sigma,
             batch_size=batch_size,
             channels=channels,
-            seed=seed,
             with_noise_level=with_noise_level,
         )
 
@@ -427,10 +438,9 @@ def _validation_pairs(
     sigma,
     batch_size,
     channels,
-    seed,
     with_noise_level,
 ):
-    """Fixed, centre-cropped, seeded validation pairs as a cached dataset."""
+    """Fixed, centre-cropped validation pairs (noised with `_VALIDATION_SEED`) as a cached dataset."""
     images = load_clean_images(source, channels=channels)
     side_h = min(a.shape[0] for a in images) // multiple * multiple
     side_w = min(a.shape[1] for a in images) // multiple * multiple
@@ -458,7 +468,7 @@ def _validation_pairs(
         augment=False,
         repeat=False,
         shuffle=False,
-        seed=0 if seed is None else seed,
+        seed=_VALIDATION_SEED,
         channels=channels,
         with_noise_level=with_noise_level,
     ).cache()
