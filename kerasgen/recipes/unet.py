@@ -11,11 +11,10 @@ import os
 import warnings
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from kerasgen._checks import check_interval, check_jit_compile, check_keras_model, check_positive_int, check_seed
-from kerasgen.data.restoration_pairs import load_clean_images, make_restoration_dataset
+from kerasgen.data.restoration_pairs import make_restoration_dataset
 from kerasgen.distribution import (
     get_strategy,
     remove_worker_dir,
@@ -39,6 +38,7 @@ from kerasgen.recipes._unet_checkpoints import (
     InferenceCheckpoint,
     read_best,
 )
+from kerasgen.recipes._unet_validation import check_validation_apart, validation_pairs
 from kerasgen.restoration._validation import check_sigma
 
 LOSSES = ("mae", "mse", "psnr")
@@ -47,9 +47,6 @@ LAST_MODEL = "last.keras"
 BACKUP_DIR = "backup"
 LOGS_DIR = "logs"
 HISTORY_CSV = "history.csv"
-# Validation pairs are noised with this seed whatever the run's seed is
-# (what seed=0 and seed=None gave before): runs are compared on the same pairs.
-_VALIDATION_SEED = 0
 
 
 def train_unet(
@@ -244,7 +241,7 @@ def train_unet(
             f"out_dir must be a folder. Received: out_dir={out_dir!r} (a file)"
         )
     check_out_dir_apart(out_dir, {"data": data, "validation_data": validation_data})
-    _check_validation_apart(data, validation_data)
+    check_validation_apart(data, validation_data)
     overwrite = check_completed_run(out_dir, BEST_MODEL, overwrite)
 
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
@@ -305,7 +302,7 @@ def train_unet(
     dataset = shard_by_data(dataset, strategy)
     validation = None
     if validation_data is not None:
-        validation = _validation_pairs(
+        validation = validation_pairs(
             validation_data,
             multiple=multiple,
             fixed_size=fixed_size,
@@ -396,82 +393,12 @@ def _discard_previous_unet_run(out_dir):
                     os.remove(os.path.join(folder, name))
 
 
-def _check_validation_apart(data, validation_data):
-    """Refuses validation images that are also training images (nested folders).
-
-    The folder readers include sub-folders, so a ``validation_data`` folder
-    that is, is inside or holds the ``data`` folder would be trained on too,
-    and its PSNR (which chooses ``best.keras``) would be measured on seen
-    images. Paths are compared after resolving symbolic links.
-
-    Raises:
-        ValueError: If the two folders are nested or the same.
-    """
-    folders = (data, validation_data)
-    if not all(isinstance(f, (str, os.PathLike)) and os.path.isdir(f) for f in folders):
-        return
-    data_real, validation_real = (os.path.realpath(f) for f in folders)
-    if os.path.commonpath([data_real, validation_real]) in (data_real, validation_real):
-        raise ValueError(
-            "validation_data must not be the data folder, be inside it or hold it: the "
-            "folders are read with their sub-folders, so the validation images would also "
-            "be training images. Use two separate folders (kerasgen train unet: --data and "
-            f"--validation-data). Received: data={os.fspath(data)!r}, "
-            f"validation_data={os.fspath(validation_data)!r}"
-        )
-
-
 def _policy_name(model):
     """The dtype policy of the model's first layer with weights."""
     for layer in model.layers:
         if layer.weights:
             return layer.dtype_policy.name
     return model.dtype_policy.name
-
-
-def _validation_pairs(
-    source,
-    *,
-    multiple,
-    fixed_size,
-    degradation,
-    sigma,
-    batch_size,
-    channels,
-    with_noise_level,
-):
-    """Fixed, centre-cropped validation pairs (noised with `_VALIDATION_SEED`) as a cached dataset."""
-    images = load_clean_images(source, channels=channels)
-    side_h = min(a.shape[0] for a in images) // multiple * multiple
-    side_w = min(a.shape[1] for a in images) // multiple * multiple
-    side = min(side_h, side_w)
-    if fixed_size is not None:
-        side = fixed_size if side >= fixed_size else 0
-        multiple = fixed_size
-    if side == 0:
-        smallest = min((a.shape[:2] for a in images), key=min)
-        raise ValueError(
-            f"validation images must be at least {multiple} pixels on each side "
-            "(the model's size multiple, or its fixed input size). "
-            f"Received: smallest image shape {smallest}"
-        )
-    crops = []
-    for a in images:
-        top, left = (a.shape[0] - side) // 2, (a.shape[1] - side) // 2
-        crops.append(a[top : top + side, left : left + side])
-    return make_restoration_dataset(
-        np.stack(crops),
-        degradation=degradation,
-        sigma_range=(sigma, sigma),
-        patch_size=side,
-        batch_size=batch_size,
-        augment=False,
-        repeat=False,
-        shuffle=False,
-        seed=_VALIDATION_SEED,
-        channels=channels,
-        with_noise_level=with_noise_level,
-    ).cache()
 
 
 def _check_sigma_range(sigma_range):
