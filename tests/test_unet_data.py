@@ -80,6 +80,31 @@ def test_dataset_is_seeded(clean):
     assert not np.array_equal(first[0][1], other[0][1])
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("repeat", [True, False])
+def test_start_continues_the_stream_exactly(clean, shuffle, repeat):
+    # 5 images x 2 patches: starts inside the first pass, at the second and
+    # inside it; each gives the pairs the whole stream gives from there.
+    kwargs = dict(
+        patch_size=16, batch_size=1, seed=3, shuffle=shuffle, repeat=repeat,
+        patches_per_image=2, with_noise_level=True,
+    )
+    whole = [_flat(b) for b in make_restoration_dataset(clean, **kwargs).take(24)]
+    for start in (1, 9, 10, 13):
+        rest = make_restoration_dataset(clean, start=start, **kwargs).take(24 - start)
+        rest = [_flat(b) for b in rest]
+        assert len(rest) == len(whole[start:]) == (24 - start if repeat else max(10 - start, 0))
+        for a, b in zip(rest, whole[start:]):
+            np.testing.assert_array_equal(a, b)
+    assert not list(make_restoration_dataset(clean, start=10, **{**kwargs, "repeat": False}))
+    with pytest.raises(ValueError, match="start"):
+        make_restoration_dataset(clean, start=-1, **kwargs)
+
+
+def _flat(batch):
+    return np.concatenate([np.ravel(x) for x in tf.nest.flatten(batch)])
+
+
 @pytest.mark.parametrize("degradation", ["blur", "inpaint", "jpeg", "downsample"])
 def test_other_degradations(clean, degradation):
     dataset = make_restoration_dataset(

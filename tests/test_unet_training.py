@@ -84,6 +84,28 @@ def test_train_unet_checkpoints_and_resumes(tmp_path):
         np.testing.assert_array_equal(a, b)
     assert not [name for name in os.listdir(out_dir) if "partial" in name]
 
+    # The resumed run trained on the pairs the uninterrupted run sees in its
+    # third epoch (not on the first epoch's again): it ends with its weights.
+    reference, _ = train_unet(_clean(), tmp_path / "uninterrupted", **kwargs)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
+def test_resume_from_the_previous_backup_says_the_data_order_changed(tmp_path):
+    out_dir = tmp_path / "run"
+    kwargs = {
+        "epochs": 3, "steps_per_epoch": 1, "patch_size": 16, "batch_size": 2,
+        "model_kwargs": {"depth": 2, "base_filters": 4}, "jit_compile": False,
+        "verbose": 0, "seed": 0,
+    }  # fmt: skip
+    with pytest.raises(RuntimeError, match="interrupted"):
+        train_unet(_clean(), out_dir, callbacks=[_Interrupt()], **kwargs)
+    (out_dir / "backup" / "latest.weights.h5").write_bytes(b"damaged")
+    with pytest.warns(UserWarning, match="resumes at epoch 1 .* started at epoch 2"):
+        _, history = train_unet(_clean(), out_dir, **kwargs)
+    assert history.epoch == [1, 2]  # from the previous backup (.bkp)
+
 
 @pytest.mark.filterwarnings("ignore:The tensorboard package is not installed")
 def test_train_unet_feeds_noise_level_models(tmp_path):

@@ -102,6 +102,7 @@ def make_restoration_dataset(
     mask_fraction_range=(0.1, 0.5),
     jpeg_quality_range=(10, 60),
     scale_range=(2, 4),
+    start=0,
 ):
     """Makes a ``tf.data.Dataset`` of ``(degraded, clean)`` training patches.
 
@@ -169,6 +170,11 @@ def make_restoration_dataset(
         jpeg_quality_range: ``(low, high)`` ints in ``[0, 100]`` for
             ``"jpeg"``.
         scale_range: ``(low, high)`` ints >= 1 for ``"downsample"``.
+        start: Int >= 0, position in the stream of the first pair: the
+            dataset gives pairs ``start, start + 1, ...`` of the stream that
+            ``start=0`` gives, exactly (to resume a run after ``k`` epochs
+            of ``steps_per_epoch`` batches: ``start=k * steps_per_epoch *
+            batch_size``). Costs nothing: no skipped pair is made.
 
     Returns:
         A batched ``tf.data.Dataset`` of float32 ``(degraded, clean)`` pairs of
@@ -196,6 +202,7 @@ def make_restoration_dataset(
     patch_size = check_int("patch_size", patch_size, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     patches_per_image = check_int("patches_per_image", patches_per_image, minimum=1)
+    start = check_int("start", start, minimum=0)
     for name, value in (
         ("augment", augment),
         ("repeat", repeat),
@@ -290,13 +297,20 @@ def make_restoration_dataset(
             order = tf.cast(tf.argsort(keys, stable=True), tf.int64)
             return tf.data.Dataset.from_tensor_slices(order)
 
-        passes = tf.data.Dataset.counter() if repeat else tf.data.Dataset.range(1)
-        dataset = passes.flat_map(one_pass)
+        first_pass = start // count
+        if repeat:
+            passes = tf.data.Dataset.counter(first_pass)
+        else:
+            passes = tf.data.Dataset.range(first_pass, 1)
+        dataset = passes.flat_map(one_pass).skip(start % count)
     else:
         dataset = tf.data.Dataset.range(count)
-        if repeat:
-            dataset = dataset.repeat()
-    dataset = dataset.enumerate().map(
+        if repeat:  # periodic: the same indices as skipping ``start``
+            dataset = dataset.repeat().skip(start % count)
+        else:
+            dataset = dataset.skip(start)
+    # Positions of the elements in the stream, which seed their randomness.
+    dataset = dataset.enumerate(start).map(
         make_pair, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -82,6 +82,33 @@ def has_backup(out_dir):
     return os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
 
 
+def resumed_epoch(out_dir):
+    """The epoch an unfinished run in ``out_dir`` resumes at (0 for a new run).
+
+    Read from the ``training_metadata.json`` that
+    ``keras.callbacks.BackupAndRestore`` writes beside its weights (or its
+    ``.bkp`` copy when that file is unreadable), before ``fit`` restores the
+    backup, so that a recipe can start its data stream where the interrupted
+    run stopped.
+
+    Args:
+        out_dir: The run folder (str).
+
+    Returns:
+        An int >= 0: the number of epochs the backup holds.
+    """
+    backup_dir = os.path.join(out_dir, BACKUP_DIR)
+    for name in ("training_metadata.json", "training_metadata.json.bkp"):
+        try:
+            with open(os.path.join(backup_dir, name), encoding="utf-8") as f:
+                epoch = json.load(f)["epoch"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(epoch, int) and epoch >= 0:
+            return epoch
+    return 0
+
+
 def check_completed_run(out_dir, model_file, overwrite):
     """Refuses to replace a completed run in ``out_dir`` unless ``overwrite``.
 
@@ -185,16 +212,23 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
     and resuming under another policy is refused: the weights would load, and
     the run would silently go on in another precision.
 
+    With ``data_epoch`` (the epoch the run's data stream was started at,
+    from :func:`resumed_epoch`), a restore that lands on another epoch (the
+    previous backup, when the latest one was damaged) warns that the data
+    order is no longer the uninterrupted run's.
+
     Args:
         backup_dir: As for ``keras.callbacks.BackupAndRestore``.
         precision: Optional dtype policy name of the run, e.g.
             ``"mixed_bfloat16"``.
+        data_epoch: Optional int, see above.
         **kwargs: Passed to ``keras.callbacks.BackupAndRestore``.
     """
 
-    def __init__(self, backup_dir, *, precision=None, **kwargs):
+    def __init__(self, backup_dir, *, precision=None, data_epoch=None, **kwargs):
         super().__init__(backup_dir, **kwargs)
         self.precision = precision
+        self.data_epoch = data_epoch
         self._record_path = os.path.join(backup_dir, RUN_RECORD)
 
     def _check_record(self):
@@ -244,6 +278,9 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         self._check_record()
+        # Keras never resets it: a model resumed in an earlier fit would
+        # start this run at that epoch too.
+        self.model._initial_epoch = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -271,6 +308,14 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
         for warning in caught:  # the restore worked: its warnings are worth showing
             warnings.warn_explicit(
                 warning.message, warning.category, warning.filename, warning.lineno
+            )
+        restored = getattr(self.model, "_initial_epoch", None) or 0
+        if self.data_epoch is not None and restored != self.data_epoch:
+            warnings.warn(
+                f"The run resumes at epoch {restored} (its latest backup could not be "
+                f"read) but its data stream was started at epoch {self.data_epoch}: "
+                "it trains on, with another order of batches than an uninterrupted run.",
+                stacklevel=2,
             )
 
 

@@ -32,6 +32,7 @@ from kerasgen.recipes._outputs import (
     check_completed_run,
     check_out_dir_apart,
     discard_previous_run,
+    resumed_epoch,
 )
 from kerasgen.recipes._unet_checkpoints import (
     BestInferenceCheckpoint,
@@ -103,8 +104,10 @@ def train_unet(
       ``tensorboard`` package is installed (TensorFlow does not require it;
       otherwise a warning says so).
 
-    After a resume the patch stream restarts from its beginning (same seed),
-    which only repeats patches already seen.
+    A resumed run goes on with the pairs the interrupted run would have
+    trained on next (``make_restoration_dataset(start=...)``), so that, with
+    the restored weights and optimizer state, it ends with the same weights
+    as a run that was never interrupted.
 
     Args:
         data: Clean training images: a folder, a float array
@@ -288,6 +291,10 @@ def train_unet(
         )
     fixed_size = patch_size if (height, width) != (None, None) else None
 
+    # A resumed run goes on with the pairs the interrupted one would have seen
+    # next: it trains on the uninterrupted run's stream. (Every worker resumes
+    # from the chief's backup; overwrite=True discards it.)
+    first_epoch = 0 if overwrite else resumed_epoch(out_dir)
     dataset = make_restoration_dataset(
         data,
         degradation=degradation,
@@ -298,6 +305,7 @@ def train_unet(
         seed=seed,
         channels=channels,
         with_noise_level=with_noise_level,
+        start=first_epoch * steps_per_epoch * batch_size,
     )
     dataset = shard_by_data(dataset, strategy)
     validation = None
@@ -341,7 +349,10 @@ def train_unet(
     )
     all_callbacks = [
         CheckedBackupAndRestore(
-            backup_dir, precision=_policy_name(model), double_checkpoint=True
+            backup_dir,
+            precision=_policy_name(model),
+            data_epoch=first_epoch,
+            double_checkpoint=True,
         ),
         best_checkpoint,
         InferenceCheckpoint(os.path.join(out_dir, LAST_MODEL)),
