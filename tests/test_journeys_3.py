@@ -187,9 +187,9 @@ def test_conditional_gan_recipe_overwrite_reload_predict_and_serve(tmp_path):
     np.testing.assert_array_equal(reloaded.predict([z, good[:, None]], verbose=0), predicted)
     np.testing.assert_allclose(reloaded.predict([z, good], batch_size=2, verbose=0), predicted, atol=1e-6)
     for bad in (np.array([0, 1, 3]), np.array([0, -1, 2]), np.array([0.0, 1.5, 2.0])):
-        with pytest.raises(ValueError, match=r"not class ids \(integers in \[0, num_classes=3\)\)"):
+        with pytest.raises(ValueError, match=r"must be class ids \(integers in \[0, num_classes=3\)\)"):
             reloaded.predict([z, bad], verbose=0)
-        with pytest.raises(ValueError, match="not class ids"):
+        with pytest.raises(ValueError, match="must be class ids"):
             reloaded.predict_on_batch([z, bad])
     with pytest.raises(ValueError, match="np.argmax"):
         reloaded.predict([z, np.eye(3)], verbose=0)  # one-hot

@@ -47,11 +47,18 @@ def _images(n=4, low=0.0, high=1.0):
 def test_conditional_gan_predict_refuses_labels_that_are_not_class_ids(labels):
     # Out-of-range ids reached the Embedding: an InvalidArgumentError from a
     # gather on CPU, silently zero embeddings on a GPU; 2.5 was truncated.
+    # The error names the labels received (the check in predict's graph can not).
     gan = _gan(num_classes=3)
-    with pytest.raises(ValueError, match=r"GAN.predict: .*not class ids .*num_classes=3"):
+    received = {3: r"labels in \[0, 3\]", -1: r"labels in \[-1, 2\]", 2.5: "the value 2.5"}
+    received = received[next(label for label in labels if label not in (0, 1, 2))]
+    message = r"labels must be class ids \(integers in \[0, num_classes=3\)\).*Received: .*"
+    with pytest.raises(ValueError, match=r"^GAN.predict: " + message + received):
         gan.predict([_z(), np.array(labels)], verbose=0)
-    with pytest.raises(ValueError, match=r"GAN.predict: .*not class ids"):
+    with pytest.raises(ValueError, match=r"^GAN.predict_on_batch: " + message + received):
         gan.predict_on_batch([_z(), np.array(labels)])
+    dataset = tf.data.Dataset.from_tensor_slices((_z(), np.array(labels))).batch(4)
+    with pytest.raises(ValueError, match=r"GAN.predict: .*not class ids .*num_classes=3"):
+        gan.predict(dataset, verbose=0)  # checked in the graph
     assert gan.predict([_z(), np.array([0, 1, 2, 2])], verbose=0).shape == (4, *SHAPE)
 
 
@@ -118,8 +125,9 @@ def test_predict_checks_batches_under_jit_compile_and_steps_per_execution():
     for kwargs in ({"jit_compile": True}, {"steps_per_execution": 2}):
         gan = _gan(num_classes=3)
         gan.compile(**kwargs)
-        with pytest.raises(ValueError, match="not class ids"):
-            gan.predict([_z(), np.array([0, 1, 2, 5])], batch_size=2, verbose=0)
+        bad = tf.data.Dataset.from_tensor_slices((_z(), np.array([0, 1, 2, 5]))).batch(2)
+        with pytest.raises(ValueError, match="not class ids"):  # the check in the graph
+            gan.predict(bad, verbose=0)
         vae = _vae()
         vae.compile(**kwargs)
         with pytest.raises(ValueError, match="values outside"):

@@ -33,6 +33,37 @@ class GANSamplingMixin:
             inputs = [inputs[0], self._asserted_class_ids(inputs[1])]
         return ops.cast(self.generator(inputs, training=training), "float32")
 
+    def predict(self, x, *args, **kwargs):
+        """``keras.Model.predict``; labels given as an array are checked first.
+
+        ``predict`` checks every batch in its graph; for ``[z, labels]``
+        given as arrays (not a ``tf.data.Dataset``) the labels are checked
+        here too, so that an error names the labels received.
+        """
+        self._check_array_labels(x, "GAN.predict")
+        return super().predict(x, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        """``keras.Model.predict_on_batch``, labels checked as in :meth:`predict`."""
+        self._check_array_labels(x, "GAN.predict_on_batch")
+        return super().predict_on_batch(x)
+
+    def _check_array_labels(self, x, where):
+        if not (
+            self.conditional
+            and self._integer_labels
+            and isinstance(x, (list, tuple))
+            and len(x) == 2
+            and isinstance(x[1], (np.ndarray, list, tuple, tf.Tensor, np.generic))
+        ):
+            return
+        labels = np.asarray(x[1])
+        if labels.ndim >= 1 and labels.dtype.kind in "iuf":
+            try:
+                self._class_ids(labels)
+            except ValueError as error:
+                raise ValueError(f"{where}: {error}") from None
+
     def _asserted_class_ids(self, labels):
         """``labels`` with graph assertions that they are class ids.
 
