@@ -479,3 +479,40 @@ def test_training_folder_warns_about_the_tiff_files_it_skips(tmp_path):
     with pytest.warns(UserWarning, match=r"1 TIFF file\(s\) under .* are skipped"):
         info = scan_image_folder(tmp_path)
     assert [os.path.basename(f) for f in info.files] == ["a.png"]
+
+
+def test_training_folders_follow_linked_sub_folders_once(tmp_path):
+    # os.walk skipped linked sub-folders: a class folder that is a link to
+    # another disk gave no image, silently (or "no images found").
+    from kerasgen.data import load_clean_images, load_dataset
+    from kerasgen.data.image_folder import scan_image_folder
+
+    elsewhere = tmp_path / "elsewhere" / "dogs"
+    elsewhere.mkdir(parents=True)
+    data = tmp_path / "data"
+    (data / "cats").mkdir(parents=True)
+    for i in range(2):
+        _save_gray(data / "cats" / f"{i}.png", seed=i)
+        _save_gray(elsewhere / f"{i}.png", seed=10 + i)
+    os.symlink(elsewhere, data / "dogs")
+    os.symlink(data, data / "cats" / "loop")  # a link back up the tree: read once
+    info = scan_image_folder(data)
+    assert info.class_names == ("cats", "dogs")
+    assert [os.path.relpath(f, data) for f in info.files] == [
+        "cats/0.png", "cats/1.png", "dogs/0.png", "dogs/1.png"
+    ]
+    assert info.labels == (0, 0, 1, 1)
+    assert len(load_clean_images(data)) == 4
+    assert load_dataset(str(data), batch_size=4, with_labels=True, shuffle=False).cardinality() == 1
+
+
+def test_train_unet_refuses_validation_images_linked_into_the_data(nested_folders, tmp_path):
+    from kerasgen.recipes import train_unet
+
+    validation = tmp_path / "val"
+    validation.mkdir()
+    _save_gray(validation / "v.png", seed=20)
+    os.symlink(validation, nested_folders / "linked")
+    with pytest.raises(ValueError, match=r"validation_data must not share images with data.*1 shared.*v\.png"):
+        train_unet(str(nested_folders), tmp_path / "run", validation_data=str(validation))
+    assert not (tmp_path / "run").exists()

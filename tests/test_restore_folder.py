@@ -100,6 +100,25 @@ def test_output_folder_containing_the_input_folder_never_overwrites_inputs(tmp_p
     assert [task.relative for task in plan_folder(inner, tmp_path)] == ["x.png"]
 
 
+def test_recursive_plan_follows_linked_sub_folders_once(tmp_path):
+    # os.walk skipped a linked sub-folder: its images were not restored, silently.
+    source, elsewhere = tmp_path / "in", tmp_path / "elsewhere"
+    source.mkdir()
+    elsewhere.mkdir()
+    pixels = (np.random.default_rng(0).random((16, 16)) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(source / "a.png")
+    Image.fromarray(pixels).save(elsewhere / "b.png")
+    os.symlink(elsewhere, source / "linked")
+    os.symlink(source, elsewhere / "back")  # a cycle: each real folder is read once
+    tasks = plan_folder(source, tmp_path / "out", recursive=True)
+    assert [task.relative for task in tasks] == ["a.png", os.path.join("linked", "b.png")]
+    only_links = tmp_path / "links"
+    only_links.mkdir()
+    os.symlink(elsewhere, only_links / "to")  # b.png, then back/a.png, then no loop
+    with pytest.raises(ValueError, match=r"Its sub-folders hold 2 image\(s\)"):
+        plan_folder(only_links, tmp_path / "out")
+
+
 def test_learned_batches_equal_restore(tmp_path):
     import keras
 

@@ -131,7 +131,8 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
         input_dir: The folder to read.
         output_dir: The folder to write (need not exist).
         recursive: Keyword-only. Bool, also read the sub-folders (their
-            tree is rebuilt under ``output_dir``).
+            tree is rebuilt under ``output_dir``; linked sub-folders are
+            followed, each real folder read once).
 
     Returns:
         A list of :class:`FileTask`.
@@ -154,19 +155,7 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
     input_dir, output_dir = check_folders(input_dir, output_dir)
     recursive = check_bool("recursive", recursive)
     skip = os.path.realpath(output_dir)
-    sources = []
-    for folder, subfolders, files in os.walk(input_dir):
-        subfolders[:] = sorted(
-            d
-            for d in subfolders
-            if not d.startswith(".")
-            and os.path.realpath(os.path.join(folder, d)) != skip
-        )
-        for name in files:
-            if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS):
-                sources.append(os.path.join(folder, name))
-        if not recursive:
-            break
+    sources = _image_files(input_dir, skip, recursive)
     if not sources:
         raise ValueError(_no_images_message(input_dir, skip, recursive))
     inputs = {_file_id(source): os.path.relpath(source, input_dir) for source in sources}
@@ -197,6 +186,34 @@ def plan_folder(input_dir, output_dir, *, recursive=False):
     return tasks
 
 
+def _image_files(input_dir, skip, recursive):
+    """The image files of ``input_dir`` (and of its sub-folders if ``recursive``).
+
+    Hidden files and folders and the folder ``skip`` (a real path: the
+    output folder) are left out; linked sub-folders are followed, each real
+    folder read once.
+    """
+    sources, visited = [], set()
+    for folder, subfolders, files in os.walk(input_dir, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in visited:
+            subfolders[:] = []
+            continue
+        visited.add(real)
+        subfolders[:] = sorted(
+            d
+            for d in subfolders
+            if not d.startswith(".")
+            and os.path.realpath(os.path.join(folder, d)) != skip
+        )
+        for name in files:
+            if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS):
+                sources.append(os.path.join(folder, name))
+        if not recursive:
+            break
+    return sources
+
+
 def _no_images_message(input_dir, skip, recursive):
     """Why a folder gives nothing to restore, with a hint when its sub-folders hold images."""
     expected = ", ".join(IMAGE_EXTENSIONS)
@@ -205,13 +222,7 @@ def _no_images_message(input_dir, skip, recursive):
             f"No image file ({expected}) in input_dir or its sub-folders (hidden files and "
             f"folders are left out). Received: input_dir={input_dir!r}"
         )
-    below = 0
-    for folder, subfolders, files in os.walk(input_dir):
-        subfolders[:] = [
-            d for d in subfolders
-            if not d.startswith(".") and os.path.realpath(os.path.join(folder, d)) != skip
-        ]  # fmt: skip
-        below += sum(not n.startswith(".") and n.lower().endswith(IMAGE_EXTENSIONS) for n in files)
+    below = len(_image_files(input_dir, skip, recursive=True))
     hint = (
         f" Its sub-folders hold {below} image(s): pass recursive=True (kerasgen restore: --recursive)."
         if below

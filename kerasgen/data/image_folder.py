@@ -50,7 +50,8 @@ def scan_image_folder(directory):
 
     Every image file under `directory` counts: the files directly in it and
     those in its sub-folders, at any depth (hidden folders, whose names
-    start with ".", are skipped). When the images are in sub-folders, each
+    start with ".", are skipped; linked sub-folders are followed, each real
+    folder read once). When the images are in sub-folders, each
     top-level sub-folder is a class (labels 0, 1, ... in sorted order of the
     names); files directly in `directory` then have no class (label -1).
 
@@ -78,7 +79,13 @@ def scan_image_folder(directory):
             f"Image folder not found. Received: directory={directory!r}{state}"
         )
     files, tiffs = [], 0
-    for dirpath, dirnames, filenames in os.walk(directory):
+    visited = set()  # real paths: a link back up the tree is read once
+    for dirpath, dirnames, filenames in os.walk(directory, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in visited:
+            dirnames[:] = []
+            continue
+        visited.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             lower = name.lower()

@@ -5,9 +5,11 @@ from kerasgen import _backend  # noqa: F401  (backend guard)
 # isort: split
 
 import os
+import warnings
 
 import numpy as np
 
+from kerasgen.data.image_folder import scan_image_folder
 from kerasgen.data.restoration_pairs import load_clean_images, make_restoration_dataset
 
 # Validation pairs are noised with this seed whatever the run's seed is
@@ -36,6 +38,24 @@ def check_validation_apart(data, validation_data):
             "folders are read with their sub-folders, so the validation images would also "
             "be training images. Use two separate folders (kerasgen train unet: --data and "
             f"--validation-data). Received: data={os.fspath(data)!r}, "
+            f"validation_data={os.fspath(validation_data)!r}"
+        )
+    # Linked sub-folders are followed: one folder may still link to the other's files.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # skipped TIFFs: said when the folder is read
+            data_files, validation_files = (
+                {os.path.realpath(f) for f in scan_image_folder(folder).files}
+                for folder in folders
+            )
+    except ValueError:  # no image: reported when the folder is read
+        return
+    shared = sorted(data_files & validation_files)
+    if shared:
+        raise ValueError(
+            "validation_data must not share images with data: the validation images would "
+            f"also be training images ({len(shared)} shared through a symbolic link, e.g. "
+            f"{shared[0]!r}). Use two separate folders. Received: data={os.fspath(data)!r}, "
             f"validation_data={os.fspath(validation_data)!r}"
         )
 
