@@ -243,6 +243,41 @@ def test_seeded_shuffling(mnist_root):
     assert order(8)[0] != first_a  # another seed, another order
 
 
+@pytest.mark.parametrize("source", ["mnist", "folder", "folder, not cached"])
+@pytest.mark.parametrize("drop_remainder", [False, True])
+def test_repeat_streams_passes_that_start_batch_continues_exactly(mnist_root, source, drop_remainder):
+    # 20 images in batches of 6: passes of 4 batches (3 when dropping the last 2 images).
+    if source.startswith("folder"):
+        for i, image in enumerate(numbered_images(20)[0]):
+            write_png(mnist_root / "folder" / f"{i:02d}.png", image)
+        extra = {"cache": source == "folder"}  # the images in memory, or the files at every pass
+        source = mnist_root / "folder"
+        with pytest.raises(ValueError, match="a cache file cannot serve it"):
+            load_dataset(source, repeat=True, cache=str(mnist_root / "images.cache"))
+    else:
+        extra = {"split": "test", "data_dir": mnist_root}
+    per_pass = 3 if drop_remainder else 4
+
+    def stream(start_batch=0, seed=7, batches=3 * per_pass):
+        dataset = load_dataset(
+            source, batch_size=6, seed=seed, repeat=True, start_batch=start_batch,
+            drop_remainder=drop_remainder, **extra,
+        )  # fmt: skip
+        return [image_ids(batch).tolist() for batch in dataset.take(batches - start_batch)]
+
+    whole = stream()
+    passes = [sum(whole[p * per_pass : (p + 1) * per_pass], []) for p in range(3)]
+    for ids in passes:  # each pass: every image once (the dropped ones aside)
+        assert len(ids) == len(set(ids)) == (18 if drop_remainder else 20)
+    assert passes[0] != passes[1] != passes[2]  # reshuffled every pass
+    assert [len(b) for b in whole[:per_pass]] == ([6, 6, 6] if drop_remainder else [6, 6, 6, 2])
+    for start in (1, per_pass, per_pass + 2):
+        assert stream(start) == whole[start:]  # continues the stream exactly
+    assert stream() == whole and stream(seed=8) != whole
+    with pytest.raises(ValueError, match=r"start_batch .*Received: start_batch=2 with repeat=False"):
+        load_dataset(source, start_batch=2, **extra)
+
+
 def test_train_split_and_env_var(mnist_root, monkeypatch):
     add_train_split(mnist_root)
     monkeypatch.setenv("KERASGEN_DATA_DIR", str(mnist_root))

@@ -51,6 +51,8 @@ def load_dataset(
     download=True,
     cache=True,
     drop_remainder=False,
+    repeat=False,
+    start_batch=0,
 ):
     """Loads an image dataset as a batched, prefetched ``tf.data.Dataset``.
 
@@ -122,6 +124,20 @@ def load_dataset(
             file, False decodes them at every epoch.
         drop_remainder: Whether to drop the last batch when it has fewer than
             `batch_size` images.
+        repeat: False (default): one pass over the images, reshuffled each
+            time the dataset is iterated (``fit(dataset, epochs=...)``).
+            True: an endless stream of passes (give ``fit`` its
+            ``steps_per_epoch``), pass ``p`` shuffled in an order that
+            depends only on ``seed`` and ``p`` (``seed=None``: a seed drawn
+            once), so that a stream started at ``start_batch`` continues
+            another one exactly. Each pass ends with its own last, smaller
+            batch unless ``drop_remainder``. A folder's passes come from
+            its images decoded once into memory (``cache=True``) or from
+            its files (``cache=False``; a cache file is refused).
+        start_batch: Int >= 0, with ``repeat=True``: the stream starts at
+            its batch number ``start_batch`` (to resume a run after ``k``
+            epochs of ``steps_per_epoch`` batches: ``k * steps_per_epoch``);
+            the passes before that batch's pass are never made.
 
     Returns:
         A ``tf.data.Dataset`` of float32 images ``(batch, height, width,
@@ -149,6 +165,51 @@ def load_dataset(
     >>> images = next(iter(ds))  # doctest: +SKIP
     >>> images.shape, images.dtype  # doctest: +SKIP
     (TensorShape([64, 28, 28, 1]), tf.float32)
+    """
+    return load_dataset_and_size(
+        name_or_path,
+        split,
+        batch_size=batch_size,
+        image_size=image_size,
+        value_range=value_range,
+        channels=channels,
+        with_labels=with_labels,
+        shuffle=shuffle,
+        seed=seed,
+        data_dir=data_dir,
+        download=download,
+        cache=cache,
+        drop_remainder=drop_remainder,
+        repeat=repeat,
+        start_batch=start_batch,
+    )[0]
+
+
+def load_dataset_and_size(
+    name_or_path,
+    split="train",
+    *,
+    batch_size=64,
+    image_size=None,
+    value_range=(-1.0, 1.0),
+    channels=None,
+    with_labels=False,
+    shuffle=True,
+    seed=None,
+    data_dir=None,
+    download=True,
+    cache=True,
+    drop_remainder=False,
+    repeat=False,
+    start_batch=0,
+):
+    """`load_dataset`, and the number of images of one pass (private to kerasgen).
+
+    The recipes need the batches of one pass for an endless
+    (``repeat=True``) stream; see `load_dataset` for the arguments.
+
+    Returns:
+        A pair ``(dataset, num_examples)``.
     """
     batch_size = check_int("batch_size", batch_size, minimum=1)
     image_size = _check_image_size(image_size)
@@ -179,8 +240,15 @@ def load_dataset(
         ("shuffle", shuffle),
         ("download", download),
         ("drop_remainder", drop_remainder),
+        ("repeat", repeat),
     ):
         check_bool(flag, value)
+    start_batch = check_int("start_batch", start_batch, minimum=0)
+    if start_batch and not repeat:
+        raise ValueError(
+            "start_batch is a position in the endless stream of repeat=True. "
+            f"Received: start_batch={start_batch} with repeat=False"
+        )
     spec = parse_split(split)
     pipeline = {
         "batch_size": batch_size,
@@ -191,6 +259,8 @@ def load_dataset(
         "shuffle": shuffle,
         "seed": seed,
         "drop_remainder": drop_remainder,
+        "repeat": repeat,
+        "start_batch": start_batch,
     }
 
     if isinstance(name_or_path, str) and name_or_path in DATASET_NAMES:

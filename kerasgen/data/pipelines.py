@@ -1,4 +1,7 @@
-"""The ``tf.data`` pipelines of `load_dataset`: from arrays or from a folder of image files."""
+"""The ``tf.data`` pipelines of `load_dataset`: from arrays or from a folder of image files.
+
+Each returns ``(dataset, num_examples)``: the images of one pass.
+"""
 
 from kerasgen import _backend  # noqa: F401, I001  (backend guard first)
 
@@ -34,6 +37,8 @@ def array_pipeline(
     shuffle,
     seed,
     drop_remainder,
+    repeat=False,
+    start_batch=0,
 ):
     num_examples = len(images)
     _check_gives_a_batch(num_examples, batch_size, drop_remainder)
@@ -41,12 +46,9 @@ def array_pipeline(
     labels = tf.constant(labels, dtype=tf.int32)
     # Shuffle and batch indices, then gather: a full shuffle without copying
     # images through a shuffle buffer.
-    dataset = tf.data.Dataset.range(num_examples)
-    if shuffle:
-        dataset = dataset.shuffle(
-            num_examples, seed=seed, reshuffle_each_iteration=True
-        )
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    dataset = _index_batches(
+        num_examples, batch_size, drop_remainder, shuffle, seed, repeat, start_batch
+    )
     preprocess = _make_preprocess(image_size, value_range, channels)
 
     def gather(indices):
@@ -56,7 +58,7 @@ def array_pipeline(
         return batch
 
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE), num_examples
 
 
 def folder_pipeline(
@@ -72,6 +74,8 @@ def folder_pipeline(
     shuffle,
     seed,
     drop_remainder,
+    repeat=False,
+    start_batch=0,
 ):
     info = image_folder.scan_image_folder(folder)
     if with_labels and info.class_names is None:
@@ -103,20 +107,27 @@ def folder_pipeline(
         files = tuple(files[i] for i in picked)
         labels = None if labels is None else tuple(labels[i] for i in picked)
         kinds = [kinds[i] for i in picked]
-    dataset = _decode_files(
-        files, labels if with_labels else None, image_size, channels,
-        kinds=kinds,
-    )
-    if cache:
-        dataset = dataset.cache() if cache is True else dataset.cache(cache)
-        _decode_once(dataset, files)
-    if shuffle:
-        dataset = dataset.shuffle(
-            min(stop - start, _FOLDER_SHUFFLE_BUFFER),
-            seed=seed,
-            reshuffle_each_iteration=True,
+    if repeat:
+        dataset = _folder_stream(
+            files, labels if with_labels else None, image_size, channels, kinds,
+            cache=cache, batch_size=batch_size, drop_remainder=drop_remainder,
+            shuffle=shuffle, seed=seed, start_batch=start_batch,
+        )  # fmt: skip
+    else:
+        dataset = _decode_files(
+            files, labels if with_labels else None, image_size, channels,
+            kinds=kinds,
         )
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+        if cache:
+            dataset = dataset.cache() if cache is True else dataset.cache(cache)
+            _decode_once(dataset, files)
+        if shuffle:
+            dataset = dataset.shuffle(
+                min(stop - start, _FOLDER_SHUFFLE_BUFFER),
+                seed=seed,
+                reshuffle_each_iteration=True,
+            )
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     # Images are already resized and have the requested channels.
     preprocess = _make_preprocess(None, value_range, None)
     if with_labels:
@@ -126,7 +137,100 @@ def folder_pipeline(
         )
     else:
         dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE), stop - start
+
+
+def batches_per_pass(num_examples, batch_size, drop_remainder):
+    """Batches in one pass over ``num_examples`` images."""
+    if drop_remainder:
+        return num_examples // batch_size
+    return -(-num_examples // batch_size)
+
+
+def _stream_seed(seed):
+    """The seed of an endless stream: ``seed``, or one drawn once for None."""
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    return int(seed) % (2**63)
+
+
+def _index_batches(num_examples, batch_size, drop_remainder, shuffle, seed, repeat, start_batch):
+    """Batches of example indices: one pass, or (``repeat``) an endless stream of passes.
+
+    One pass is reshuffled each time it is iterated (``Dataset.shuffle``).
+    The stream's pass ``p`` is a stateless permutation seeded by ``(seed,
+    p)``: its order does not depend on a shuffle state that a new process
+    lacks, so a stream started at ``start_batch`` continues another one
+    exactly; the passes before it are never made.
+    """
+    if not repeat:
+        dataset = tf.data.Dataset.range(num_examples)
+        if shuffle:
+            dataset = dataset.shuffle(
+                num_examples, seed=seed, reshuffle_each_iteration=True
+            )
+        return dataset.batch(batch_size, drop_remainder=drop_remainder)
+    seed = _stream_seed(seed)
+
+    def one_pass(pass_index):
+        order = tf.range(num_examples, dtype=tf.int64)
+        if shuffle:
+            keys = tf.random.stateless_uniform(
+                [num_examples],
+                seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(pass_index, tf.int64)]),
+            )
+            order = tf.cast(tf.argsort(keys, stable=True), tf.int64)
+        return tf.data.Dataset.from_tensor_slices(order).batch(
+            batch_size, drop_remainder=drop_remainder
+        )
+
+    per_pass = batches_per_pass(num_examples, batch_size, drop_remainder)
+    first_pass, offset = divmod(start_batch, per_pass)
+    return tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(offset)
+
+
+def _folder_stream(
+    files, labels, image_size, channels, kinds, *, cache, batch_size, drop_remainder,
+    shuffle, seed, start_batch,
+):  # fmt: skip
+    """The endless stream of `folder_pipeline` (``repeat=True``), unscaled batches.
+
+    With ``cache=True`` every image is decoded once, into memory, and the
+    passes gather from there; with ``cache=False`` each pass decodes its
+    files in its own order. (A cache file, read in one order only, cannot
+    serve a new order at every pass: refused.)
+    """
+    if isinstance(cache, str):
+        raise ValueError(
+            "repeat=True draws every pass in a new order from the images in memory "
+            "(cache=True) or from the files (cache=False); a cache file cannot serve "
+            f"it. Received: cache={cache!r}"
+        )
+    indices = _index_batches(
+        len(files), batch_size, drop_remainder, shuffle, seed, True, start_batch
+    )
+    if cache:
+        decoded = _decode_files(files, labels, image_size, channels, kinds=kinds)
+        batches = _decode_once(decoded, files, keep=True)
+        if labels is None:
+            images = tf.constant(np.concatenate(batches))
+            return indices.map(
+                lambda i: tf.gather(images, i), num_parallel_calls=tf.data.AUTOTUNE
+            )
+        images = tf.constant(np.concatenate([b[0] for b in batches]))
+        classes = tf.constant(np.concatenate([b[1] for b in batches]))
+        return indices.map(
+            lambda i: (tf.gather(images, i), tf.gather(classes, i)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    load = _file_loader(files, labels, image_size, channels, kinds)
+    spec = tf.TensorSpec((*image_size, channels), tf.float32)
+    if labels is not None:
+        spec = (spec, tf.TensorSpec((), tf.int32))
+    return indices.map(
+        lambda i: tf.map_fn(load, i, fn_output_signature=spec),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
 
 
 def _check_gives_a_batch(num_examples, batch_size, drop_remainder):
@@ -139,18 +243,22 @@ def _check_gives_a_batch(num_examples, batch_size, drop_remainder):
         )
 
 
-def _decode_once(dataset, files):
+def _decode_once(dataset, files, keep=False):
     """Iterates a cached dataset once, filling the cache; names a bad file.
+
+    With ``keep``, returns the decoded elements, as numpy batches.
 
     TensorFlow's decoding error (e.g. for a truncated PNG) does not name the
     file. The files are decoded here, in order, when the dataset is built
     rather than inside ``fit``, and a file that fails is found by decoding
     the files of the failing batch one by one.
     """
-    done = 0
+    done, kept = 0, []
     try:
-        for _ in dataset.batch(_DECODE_CHECK_BATCH):
+        for batch in dataset.batch(_DECODE_CHECK_BATCH).as_numpy_iterator():
             done += _DECODE_CHECK_BATCH
+            if keep:
+                kept.append(batch)
     except tf.errors.OpError as error:
         for path in files[done:]:
             try:
@@ -163,6 +271,7 @@ def _decode_once(dataset, files):
                     f"{reason.strip()}"
                 ) from error
         raise
+    return kept
 
 
 def _decode_files(files, labels, image_size, channels, kinds=None):
@@ -178,14 +287,23 @@ def _decode_files(files, labels, image_size, channels, kinds=None):
     unless `channels` is 4 (RGBA kept). `kinds`: the
     `image_folder.transparency_kind` of each file, if known.
     """
+    load = _file_loader(files, labels, image_size, channels, kinds)
+    return tf.data.Dataset.range(len(files)).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _file_loader(files, labels, image_size, channels, kinds=None):
+    """``load(index)``: file ``index`` decoded as `_decode_files` does (and its label)."""
     height, width = image_size
     if kinds is None:
         kinds = [image_folder.transparency_kind(path) for path in files]
     # 0: opaque (tf.io.decode_image); 1, 2: 8-bit grey + alpha / RGBA PNG
     # (composited in the graph); 3: other transparency (read_image).
     kinds = [0 if channels == 4 else _TRANSPARENCY_CODES[kind] for kind in kinds]
+    paths = tf.constant(list(files))
+    codes = tf.constant(kinds, tf.int32) if any(kinds) else None
+    classes = None if labels is None else tf.constant(labels, tf.int32)
 
-    def load(path, kind=None):
+    def decode(path, kind):
         if kind is None:
             image = decode_image(tf.io.read_file(path), channels)
         else:
@@ -203,23 +321,11 @@ def _decode_files(files, labels, image_size, channels, kinds=None):
         image.set_shape((height, width, channels))
         return image
 
-    if any(kinds):
-        paths = tf.data.Dataset.from_tensor_slices((list(files), kinds))
-        if labels is None:
-            return paths.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-        pairs = tf.data.Dataset.zip(
-            paths, tf.data.Dataset.from_tensor_slices(tf.constant(labels, tf.int32))
-        )
-        return pairs.map(
-            lambda p, y: (load(*p), y), num_parallel_calls=tf.data.AUTOTUNE
-        )
-    paths = tf.data.Dataset.from_tensor_slices(list(files))
-    if labels is None:
-        return paths.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    pairs = tf.data.Dataset.zip(
-        paths, tf.data.Dataset.from_tensor_slices(tf.constant(labels, tf.int32))
-    )
-    return pairs.map(lambda p, y: (load(p), y), num_parallel_calls=tf.data.AUTOTUNE)
+    def load(index):
+        image = decode(paths[index], None if codes is None else codes[index])
+        return image if classes is None else (image, classes[index])
+
+    return load
 
 
 def read_composited(path, channels):

@@ -17,8 +17,9 @@ import numpy as np
 import tensorflow as tf
 
 from kerasgen._checks import check_image_shape
-from kerasgen.data.datasets import DATASET_NAMES, load_dataset
+from kerasgen.data.datasets import DATASET_NAMES, load_dataset_and_size
 from kerasgen.data.image_folder import scan_image_folder
+from kerasgen.data.pipelines import batches_per_pass
 from kerasgen.data.splits import parse_split
 
 # MNIST, Fashion-MNIST and CIFAR-10 all have 10 classes.
@@ -35,11 +36,14 @@ class TrainingImages:
         dataset: Batched ``tf.data.Dataset`` of images or ``(images, labels)``.
         image_shape: ``(height, width, channels)`` of the images.
         num_classes: Number of classes when labels are used, else None.
+        steps_per_epoch: For an endless stream (``stream=True`` on a name or
+            a folder): the batches of an epoch to give ``fit``; else None.
     """
 
     dataset: tf.data.Dataset
     image_shape: tuple
     num_classes: int | None
+    steps_per_epoch: int | None = None
 
 
 def is_named(source):
@@ -72,6 +76,9 @@ def training_images(
     purpose,
     download=True,
     name="dataset",
+    stream=False,
+    start_epoch=0,
+    steps_per_epoch=None,
 ):
     """Loads or checks the images to train (or validate) on.
 
@@ -94,6 +101,15 @@ def training_images(
         purpose: Text for error messages, e.g. ``"A GAN"``.
         download: Whether TensorFlow Datasets may download a named dataset.
         name: Argument name for error messages.
+        stream: For a name or a folder: an endless stream of passes, each
+            shuffled in an order that depends only on ``seed`` and the pass
+            (``load_dataset(repeat=True)``), so that a resumed run trains on
+            the batches an uninterrupted one would have. A
+            ``tf.data.Dataset`` is returned as given.
+        start_epoch: With ``stream``: the stream starts at the first batch of
+            this epoch (the epoch a resumed run starts at).
+        steps_per_epoch: With ``stream``: batches per epoch, or None for one
+            pass per epoch (the returned ``steps_per_epoch``).
 
     Returns:
         A :class:`TrainingImages`.
@@ -114,21 +130,34 @@ def training_images(
         return _check_dataset(
             source, image_shape, value_range, with_labels, num_classes, purpose, name
         )
-    dataset = load_dataset(
-        source,
-        split,
-        batch_size=batch_size,
-        image_size=None if image_shape is None else image_shape[:2],
-        channels=None if image_shape is None else image_shape[2],
-        value_range=value_range,
-        with_labels=with_labels,
-        shuffle=True,
-        seed=seed,
-        data_dir=data_dir,
-        download=download,
-        drop_remainder=drop_remainder,
-    )
-    if dataset.cardinality() == 0:
+
+    def load(start_batch):
+        return load_dataset_and_size(
+            source,
+            split,
+            batch_size=batch_size,
+            image_size=None if image_shape is None else image_shape[:2],
+            channels=None if image_shape is None else image_shape[2],
+            value_range=value_range,
+            with_labels=with_labels,
+            shuffle=True,
+            seed=seed,
+            data_dir=data_dir,
+            download=download,
+            drop_remainder=drop_remainder,
+            repeat=stream,
+            start_batch=start_batch,
+        )
+
+    dataset, num_examples = load(start_epoch * (steps_per_epoch or 0) if stream else 0)
+    if stream:
+        per_pass = batches_per_pass(num_examples, batch_size, drop_remainder)
+        if steps_per_epoch is None and start_epoch and per_pass:
+            # An epoch is a pass, whose length is known now: the stream again,
+            # from the pass the resumed run starts with.
+            dataset, _ = load(start_epoch * per_pass)
+        steps_per_epoch = steps_per_epoch or per_pass
+    if batches_per_pass(num_examples, batch_size, drop_remainder) == 0:
         raise ValueError(
             f"The {name} gives no batch: split {split!r} has fewer images than "
             f"batch_size={batch_size}. Use a smaller batch_size or more images."
@@ -150,7 +179,10 @@ def training_images(
     if None in shape:  # not expected: load_dataset resizes to one size
         shape = tuple(_first_images(dataset, with_labels).shape[1:])
     return TrainingImages(
-        dataset, check_image_shape(shape), num_classes if with_labels else None
+        dataset,
+        check_image_shape(shape),
+        num_classes if with_labels else None,
+        steps_per_epoch if stream else None,
     )
 
 
@@ -245,6 +277,17 @@ def auto_validation_split(source, split):
     if not spec.is_sliced and spec.name == "train" and is_named(source):
         return "test"
     return None
+
+
+def training_stream(data, steps_per_epoch):
+    """``(dataset, steps_per_epoch)`` to give ``fit`` for :func:`training_images`' ``data``.
+
+    An endless stream (``stream=True``) comes with its steps; a user's
+    ``tf.data.Dataset`` is repeated if ``steps_per_epoch`` needs it.
+    """
+    if data.steps_per_epoch is not None:
+        return data.dataset, data.steps_per_epoch
+    return repeat_if_needed(data.dataset, steps_per_epoch), steps_per_epoch
 
 
 def repeat_if_needed(dataset, steps_per_epoch, name="dataset"):

@@ -354,7 +354,9 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
             save_model_atomically(self.model, filepath)
 
 
-def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None, *, precision=None):
+def training_callbacks(
+    out_dir, model_file, sample_grid_kwargs, extra=None, *, precision=None, data_epoch=None
+):
     """The callbacks of a recipe run, in the order they must run.
 
     ``BackupAndRestore`` comes first so that a resumed run restores the
@@ -368,6 +370,8 @@ def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None, *, p
         extra: Optional list of user callbacks, run last.
         precision: Optional dtype policy name of the run; a resume under
             another one is refused (see :class:`CheckedBackupAndRestore`).
+        data_epoch: Optional epoch the run's data stream starts at (see
+            :class:`CheckedBackupAndRestore`).
 
     Returns:
         A pair ``(callbacks, resuming)``; ``resuming`` is True when an
@@ -381,7 +385,9 @@ def training_callbacks(out_dir, model_file, sample_grid_kwargs, extra=None, *, p
     backup_dir = os.path.join(out_dir, BACKUP_DIR)
     resuming = os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
     callbacks = [
-        CheckedBackupAndRestore(backup_dir, precision=precision, double_checkpoint=True),
+        CheckedBackupAndRestore(
+            backup_dir, precision=precision, data_epoch=data_epoch, double_checkpoint=True
+        ),
         AtomicModelCheckpoint(os.path.join(out_dir, model_file)),
         keras.callbacks.CSVLogger(os.path.join(out_dir, HISTORY_CSV), append=resuming),
         SampleGrid(os.path.join(out_dir, SAMPLES_DIR), **sample_grid_kwargs),

@@ -111,10 +111,12 @@ def train_gan(
         seed: Int or None. Seeds the weights (``keras.utils.set_random_seed``),
             the shuffling and the GAN's noise; also the latent points of the
             sample grids (0 when None). A resumed run restores the model,
-            optimizers, noise state and epoch, but its shuffled order
-            restarts from the first epoch's (``tf.data`` does not save a
-            shuffle's state), so it is not bit-identical to a run that was
-            never interrupted.
+            optimizers, noise state and epoch, and (for a name or a folder)
+            goes on with the batches the interrupted run would have trained
+            on next: each epoch's order depends only on the seed and the
+            epoch (``load_dataset(repeat=True)``), so it ends with the
+            weights of a run that was never interrupted. A
+            ``tf.data.Dataset`` is iterated as given: its order restarts.
         num_samples: Int >= 1, images per sample grid.
         steps_per_epoch: Optional int >= 1, batches per epoch (the data is
             then repeated as needed). Required for an infinite dataset.
@@ -188,6 +190,9 @@ def train_gan(
     out_dir = _outputs.check_out_dir(out_dir)
     _outputs.check_out_dir_apart(out_dir, {"dataset": dataset})
     overwrite = _outputs.check_completed_run(out_dir, MODEL_FILE, overwrite)
+    # A resumed run trains on the batches the interrupted one would have seen
+    # next (every worker resumes from the chief's backup; overwrite discards it).
+    first_epoch = 0 if overwrite else _outputs.resumed_epoch(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     policy = resolve_precision(precision)
@@ -207,8 +212,11 @@ def train_gan(
         drop_remainder=True,
         purpose="A GAN",
         download=download,
+        stream=True,
+        start_epoch=first_epoch,
+        steps_per_epoch=steps_per_epoch,
     )
-    train_data = _inputs.repeat_if_needed(data.dataset, steps_per_epoch)
+    train_data, steps_per_epoch = _inputs.training_stream(data, steps_per_epoch)
     train_data = shard_by_data(train_data, strategy)
     with strategy.scope(), precision_scope(policy):
         generator = build_generator(
@@ -234,8 +242,9 @@ def train_gan(
         if overwrite:  # every argument is checked: the previous run can go
             _outputs.discard_previous_run(run_dir)
         all_callbacks, _ = _outputs.training_callbacks(
-            run_dir, MODEL_FILE, sample_grid, extra_callbacks, precision=policy
-        )
+            run_dir, MODEL_FILE, sample_grid, extra_callbacks, precision=policy,
+            data_epoch=None if data.steps_per_epoch is None else first_epoch,
+        )  # fmt: skip
         history = gan.fit(
             train_data,
             epochs=epochs,

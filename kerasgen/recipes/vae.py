@@ -105,10 +105,12 @@ def train_vae(
         seed: Int or None. Seeds the weights and the sampling noise
             (``keras.utils.set_random_seed``), the shuffling, and the prior
             draws of the sample grids (0 when None). A resumed run restores
-            the model, optimizer, noise state and epoch, but its shuffled
-            order restarts from the first epoch's (``tf.data`` does not save
-            a shuffle's state), so it is not bit-identical to a run that was
-            never interrupted.
+            the model, optimizer, noise state and epoch, and (for a name or a
+            folder) goes on with the batches the interrupted run would have
+            trained on next: each epoch's order depends only on the seed and
+            the epoch (``load_dataset(repeat=True)``), so it ends with the
+            weights of a run that was never interrupted. A
+            ``tf.data.Dataset`` is iterated as given: its order restarts.
         num_samples: Int >= 1, images per sample grid.
         steps_per_epoch: Optional int >= 1, batches per epoch (the data is
             then repeated as needed). Required for an infinite dataset.
@@ -199,6 +201,9 @@ def train_vae(
     out_dir = _outputs.check_out_dir(out_dir)
     _outputs.check_out_dir_apart(out_dir, {"dataset": dataset})
     overwrite = _outputs.check_completed_run(out_dir, MODEL_FILE, overwrite)
+    # A resumed run trains on the batches the interrupted one would have seen
+    # next (every worker resumes from the chief's backup; overwrite discards it).
+    first_epoch = 0 if overwrite else _outputs.resumed_epoch(out_dir)
     extra_callbacks = _outputs.check_callbacks(callbacks)
     _inputs.check_source(dataset)
     if validation_split not in (None, "auto"):
@@ -221,8 +226,9 @@ def train_vae(
         "download": download,
     }
     data = _inputs.training_images(
-        dataset, split=split, image_shape=image_shape, **common
-    )
+        dataset, split=split, image_shape=image_shape, stream=True,
+        start_epoch=first_epoch, steps_per_epoch=steps_per_epoch, **common,
+    )  # fmt: skip
     auto = validation_split == "auto"
     if auto:
         validation_split = _inputs.auto_validation_split(dataset, split)
@@ -249,7 +255,7 @@ def train_vae(
                 f"{str(error).splitlines()[0] if str(error) else ''}",
                 stacklevel=2,
             )
-    train_data = _inputs.repeat_if_needed(data.dataset, steps_per_epoch)
+    train_data, steps_per_epoch = _inputs.training_stream(data, steps_per_epoch)
     train_data = shard_by_data(train_data, strategy)
     if validation is not None:
         validation = shard_by_data(validation, strategy)
@@ -274,8 +280,9 @@ def train_vae(
         if overwrite:  # every argument is checked: the previous run can go
             _outputs.discard_previous_run(run_dir)
         all_callbacks, _ = _outputs.training_callbacks(
-            run_dir, MODEL_FILE, sample_grid, extra_callbacks, precision=policy
-        )
+            run_dir, MODEL_FILE, sample_grid, extra_callbacks, precision=policy,
+            data_epoch=None if data.steps_per_epoch is None else first_epoch,
+        )  # fmt: skip
         history = vae.fit(
             train_data,
             epochs=epochs,
