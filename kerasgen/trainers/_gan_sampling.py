@@ -39,12 +39,35 @@ class GANSamplingMixin:
         ``predict`` checks every batch in its graph; for ``[z, labels]``
         given as arrays (not a ``tf.data.Dataset``) the labels are checked
         here too, so that an error names the labels received.
+
+        Args:
+            x: Latent vectors ``(n, latent_dim)``, or ``[z, labels]`` for a
+                conditional GAN, or a dataset of them.
+            *args: Passed to ``keras.Model.predict``.
+            **kwargs: Passed to ``keras.Model.predict``.
+
+        Returns:
+            The generated images, a float32 array ``(n, height, width,
+            channels)``.
+
+        Raises:
+            ValueError: For labels that are not class ids, latent vectors of
+                the wrong shape, NaN or inf (see ``on_nonfinite``).
         """
         self._check_array_labels(x, "GAN.predict")
         return super().predict(x, *args, **kwargs)
 
     def predict_on_batch(self, x):
-        """``keras.Model.predict_on_batch``, labels checked as in :meth:`predict`."""
+        """``keras.Model.predict_on_batch``, labels checked as in :meth:`predict`.
+
+        Args:
+            x: Latent vectors ``(n, latent_dim)``, or ``[z, labels]`` for a
+                conditional GAN.
+
+        Returns:
+            The generated images, a float32 array ``(n, height, width,
+            channels)``.
+        """
         self._check_array_labels(x, "GAN.predict_on_batch")
         return super().predict_on_batch(x)
 
