@@ -255,7 +255,8 @@ def _decode_once(dataset, files, keep=False):
     """
     done, kept = 0, []
     try:
-        for batch in dataset.batch(_DECODE_CHECK_BATCH).as_numpy_iterator():
+        batches = dataset.batch(_DECODE_CHECK_BATCH)
+        for batch in batches.as_numpy_iterator() if keep else batches:
             done += _DECODE_CHECK_BATCH
             if keep:
                 kept.append(batch)
