@@ -183,6 +183,23 @@ def test_train_refuses_out_that_is_inside_or_holds_the_input_folder(tmp_path, mo
 
 
 @pytest.mark.slow
+def test_train_says_it_resumes_an_unfinished_run(tmp_path, capsys):
+    folder = tmp_path / "images"
+    write_images(folder)
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)
+    (out / "backup" / "latest.weights.h5").write_bytes(b"state of another model")
+    (out / "backup" / "training_metadata.json").write_text('{"epoch": 3, "batch": 0}')
+    argv = ["train", "gan", "--dataset", str(folder), "--out", str(out), "--latent-dim", "8"]
+    argv += ["--epochs", "5", "--batch-size", "4", "--base-filters", "4", "--precision", "float32"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"kerasgen train: {str(out)!r} holds an unfinished run: resuming it after epoch 3" in err
+    # h5py's "Unable to synchronously open file (file signature not found)" alone, before
+    assert "holds an unfinished run whose backup cannot be read (damaged), so it cannot be resumed. " in err
+    assert "Start a new run: pass overwrite=True (kerasgen train: --overwrite)" in err
+
+
 def test_train_overwrite_discards_an_unfinished_run_and_its_sample_grids(tmp_path, capsys):
     folder = tmp_path / "images"
     write_images(folder)

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import sys
 
 from kerasgen.cli import _args, _train_out
 
@@ -278,6 +279,15 @@ def run(args):
     else:
         inputs = {"--dataset": args.dataset}
     stash = _train_out.check_out_dir(out_dir, args.model, args.overwrite, inputs, chief=_is_chief(args))
+    if not args.overwrite and _is_chief(args):
+        from kerasgen.recipes._outputs import has_backup, resumed_epoch
+
+        if has_backup(out_dir):
+            print(
+                f"kerasgen train: {out_dir!r} holds an unfinished run: resuming it after epoch "
+                f"{resumed_epoch(out_dir)} (--overwrite starts a new run instead)",
+                file=sys.stderr,
+            )
     try:
         return _run_recipe(args, out_dir, stash)
     except BaseException:

@@ -294,16 +294,25 @@ class CheckedBackupAndRestore(keras.callbacks.BackupAndRestore):
                         raise
                     caught.clear()  # those of the partial file
                     super().on_train_begin(logs)
-            except ValueError as error:
+            except (ValueError, OSError) as error:
                 if not os.path.exists(self._weights_path):
                     raise
                 reason = str(error).splitlines()[0] if str(error) else repr(error)
+                if isinstance(error, OSError):  # and no previous backup that loads
+                    problem = "whose backup cannot be read (damaged)"
+                    advice = "Start a new run"
+                else:
+                    problem = (
+                        "whose model does not match these arguments (a different "
+                        "architecture or dataset shape)"
+                    )
+                    advice = (
+                        "Rerun with the arguments of that run to resume it, or start a new run"
+                    )
                 raise ValueError(
-                    f"{os.path.dirname(self.backup_dir)!r} holds an unfinished run whose model "
-                    "does not match these arguments (a different architecture or dataset shape), "
-                    "so it cannot be resumed. Rerun with the arguments of that run to resume it, "
-                    f"or start a new run: pass overwrite=True (kerasgen train: --overwrite) or "
-                    f"delete {self.backup_dir!r}. Keras: {reason}"
+                    f"{os.path.dirname(self.backup_dir)!r} holds an unfinished run {problem}, "
+                    f"so it cannot be resumed. {advice}: pass overwrite=True (kerasgen train: "
+                    f"--overwrite) or delete {self.backup_dir!r}. Keras: {reason}"
                 ) from error
         for warning in caught:  # the restore worked: its warnings are worth showing
             warnings.warn_explicit(
