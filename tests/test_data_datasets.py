@@ -421,6 +421,9 @@ def test_empty_folder(tmp_path):
         ({"split": "validation"}, ValueError, "split must name one of"),
         ({"seed": "1"}, TypeError, "seed must be an int"),
         ({"shuffle": 1}, TypeError, "shuffle must be a bool"),
+        ({"repeat": "yes"}, TypeError, "repeat must be a bool"),
+        ({"repeat": True, "start_batch": -1}, ValueError, "start_batch must be >= 0"),
+        ({"repeat": True, "start_batch": True}, TypeError, "start_batch must be an integer"),
     ],
 )
 def test_invalid_arguments(mnist_root, kwargs, error, match):
