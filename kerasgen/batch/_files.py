@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from kerasgen._folders import walk_folders
 from kerasgen.restoration._checks import check_bool
 from kerasgen.restoration.io import read_image, save_image
 
@@ -193,19 +194,8 @@ def _image_files(input_dir, skip, recursive):
     output folder) are left out; linked sub-folders are followed, each real
     folder read once.
     """
-    sources, visited = [], set()
-    for folder, subfolders, files in os.walk(input_dir, followlinks=True):
-        real = os.path.realpath(folder)
-        if real in visited:
-            subfolders[:] = []
-            continue
-        visited.add(real)
-        subfolders[:] = sorted(
-            d
-            for d in subfolders
-            if not d.startswith(".")
-            and os.path.realpath(os.path.join(folder, d)) != skip
-        )
+    sources = []
+    for folder, files in walk_folders(input_dir, skip=skip):
         for name in files:
             if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS):
                 sources.append(os.path.join(folder, name))

@@ -12,6 +12,7 @@ import warnings
 from PIL import Image
 
 from kerasgen._checks import check_pixel_count
+from kerasgen._folders import walk_folders
 
 # The formats tf.io.decode_image reads (as keras.utils.image_dataset_from_directory).
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -79,15 +80,8 @@ def scan_image_folder(directory):
             f"Image folder not found. Received: directory={directory!r}{state}"
         )
     files, tiffs = [], 0
-    visited = set()  # real paths: a link back up the tree is read once
-    for dirpath, dirnames, filenames in os.walk(directory, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in visited:
-            dirnames[:] = []
-            continue
-        visited.add(real)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
+    for dirpath, filenames in walk_folders(directory):
+        for name in filenames:
             lower = name.lower()
             if lower.endswith(IMAGE_EXTENSIONS):
                 files.append(os.path.join(dirpath, name))
