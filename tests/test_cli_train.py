@@ -182,14 +182,18 @@ def test_train_refuses_out_that_is_inside_or_holds_the_input_folder(tmp_path, mo
     assert sorted(p.name for p in folder.iterdir()) == ["00.png", "01.png", "02.png", "03.png"]
 
 
-@pytest.mark.slow
+def _unfinished_run(out, epoch):
+    """A backup in `out` as an interrupted run leaves it, with weights of no model."""
+    (out / "backup").mkdir(parents=True)
+    (out / "backup" / "latest.weights.h5").write_bytes(b"state of another model")
+    (out / "backup" / "training_metadata.json").write_text(f'{{"epoch": {epoch}, "batch": 0}}')
+
+
 def test_train_says_it_resumes_an_unfinished_run(tmp_path, capsys):
     folder = tmp_path / "images"
     write_images(folder)
     out = tmp_path / "run"
-    (out / "backup").mkdir(parents=True)
-    (out / "backup" / "latest.weights.h5").write_bytes(b"state of another model")
-    (out / "backup" / "training_metadata.json").write_text('{"epoch": 3, "batch": 0}')
+    _unfinished_run(out, epoch=3)
     argv = ["train", "gan", "--dataset", str(folder), "--out", str(out), "--latent-dim", "8"]
     argv += ["--epochs", "5", "--batch-size", "4", "--base-filters", "4", "--precision", "float32"]
     assert main(argv) == 2
@@ -200,13 +204,12 @@ def test_train_says_it_resumes_an_unfinished_run(tmp_path, capsys):
     assert "Start a new run: pass overwrite=True (kerasgen train: --overwrite)" in err
 
 
+@pytest.mark.slow
 def test_train_overwrite_discards_an_unfinished_run_and_its_sample_grids(tmp_path, capsys):
     folder = tmp_path / "images"
     write_images(folder)
     out = tmp_path / "run"
-    (out / "backup").mkdir(parents=True)
-    (out / "backup" / "latest.weights.h5").write_bytes(b"state of another model")
-    (out / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
+    _unfinished_run(out, epoch=1)
     (out / "samples").mkdir()
     (out / "samples" / "samples_epoch_002.png").write_bytes(b"old grid")
     (out / "history.csv").write_text("epoch,d_loss,g_loss\n0,1,1\n")
