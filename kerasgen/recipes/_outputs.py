@@ -82,21 +82,27 @@ def has_backup(out_dir):
     return os.path.isdir(backup_dir) and bool(os.listdir(backup_dir))
 
 
-def resumed_epoch(out_dir):
+def resumed_epoch(out_dir, *, overwrite=False):
     """The epoch an unfinished run in ``out_dir`` resumes at (0 for a new run).
 
     Read from the ``training_metadata.json`` that
     ``keras.callbacks.BackupAndRestore`` writes beside its weights (or its
     ``.bkp`` copy when that file is unreadable), before ``fit`` restores the
     backup, so that a recipe can start its data stream where the interrupted
-    run stopped.
+    run stopped: a resumed run then trains on the batches an uninterrupted
+    one would have. (On several workers, every worker resumes from the
+    chief's backup, in ``out_dir``.)
 
     Args:
         out_dir: The run folder (str).
+        overwrite: Keyword-only. Bool, the run discards that backup and
+            starts anew (0).
 
     Returns:
         An int >= 0: the number of epochs the backup holds.
     """
+    if overwrite:
+        return 0
     backup_dir = os.path.join(out_dir, BACKUP_DIR)
     for name in ("training_metadata.json", "training_metadata.json.bkp"):
         try:

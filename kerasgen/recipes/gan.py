@@ -190,9 +190,7 @@ def train_gan(
     out_dir = _outputs.check_out_dir(out_dir)
     _outputs.check_out_dir_apart(out_dir, {"dataset": dataset})
     overwrite = _outputs.check_completed_run(out_dir, MODEL_FILE, overwrite)
-    # A resumed run trains on the batches the interrupted one would have seen
-    # next (every worker resumes from the chief's backup; overwrite discards it).
-    first_epoch = 0 if overwrite else _outputs.resumed_epoch(out_dir)
+    first_epoch = _outputs.resumed_epoch(out_dir, overwrite=overwrite)
     extra_callbacks = _outputs.check_callbacks(callbacks)
     strategy = get_strategy(strategy)  # first: multi_worker precedes any TF work
     policy = resolve_precision(precision)

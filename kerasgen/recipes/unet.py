@@ -291,10 +291,7 @@ def train_unet(
         )
     fixed_size = patch_size if (height, width) != (None, None) else None
 
-    # A resumed run goes on with the pairs the interrupted one would have seen
-    # next: it trains on the uninterrupted run's stream. (Every worker resumes
-    # from the chief's backup; overwrite=True discards it.)
-    first_epoch = 0 if overwrite else resumed_epoch(out_dir)
+    first_epoch = resumed_epoch(out_dir, overwrite=overwrite)  # where the data stream starts
     dataset = make_restoration_dataset(
         data,
         degradation=degradation,
